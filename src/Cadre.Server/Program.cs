@@ -1,1 +1,14 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run(); public partial class Program;
+using Cadre.Server;
+
+// Content root is the build output, so appsettings.json is found wherever the server is started from;
+// relative paths in settings (the data directory) still resolve against the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddCadreServer();
+
+var app = builder.Build();
+app.UseCadreHttp();
+app.MapCadreApi();
+app.Run();
+
+/// <summary>The entry point, visible to <c>WebApplicationFactory</c> in the tests.</summary>
+public partial class Program;

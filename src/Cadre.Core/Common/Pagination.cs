@@ -1,0 +1,141 @@
+using System.Buffers.Text;
+using System.Linq.Expressions;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Common;
+
+/// <summary>
+/// Where a page starts: after (older than) or before (newer than) a key, encoded as an opaque,
+/// URL-safe token so clients never build one themselves.
+/// </summary>
+public sealed record PageCursor(string Key, bool Backward)
+{
+    private const int MaxKeyLength = 200;
+
+    public string Encode()
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new CursorPayload(Key, Backward ? "p" : "n"));
+        return Base64Url.EncodeToString(json);
+    }
+
+    public static bool TryDecode(string token, out PageCursor? cursor)
+    {
+        cursor = null;
+        if (string.IsNullOrEmpty(token) || token.Length > 4 * MaxKeyLength)
+        {
+            return false;
+        }
+
+        try
+        {
+            var payload = JsonSerializer.Deserialize<CursorPayload>(Base64Url.DecodeFromChars(token));
+            if (payload is not { K.Length: > 0 and <= MaxKeyLength, D: "n" or "p" })
+            {
+                return false;
+            }
+
+            cursor = new PageCursor(payload.K, payload.D == "p");
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record CursorPayload(string K, string D);
+}
+
+/// <summary>A validated page request: how many items and from where.</summary>
+public sealed record PageRequest(int Limit, PageCursor? Cursor)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 100;
+
+    public static PageRequest First { get; } = new(DefaultLimit, null);
+
+    /// <summary>Validates the <c>limit</c> and <c>cursor</c> query parameters, naming each bad one in <paramref name="errors"/>.</summary>
+    public static PageRequest? Parse(int? limit, string? cursor, ValidationErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (limit is < 1 or > MaxLimit)
+        {
+            errors.Add("limit", $"Must be between 1 and {MaxLimit}.");
+        }
+
+        PageCursor? decoded = null;
+        if (cursor is not null && !PageCursor.TryDecode(cursor, out decoded))
+        {
+            errors.Add("cursor", "Is not a cursor this API issued; use the 'next' or 'previous' link of a list response.");
+        }
+
+        return errors.IsEmpty ? new PageRequest(limit ?? DefaultLimit, decoded) : null;
+    }
+}
+
+/// <summary>
+/// One page of a list, newest first, with how many items match in all and cursors to the
+/// neighbouring pages (null at either end).
+/// </summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, int TotalCount, PageCursor? Next, PageCursor? Previous)
+{
+    public Page<TOut> Map<TOut>(Func<T, TOut> map) => new(Items.Select(map).ToList(), TotalCount, Next, Previous);
+}
+
+public static class KeysetPagination
+{
+    /// <summary>
+    /// Reads one page ordered by a unique, time-ordered string key, newest first. Keyset rather
+    /// than offset paging, so inserts and deletes between requests neither repeat nor skip items.
+    /// </summary>
+    public static async Task<Page<T>> ToPageAsync<T>(
+        this IQueryable<T> query,
+        Expression<Func<T, string>> key,
+        PageRequest page,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(page);
+
+        var getKey = key.Compile();
+        var total = await query.CountAsync(cancellationToken);
+        var cursor = page.Cursor;
+        if (cursor is { Backward: true })
+        {
+            // Newer than the key, read oldest-first so the page adjoins the cursor, then flipped.
+            var newer = await query.Where(Compare(key, cursor.Key, ExpressionType.GreaterThan))
+                .OrderBy(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+            var hasNewer = newer.Count > page.Limit;
+            var items = newer.Take(page.Limit).Reverse().ToList();
+            return new Page<T>(
+                items,
+                total,
+                items.Count > 0 ? new PageCursor(getKey(items[^1]), Backward: false) : null,
+                hasNewer ? new PageCursor(getKey(items[0]), Backward: true) : null);
+        }
+
+        var filtered = cursor is null ? query : query.Where(Compare(key, cursor.Key, ExpressionType.LessThan));
+        var older = await filtered.OrderByDescending(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var hasOlder = older.Count > page.Limit;
+        var pageItems = older.Take(page.Limit).ToList();
+        return new Page<T>(
+            pageItems,
+            total,
+            hasOlder ? new PageCursor(getKey(pageItems[^1]), Backward: false) : null,
+            cursor is not null && pageItems.Count > 0 ? new PageCursor(getKey(pageItems[0]), Backward: true) : null);
+    }
+
+    /// <summary>Builds <c>string.Compare(key, value) &lt;op&gt; 0</c>, which EF translates to a plain key comparison.</summary>
+    private static Expression<Func<T, bool>> Compare<T>(Expression<Func<T, string>> key, string value, ExpressionType comparison)
+    {
+        var compare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
+        // A captured closure rather than a constant, so EF sends the value as a parameter.
+        Expression<Func<string>> captured = () => value;
+        var call = Expression.Call(compare, key.Body, captured.Body);
+        var body = Expression.MakeBinary(comparison, call, Expression.Constant(0));
+        return Expression.Lambda<Func<T, bool>>(body, key.Parameters);
+    }
+}

@@ -1,0 +1,35 @@
+using Cadre.Auth;
+using Cadre.Idempotency;
+using Cadre.Workspaces;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Cadre.Storage;
+
+/// <summary>
+/// Cadre's EF Core model, the same for SQLite and PostgreSQL. Names are snake_case (set by the
+/// provider registration); the schema itself is created by the versioned SQL scripts the
+/// <see cref="SchemaMigrator"/> applies, not by EF.
+/// </summary>
+internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) : DbContext(options)
+{
+    public DbSet<Workspace> Workspaces => Set<Workspace>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every stored time is UTC. SQLite hands DateTime back as Unspecified; this marks it UTC again.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        value => value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime(),
+        value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

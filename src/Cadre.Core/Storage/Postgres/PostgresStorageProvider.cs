@@ -1,0 +1,40 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Cadre.Storage.Postgres;
+
+/// <summary>PostgreSQL: the shared database of a scaled-out installation.</summary>
+internal sealed class PostgresStorageProvider(DatabaseTarget target) : StorageProvider(target)
+{
+    /// <summary>The advisory lock key that serialises migrations and first-run set-up ('cadre' in ASCII).</summary>
+    private const long SetupLockKey = 0x6361647265;
+
+    public override string MigrationsFolder => "Postgres";
+
+    public override void Configure(DbContextOptionsBuilder options) =>
+        options.UseNpgsql(Target.ConnectionString).UseSnakeCaseNamingConvention();
+
+    public override async Task LockForSetupAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // Transaction-scoped: released by the commit or rollback, even if this process dies.
+        command.CommandText = $"SELECT pg_advisory_xact_lock({SetupLockKey})";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override bool IsUniqueViolation(DbUpdateException exception) =>
+        exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public override bool IsTransientFailure(Exception exception) => exception switch
+    {
+        NpgsqlException { IsTransient: true } => true,
+        NpgsqlException { InnerException: SocketException or TimeoutException } => true,
+        DbUpdateException { InnerException: { } inner } => IsTransientFailure(inner),
+        InvalidOperationException { InnerException: { } inner } => IsTransientFailure(inner),
+        _ => false,
+    };
+}

@@ -1,0 +1,49 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Storage.Sqlite;
+
+/// <summary>The embedded default: one SQLite file in write-ahead-log mode.</summary>
+internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProvider(target)
+{
+    // https://www.sqlite.org/rescode.html
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteConstraintUnique = 2067;
+    private const int SqliteConstraintPrimaryKey = 1555;
+
+    public override string MigrationsFolder => "Sqlite";
+
+    public override void Configure(DbContextOptionsBuilder options) =>
+        options.UseSqlite(Target.ConnectionString).UseSnakeCaseNamingConvention();
+
+    public override async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var path = new SqliteConnectionStringBuilder(Target.ConnectionString).DataSource;
+        var directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var connection = new SqliteConnection(Target.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // WAL lets readers run while one writer commits; the mode is stored in the file, so once is enough.
+        command.CommandText = "PRAGMA journal_mode = WAL;";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // Microsoft.Data.Sqlite begins transactions with BEGIN IMMEDIATE, which already takes the
+    // database's single write lock: nothing more to do.
+    public override Task LockForSetupAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    public override bool IsUniqueViolation(DbUpdateException exception) =>
+        exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
+
+    public override bool IsTransientFailure(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
+        || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
+}

@@ -1,0 +1,15 @@
+namespace Cadre.Storage;
+
+/// <summary>What start-up did that the operator must see once: the database used and a newly generated admin key.</summary>
+public sealed class StartupReport
+{
+    public string? Database { get; internal set; }
+
+    public SchemaStatus? Schema { get; internal set; }
+
+    /// <summary>The instance admin key generated on this start, or null. Shown once, never logged.</summary>
+    public string? GeneratedAdminKey { get; internal set; }
+
+    /// <summary>Where the generated key was also written (mode 0600), or null if that failed.</summary>
+    public string? AdminKeyFile { get; internal set; }
+}

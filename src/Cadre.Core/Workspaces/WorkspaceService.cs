@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Workspaces;
+
+/// <summary>Creates, reads, changes and deletes workspaces.</summary>
+internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time)
+{
+    public const int MaxSettingsBytes = 64 * 1024;
+
+    public async Task<ServiceResult<WorkspaceResponse>> CreateAsync(CreateWorkspaceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = new ValidationErrors();
+        ValidateName(request.Name, errors);
+        var displayName = request.DisplayName ?? request.Name;
+        if (request.DisplayName is not null || errors.IsEmpty)
+        {
+            Text.ValidateLabel(displayName, "displayName", 100, errors);
+        }
+
+        var settings = request.Settings ?? [];
+        ValidateSettings(settings, errors);
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        var now = time.GetUtcNowTruncated();
+        var workspace = new Workspace
+        {
+            Id = ids.NewId(Workspace.IdPrefix),
+            Name = request.Name!,
+            DisplayName = displayName!.Trim(),
+            Settings = settings.ToJsonString(),
+            Version = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Workspaces.Add(workspace);
+        return await SaveAsync(workspace, cancellationToken);
+    }
+
+    /// <summary>Lists workspaces, newest first; <paramref name="onlyId"/> limits the list to one (a workspace key sees only its own).</summary>
+    public async Task<Page<WorkspaceResponse>> ListAsync(string? onlyId, PageRequest page, CancellationToken cancellationToken)
+    {
+        var query = db.Workspaces.AsNoTracking();
+        if (onlyId is not null)
+        {
+            query = query.Where(w => w.Id == onlyId);
+        }
+
+        var workspaces = await query.ToPageAsync(w => w.Id, page, cancellationToken);
+        return workspaces.Map(ToResponse);
+    }
+
+    public Task<WorkspaceRef?> FindAsync(string name, CancellationToken cancellationToken) =>
+        db.Workspaces.AsNoTracking()
+            .Where(w => w.Name == name)
+            .Select(w => new WorkspaceRef(w.Id, w.Name))
+            .FirstOrDefaultAsync(cancellationToken);
+
+    public async Task<WorkspaceResponse?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var workspace = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        return workspace is null ? null : ToResponse(workspace);
+    }
+
+    public async Task<ServiceResult<WorkspaceResponse>> UpdateAsync(
+        string id, UpdateWorkspaceRequest request, VersionPrecondition? precondition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (workspace is null)
+        {
+            return ServiceError.NotFound("The workspace no longer exists.");
+        }
+
+        if (precondition is not null && !precondition.IsMetBy(workspace.Version))
+        {
+            return Stale(precondition, workspace.Version);
+        }
+
+        var errors = new ValidationErrors();
+        if (request.Name is not null)
+        {
+            ValidateName(request.Name, errors);
+        }
+
+        if (request.DisplayName is not null)
+        {
+            Text.ValidateLabel(request.DisplayName, "displayName", 100, errors);
+        }
+
+        JsonNode? settings = null;
+        if (request.Settings is not null)
+        {
+            settings = JsonMergePatch.Apply(JsonNode.Parse(workspace.Settings), request.Settings);
+            ValidateSettings(settings!.AsObject(), errors);
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        workspace.Name = request.Name ?? workspace.Name;
+        workspace.DisplayName = request.DisplayName?.Trim() ?? workspace.DisplayName;
+        workspace.Settings = settings?.ToJsonString() ?? workspace.Settings;
+        if (db.Entry(workspace).Properties.Any(p => p.IsModified))
+        {
+            workspace.Version++;
+            workspace.UpdatedAt = time.GetUtcNowTruncated();
+        }
+
+        return await SaveAsync(workspace, cancellationToken, precondition);
+    }
+
+    /// <summary>Deletes a workspace and, by cascade, everything in it.</summary>
+    public async Task<ServiceResult<bool>> DeleteAsync(string id, VersionPrecondition? precondition, CancellationToken cancellationToken)
+    {
+        var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (workspace is null)
+        {
+            return ServiceError.NotFound("The workspace no longer exists.");
+        }
+
+        if (precondition is not null && !precondition.IsMetBy(workspace.Version))
+        {
+            return Stale(precondition, workspace.Version);
+        }
+
+        db.Workspaces.Remove(workspace);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return ConcurrentChange(precondition);
+        }
+
+        return true;
+    }
+
+    private async Task<ServiceResult<WorkspaceResponse>> SaveAsync(
+        Workspace workspace, CancellationToken cancellationToken, VersionPrecondition? precondition = null)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return ToResponse(workspace);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return ConcurrentChange(precondition);
+        }
+        catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
+        {
+            return ServiceError.Conflict($"A workspace named '{workspace.Name}' already exists.");
+        }
+    }
+
+    private static ServiceError Stale(VersionPrecondition precondition, int current) =>
+        ServiceError.PreconditionFailed($"{precondition.Describe()}, but the workspace is at version {current}. Read it again and retry.");
+
+    private static ServiceError ConcurrentChange(VersionPrecondition? precondition) => precondition is null
+        ? ServiceError.Conflict("The workspace was changed by another request at the same time. Retry.")
+        : ServiceError.PreconditionFailed("The workspace was changed by another request after the If-Match check. Read it again and retry.");
+
+    private static void ValidateName(string? name, ValidationErrors errors)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            errors.Add("name", "Is required.");
+        }
+        else if (!Slug.IsValid(name))
+        {
+            errors.Add("name", $"Must be {Slug.Rule}");
+        }
+    }
+
+    private static void ValidateSettings(JsonObject settings, ValidationErrors errors)
+    {
+        if (Encoding.UTF8.GetByteCount(settings.ToJsonString()) > MaxSettingsBytes)
+        {
+            errors.Add("settings", $"Must be at most {MaxSettingsBytes / 1024} KiB of JSON.");
+        }
+    }
+
+    private static WorkspaceResponse ToResponse(Workspace workspace) => new(
+        workspace.Id,
+        workspace.Name,
+        workspace.DisplayName,
+        JsonNode.Parse(workspace.Settings) as JsonObject ?? throw new JsonException($"Settings of workspace {workspace.Id} are not a JSON object."),
+        workspace.Version,
+        workspace.CreatedAt,
+        workspace.UpdatedAt);
+}

@@ -1,0 +1,92 @@
+using Cadre.Auth;
+using Cadre.Common;
+using Cadre.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Cadre.Server.Auth;
+
+internal static class ApiKeyEndpoints
+{
+    public static IEndpointRouteBuilder MapApiKeys(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/workspaces/{workspace}/api-keys").WithTags("API keys");
+
+        group.MapPost("/", Create)
+            .WithName("CreateApiKey")
+            .WithSummary("Create an API key")
+            .WithDescription("The response holds the secret, shown this once. The role may not exceed the creating key's own.")
+            .RequireWorkspaceRole(WorkspaceRole.Admin)
+            .WithJsonBodyErrors();
+
+        group.MapGet("/", List)
+            .WithName("ListApiKeys")
+            .WithSummary("List the workspace's API keys")
+            .RequireWorkspaceRole(WorkspaceRole.Admin)
+            .WithQueryErrors();
+
+        group.MapGet("/{keyId}", Get)
+            .WithName("GetApiKey")
+            .WithSummary("Get an API key")
+            .RequireWorkspaceRole(WorkspaceRole.Admin);
+
+        group.MapDelete("/{keyId}", Revoke)
+            .WithName("RevokeApiKey")
+            .WithSummary("Revoke an API key")
+            .WithDescription("The key stops working at once and stays listed as revoked. Revoking a revoked key succeeds.")
+            .RequireWorkspaceRole(WorkspaceRole.Admin);
+
+        return app;
+    }
+
+    private static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> Create(
+        CreateApiKeyRequest request, WorkspaceAccess access, ApiKeyService keys, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var result = await keys.CreateAsync(access.Workspace.Id, access.Caller, request, cancellationToken);
+        if (result.Value is not { } key)
+        {
+            return Problems.From(result.Error!);
+        }
+
+        // The body holds a secret: no cache anywhere may keep it.
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/api-keys/{key.Id}", key);
+    }
+
+    private static async Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> List(
+        [AsParameters] PageQuery query,
+        [FromQuery(Name = "status")] string? status,
+        [FromQuery(Name = "role")] string? role,
+        WorkspaceAccess access,
+        ApiKeyService keys,
+        HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        if (query.ToRequest(errors) is not { } page)
+        {
+            return Problems.BadQuery(errors.ToDictionary());
+        }
+
+        var result = await keys.ListAsync(access.Workspace.Id, new ApiKeyListFilter(status, role), page, cancellationToken);
+        if (result.Value is not { } keysPage)
+        {
+            return Problems.BadQuery(result.Error!.Errors!);
+        }
+
+        return TypedResults.Ok(PagedResponse<ApiKeyResponse>.From(keysPage, request));
+    }
+
+    private static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> Get(
+        string keyId, WorkspaceAccess access, ApiKeyService keys, CancellationToken cancellationToken) =>
+        await keys.GetAsync(access.Workspace.Id, keyId, cancellationToken) is { } key
+            ? TypedResults.Ok(key)
+            : Problems.NotFound($"API key '{keyId}' not found.");
+
+    private static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> Revoke(
+        string keyId, WorkspaceAccess access, ApiKeyService keys, CancellationToken cancellationToken)
+    {
+        var result = await keys.RevokeAsync(access.Workspace.Id, keyId, access.Caller, cancellationToken);
+        return result.Value is { } key ? TypedResults.Ok(key) : Problems.From(result.Error!);
+    }
+}

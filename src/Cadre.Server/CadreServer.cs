@@ -1,0 +1,77 @@
+using Cadre.Server.Auth;
+using Cadre.Server.Health;
+using Cadre.Server.Hosting;
+using Cadre.Server.Http;
+using Cadre.Server.OpenApi;
+using Cadre.Server.Workspaces;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Cadre.Server;
+
+/// <summary>The three calls <c>Program.cs</c> makes: register, configure the pipeline, map the API.</summary>
+internal static class CadreServer
+{
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static WebApplicationBuilder AddCadreServer(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddCadreEnvironmentVariables();
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) &&
+            !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var services = builder.Services;
+        services.AddCadreCore();
+
+        services.AddOptions<HttpLimitsOptions>().BindConfiguration(HttpLimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitsOptions>>((kestrel, limits) =>
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            var json = options.SerializerOptions;
+            json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.NumberHandling = JsonNumberHandling.Strict;
+            json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        });
+        // Binding failures throw, so the exception handler answers them as problems like every other error.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDefaults.Apply);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddScoped<WorkspaceAccess>();
+        services.AddCadreRateLimiting();
+        services.AddCadreOpenApi();
+        services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    public static WebApplication UseCadreHttp(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+        return app;
+    }
+
+    public static WebApplication MapCadreApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnyone().DisableRateLimiting();
+        app.MapHealth();
+        app.MapWorkspaces();
+        app.MapApiKeys();
+        return app;
+    }
+}

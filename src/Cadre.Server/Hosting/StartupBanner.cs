@@ -1,0 +1,45 @@
+using Cadre.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Cadre.Server.Hosting;
+
+/// <summary>
+/// Tells the operator, once the server listens, where it is and (on the first start of an empty
+/// database) the admin key. Written to standard output rather than the log, so the key never lands
+/// in log files or log shippers.
+/// </summary>
+internal sealed class StartupBanner(IServer server, StartupReport report, IHostApplicationLifetime lifetime) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(Print);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private void Print()
+    {
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var url = addresses.FirstOrDefault() ?? "(no address)";
+        var output = Console.Out;
+        output.WriteLine();
+        output.WriteLine($"Cadre is listening on {string.Join(", ", addresses)}");
+        output.WriteLine($"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
+        output.WriteLine($"  API: {url}/api/v1   OpenAPI: {url}/openapi/v1.json");
+        if (report.GeneratedAdminKey is { } key)
+        {
+            output.WriteLine();
+            output.WriteLine("Instance admin key (shown this once; Cadre stores only its hash):");
+            output.WriteLine($"  {key}");
+            output.WriteLine(report.AdminKeyFile is { } file
+                ? $"  also saved to {file} (readable by this user only)"
+                : "  it could not be saved to the data directory: copy it now");
+            output.WriteLine($"  try: curl -H \"Authorization: Bearer {key}\" {url}/api/v1/workspaces");
+        }
+
+        output.WriteLine();
+        output.Flush();
+    }
+}

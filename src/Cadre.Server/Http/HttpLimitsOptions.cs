@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cadre.Server.Http;
+
+/// <summary>Request limits. Bound from <c>Cadre:Http</c> (env <c>CADRE_HTTP__MAX_REQUEST_BODY_BYTES</c>).</summary>
+public sealed class HttpLimitsOptions
+{
+    public const string SectionName = "Cadre:Http";
+
+    /// <summary>
+    /// Largest request body accepted, in bytes. Default 1 MiB. Kestrel refuses a larger declared
+    /// <c>Content-Length</c> before reading any of it, and stops a chunked body once it passes the limit (413).
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>Per-caller rate limits (token bucket). Bound from <c>Cadre:RateLimit</c>.</summary>
+public sealed class RateLimitOptions
+{
+    public const string SectionName = "Cadre:RateLimit";
+
+    /// <summary>Requests per second each API key (or, unauthenticated, each client address) may sustain. Default 50; 0 turns limiting off.</summary>
+    [Range(0, 1_000_000)]
+    public int PermitsPerSecond { get; set; } = 50;
+
+    /// <summary>How many requests may arrive at once above the sustained rate. Default 100.</summary>
+    [Range(1, 1_000_000)]
+    public int Burst { get; set; } = 100;
+}

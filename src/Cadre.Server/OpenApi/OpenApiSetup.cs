@@ -1,0 +1,96 @@
+using Cadre.Server.Auth;
+using Cadre.Server.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Cadre.Server.OpenApi;
+
+/// <summary>
+/// The OpenAPI 3.1 document at <c>/openapi/v1.json</c>: every endpoint with its schemas, its
+/// error responses, who may call it and the headers it honours.
+/// </summary>
+internal static class OpenApiSetup
+{
+    public const string BearerScheme = "bearer";
+    public const string ApiKeyScheme = "apiKey";
+
+    public static IServiceCollection AddCadreOpenApi(this IServiceCollection services) =>
+        services.AddOpenApi("v1", options =>
+        {
+            options.AddDocumentTransformer(DescribeDocument);
+            options.AddOperationTransformer(DescribeOperation);
+        });
+
+    private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "Cadre API",
+            Version = "v1",
+            Description = "Self-hosted server for AI personas and the durable workflows that put them to work. " +
+                "Errors are RFC 9457 problems; lists are cursor-paginated; see docs/api.md.",
+            License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
+        };
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "An API key sent as 'Authorization: Bearer <key>'.",
+        };
+        document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = ApiKeyAuthenticationHandler.ApiKeyHeader,
+            Description = "The same API key sent as 'X-Api-Key: <key>'.",
+        };
+        return Task.CompletedTask;
+    }
+
+    private static Task DescribeOperation(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<AccessMetadata>().LastOrDefault() is { } access)
+        {
+            operation.Description = string.IsNullOrEmpty(operation.Description)
+                ? $"Access: {access.Describe()}"
+                : $"{operation.Description}\n\nAccess: {access.Describe()}";
+            if (access.Level != AccessLevel.Public)
+            {
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] });
+            }
+        }
+
+        if (metadata.OfType<IdempotentMetadata>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyMiddleware.HeaderName,
+                In = ParameterLocation.Header,
+                Description = "Makes the request safe to retry: the same key and body replay the first successful response " +
+                    "(with 'Idempotent-Replayed: true'); the same key with another body answers 409. Keys are kept 24 hours.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyMiddleware.MaxKeyLength },
+            });
+        }
+
+        var responses = context.Description.SupportedResponseTypes;
+        if (responses.Any(response => response.StatusCode == StatusCodes.Status412PreconditionFailed))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Description = "Apply the change only if the resource still has this ETag (its version, e.g. \"3\"); otherwise 412.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+}
