@@ -4,7 +4,7 @@ namespace Cadre.Auth;
 /// <param name="Name">What the key is for, shown in lists (1–100 characters).</param>
 /// <param name="Role">One of <c>owner</c>, <c>admin</c>, <c>editor</c>, <c>operator</c>, <c>viewer</c>; at most the creator's own role.</param>
 /// <param name="ExpiresAt">When the key stops working; omitted means never. Must be in the future.</param>
-public sealed record CreateApiKeyRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt);
+public sealed record CreateApiKeyRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>An API key as lists show it: never the secret.</summary>
 /// <param name="Status"><c>active</c>, <c>expired</c> or <c>revoked</c>.</param>

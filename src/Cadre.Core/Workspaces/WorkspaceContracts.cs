@@ -6,14 +6,14 @@ namespace Cadre.Workspaces;
 /// <param name="Name">Unique slug: 3–63 lowercase letters, digits and dashes, starting and ending with a letter or digit.</param>
 /// <param name="DisplayName">Human name (1–100 characters); defaults to <paramref name="Name"/>.</param>
 /// <param name="Settings">Free-form settings object (at most 64 KiB of JSON).</param>
-public sealed record CreateWorkspaceRequest(string? Name, string? DisplayName, JsonObject? Settings);
+public sealed record CreateWorkspaceRequest(string? Name, string? DisplayName = null, JsonObject? Settings = null);
 
 /// <summary>
 /// Body of <c>PATCH /api/v1/workspaces/{workspace}</c>. Omitted (or null) fields stay as they are;
 /// <paramref name="Settings"/> is merged into the current settings as a JSON Merge Patch (RFC 7396),
 /// so a member set to null is removed.
 /// </summary>
-public sealed record UpdateWorkspaceRequest(string? Name, string? DisplayName, JsonObject? Settings);
+public sealed record UpdateWorkspaceRequest(string? Name = null, string? DisplayName = null, JsonObject? Settings = null);
 
 /// <summary>A workspace.</summary>
 /// <param name="Version">Incremented on every change; also the ETag.</param>

@@ -52,6 +52,7 @@ internal static class OpenApiSetup
     private static Task DescribeOperation(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        AddUnboundRouteParameters(operation, context.Description.RelativePath ?? "");
         if (metadata.OfType<AccessMetadata>().LastOrDefault() is { } access)
         {
             operation.Description = string.IsNullOrEmpty(operation.Description)
@@ -92,5 +93,31 @@ internal static class OpenApiSetup
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Route values read by filters rather than handler parameters (<c>{workspace}</c>, resolved by
+    /// the access check) are invisible to the API explorer; the document still has to name them.
+    /// </summary>
+    private static void AddUnboundRouteParameters(OpenApiOperation operation, string relativePath)
+    {
+        foreach (var segment in relativePath.Split('/').Where(s => s.StartsWith('{') && s.EndsWith('}')))
+        {
+            var name = segment.Trim('{', '}').Split(':')[0];
+            if (operation.Parameters?.Any(p => p.Name == name && p.In == ParameterLocation.Path) == true)
+            {
+                continue;
+            }
+
+            operation.Parameters ??= [];
+            operation.Parameters.Insert(0, new OpenApiParameter
+            {
+                Name = name,
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = name == "workspace" ? "The workspace's unique name (slug)." : null,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
     }
 }

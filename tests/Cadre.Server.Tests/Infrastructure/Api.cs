@@ -31,7 +31,9 @@ public static class Api
     }
 
     public static StringContent JsonContent(object body) =>
-        new(body as string ?? JsonSerializer.Serialize(body, Json), Encoding.UTF8, "application/json");
+        new(body as string ?? Serialize(body), Encoding.UTF8, "application/json");
+
+    public static string Serialize(object body) => JsonSerializer.Serialize(body, Json);
 
     public static async Task<JsonObject> ReadObjectAsync(this HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonObject>(Json))!;

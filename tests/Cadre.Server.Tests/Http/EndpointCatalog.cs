@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cadre.Server.Tests.Http;
+
+/// <summary>Every HTTP endpoint the server maps, read from its routing, so whole-API tests cover endpoints added later too.</summary>
+internal static class EndpointCatalog
+{
+    public sealed record Route(string Method, string Pattern, RouteEndpoint Endpoint)
+    {
+        public bool HasBody => Method is "POST" or "PUT" or "PATCH";
+
+        public override string ToString() => $"{Method} {Pattern}";
+    }
+
+    public static IReadOnlyList<Route> All(CadreApp app) =>
+        app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(method => new Route(method, "/" + endpoint.RoutePattern.RawText!.Trim('/'), endpoint)))
+            .ToList();
+
+    /// <summary>The pattern with its route values filled in: <c>{workspace}</c> and any <c>{…Id}</c>.</summary>
+    public static string Fill(string pattern, string workspace, string id) =>
+        pattern.Replace("{workspace}", workspace, StringComparison.Ordinal)
+            .Replace("{keyId}", id, StringComparison.Ordinal)
+            .Replace("{documentName}", "v1", StringComparison.Ordinal);
+}
