@@ -9,7 +9,7 @@ namespace Cadre.Storage;
 internal sealed record MigrationScript(int Version, string Name, string Sql)
 {
     /// <summary>SHA-256 of the script with line endings normalised: an applied script must never change.</summary>
-    public string Checksum { get; } = Convert.ToHexStringLower(
+    public string Checksum => Convert.ToHexStringLower(
         SHA256.HashData(Encoding.UTF8.GetBytes(Sql.ReplaceLineEndings("\n"))));
 
     /// <summary>The scripts embedded for one provider, ordered by version.</summary>

@@ -15,105 +15,134 @@ namespace Cadre.Server.Tests.Infrastructure;
 internal static class TestPostgres
 {
     public const string SettingName = "CADRE_TEST_POSTGRES";
-    private const string DefaultBinaries = "/usr/lib/postgresql/15/bin";
 
-    private static readonly Lazy<Task<Cluster>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<string>> Shared = new(StartSharedAsync);
 
     public static bool IsEnabled =>
         !string.Equals(Environment.GetEnvironmentVariable(SettingName), "off", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Creates an empty database for one test app and returns its connection string.</summary>
-    public static async Task<string> CreateDatabaseAsync()
-    {
-        var cluster = await Shared.Value;
-        var name = $"cadre_test_{Guid.NewGuid():N}";
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-        await command.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = name }.ConnectionString;
-    }
+    /// <summary>Creates an empty database on the shared server for one test app and returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync() => await PostgresCluster.CreateDatabaseAsync(await Shared.Value);
 
-    /// <summary>Runs SQL against the cluster's maintenance database (to drop or break a test database).</summary>
-    public static async Task ExecuteAsync(string sql)
-    {
-        var cluster = await Shared.Value;
-        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<Cluster> StartAsync()
+    private static async Task<string> StartSharedAsync()
     {
         var setting = Environment.GetEnvironmentVariable(SettingName);
         if (!string.IsNullOrEmpty(setting) && setting.Contains('=', StringComparison.Ordinal))
         {
-            return new Cluster(setting, null);
+            return setting;
         }
 
-        var binaries = Environment.GetEnvironmentVariable("CADRE_TEST_POSTGRES_BIN") ?? DefaultBinaries;
-        if (!File.Exists(Path.Combine(binaries, "initdb")))
-        {
-            throw new InvalidOperationException(
-                $"PostgreSQL tests need the PostgreSQL 15 server binaries in {binaries} (Debian: apt-get install postgresql-15), " +
-                $"or {SettingName}=Host=…;Username=… naming a server, or {SettingName}=off to skip them explicitly.");
-        }
+        var cluster = await PostgresCluster.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return cluster.ConnectionString;
+    }
+}
 
-        var root = TestDirectories.Create("postgres");
-        var data = Path.Combine(root, "data");
-        var port = FreePort();
-        if (Environment.IsPrivilegedProcess)
-        {
-            await RunAsync("chown", "postgres", root);
-        }
+/// <summary>
+/// A PostgreSQL cluster of the test run's own, which a test may stop and start again to see how
+/// Cadre behaves when its database goes away.
+/// </summary>
+internal sealed class PostgresCluster : IAsyncDisposable
+{
+    private const string DefaultBinaries = "/usr/lib/postgresql/15/bin";
 
-        await RunAsync(Path.Combine(binaries, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
-        await RunAsync(Path.Combine(binaries, "pg_ctl"), "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            "start");
+    private readonly string _binaries;
+    private readonly string _root;
+    private readonly int _port;
 
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            // Best effort at exit, each step on its own: the server may already be gone with the test host.
-            try
-            {
-                RunAsync(Path.Combine(binaries, "pg_ctl"), "-D", data, "-m", "immediate", "stop").GetAwaiter().GetResult();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        };
-
-        var connectionString = new NpgsqlConnectionStringBuilder
+    private PostgresCluster(string binaries, string root, int port)
+    {
+        _binaries = binaries;
+        _root = root;
+        _port = port;
+        ConnectionString = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
             Port = port,
             Username = "postgres",
             Database = "postgres",
         }.ConnectionString;
-        return new Cluster(connectionString, root);
+    }
+
+    /// <summary>The maintenance database of the cluster.</summary>
+    public string ConnectionString { get; }
+
+    private string Data => Path.Combine(_root, "data");
+
+    public static async Task<PostgresCluster> StartAsync()
+    {
+        var binaries = Environment.GetEnvironmentVariable("CADRE_TEST_POSTGRES_BIN") ?? DefaultBinaries;
+        if (!File.Exists(Path.Combine(binaries, "initdb")))
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL tests need the PostgreSQL 15 server binaries in {binaries} (Debian: apt-get install postgresql-15), " +
+                $"or {TestPostgres.SettingName}=Host=…;Username=… naming a server, or {TestPostgres.SettingName}=off to skip them explicitly.");
+        }
+
+        var root = TestDirectories.Create("postgres");
+        if (Environment.IsPrivilegedProcess)
+        {
+            await RunAsync("chown", "postgres", root);
+        }
+
+        var cluster = new PostgresCluster(binaries, root, FreePort());
+        await RunAsync(Path.Combine(binaries, "initdb"), "-D", cluster.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
+        await cluster.StartServerAsync();
+        return cluster;
+    }
+
+    public static async Task<string> CreateDatabaseAsync(string serverConnectionString)
+    {
+        var name = $"cadre_test_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(serverConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public Task<string> CreateDatabaseAsync() => CreateDatabaseAsync(ConnectionString);
+
+    /// <summary>Starts the server (again), on the same port and data.</summary>
+    public Task StartServerAsync() =>
+        RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "start");
+
+    /// <summary>Stops the server at once, as a crash would: open connections break, new ones are refused.</summary>
+    public Task StopServerAsync() => RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-m", "immediate", "-w", "stop");
+
+    public async ValueTask DisposeAsync()
+    {
+        // Best effort, each step on its own: the server may already be gone with the test host.
+        try
+        {
+            await StopServerAsync();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>Runs a PostgreSQL tool, as user postgres when this process is root.</summary>
     private static async Task RunAsync(string program, params string[] arguments)
     {
-        var asRoot = Environment.IsPrivilegedProcess && program != "chown";
-        var start = new ProcessStartInfo(asRoot ? "runuser" : program)
+        var asPostgres = Environment.IsPrivilegedProcess && program != "chown";
+        var start = new ProcessStartInfo(asPostgres ? "runuser" : program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (asRoot)
+        if (asPostgres)
         {
             foreach (var argument in new[] { "-u", "postgres", "--", program })
             {
@@ -133,8 +162,8 @@ internal static class TestPostgres
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"Starting the test PostgreSQL cluster failed: '{program} {string.Join(' ', arguments)}' exited with {process.ExitCode}.\n" +
-                $"{await output}\n{await error}\nSet {SettingName}=off to skip the PostgreSQL tests explicitly.");
+                $"Test PostgreSQL: '{program} {string.Join(' ', arguments)}' exited with {process.ExitCode}.\n" +
+                $"{await output}\n{await error}\nSet {TestPostgres.SettingName}=off to skip the PostgreSQL tests explicitly.");
         }
     }
 
@@ -144,6 +173,4 @@ internal static class TestPostgres
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private sealed record Cluster(string ConnectionString, string? Directory);
 }
