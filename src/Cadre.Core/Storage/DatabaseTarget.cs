@@ -42,6 +42,13 @@ public sealed record DatabaseTarget(DatabaseKind Kind, string ConnectionString, 
             return PostgresFromUrl(value, out error);
         }
 
+        if (value.Contains("://", StringComparison.Ordinal))
+        {
+            error = $"Cadre:Database names an unsupported database '{value.Split("://")[0]}'. Use 'sqlite', 'sqlite:<path>', " +
+                "a postgres:// URL or a PostgreSQL connection string (Host=…;Database=…).";
+            return null;
+        }
+
         try
         {
             var builder = new NpgsqlConnectionStringBuilder(value);

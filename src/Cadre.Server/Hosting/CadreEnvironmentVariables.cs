@@ -47,7 +47,8 @@ internal static class CadreConfigurationExtensions
     public static IConfigurationManager AddCadreEnvironmentVariables(this IConfigurationManager configuration)
     {
         var sources = configuration.Sources;
-        var commandLine = sources.ToList().FindIndex(source => source is Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
+        // The last command-line source is the application's (an earlier one feeds the host configuration).
+        var commandLine = sources.ToList().FindLastIndex(source => source is Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
         var lastEnvironment = sources.ToList().FindLastIndex(source => source is EnvironmentVariablesConfigurationSource);
         var position = commandLine >= 0 ? commandLine : lastEnvironment >= 0 ? lastEnvironment + 1 : sources.Count;
         sources.Insert(position, new CadreEnvironmentVariablesSource());

@@ -23,14 +23,15 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IHostA
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var url = addresses.FirstOrDefault() ?? "(no address)";
-        var output = Console.Out;
+        // Composed first and written at once, so the banner's lines never interleave with log lines;
+        // it has no blank line inside, so tools reading the console know it ends at the first one.
+        using var output = new StringWriter();
         output.WriteLine();
         output.WriteLine($"Cadre is listening on {string.Join(", ", addresses)}");
         output.WriteLine($"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
         output.WriteLine($"  API: {url}/api/v1   OpenAPI: {url}/openapi/v1.json");
         if (report.GeneratedAdminKey is { } key)
         {
-            output.WriteLine();
             output.WriteLine("Instance admin key (shown this once; Cadre stores only its hash):");
             output.WriteLine($"  {key}");
             output.WriteLine(report.AdminKeyFile is { } file
@@ -40,6 +41,7 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IHostA
         }
 
         output.WriteLine();
-        output.Flush();
+        Console.Out.Write(output.ToString());
+        Console.Out.Flush();
     }
 }

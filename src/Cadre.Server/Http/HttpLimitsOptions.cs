@@ -11,7 +11,7 @@ public sealed class HttpLimitsOptions
     /// Largest request body accepted, in bytes. Default 1 MiB. Kestrel refuses a larger declared
     /// <c>Content-Length</c> before reading any of it, and stops a chunked body once it passes the limit (413).
     /// </summary>
-    [Range(1024, long.MaxValue)]
+    [Range(1024, long.MaxValue, ErrorMessage = "Cadre:Http:MaxRequestBodyBytes must be at least 1024 bytes.")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
 
@@ -21,10 +21,10 @@ public sealed class RateLimitOptions
     public const string SectionName = "Cadre:RateLimit";
 
     /// <summary>Requests per second each API key (or, unauthenticated, each client address) may sustain. Default 50; 0 turns limiting off.</summary>
-    [Range(0, 1_000_000)]
+    [Range(0, 1_000_000, ErrorMessage = "Cadre:RateLimit:PermitsPerSecond must be between 0 (off) and 1000000.")]
     public int PermitsPerSecond { get; set; } = 50;
 
     /// <summary>How many requests may arrive at once above the sustained rate. Default 100.</summary>
-    [Range(1, 1_000_000)]
+    [Range(1, 1_000_000, ErrorMessage = "Cadre:RateLimit:Burst must be between 1 and 1000000.")]
     public int Burst { get; set; } = 100;
 }

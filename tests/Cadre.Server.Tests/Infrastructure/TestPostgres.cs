@@ -32,7 +32,7 @@ internal static class TestPostgres
             return setting;
         }
 
-        var cluster = await PostgresCluster.StartAsync();
+        var cluster = await PostgresCluster.StartAsync(crashSafe: false);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return cluster.ConnectionString;
     }
@@ -50,11 +50,14 @@ internal sealed class PostgresCluster : IAsyncDisposable
     private readonly string _root;
     private readonly int _port;
 
-    private PostgresCluster(string binaries, string root, int port)
+    private readonly bool _crashSafe;
+
+    private PostgresCluster(string binaries, string root, int port, bool crashSafe)
     {
         _binaries = binaries;
         _root = root;
         _port = port;
+        _crashSafe = crashSafe;
         ConnectionString = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
@@ -69,7 +72,11 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
     private string Data => Path.Combine(_root, "data");
 
-    public static async Task<PostgresCluster> StartAsync()
+    /// <summary>
+    /// Starts a new cluster. A <paramref name="crashSafe"/> one keeps every commit it acknowledged
+    /// through <see cref="StopServerAsync"/>; the shared one trades that for speed, since it never crashes.
+    /// </summary>
+    public static async Task<PostgresCluster> StartAsync(bool crashSafe = true)
     {
         var binaries = Environment.GetEnvironmentVariable("CADRE_TEST_POSTGRES_BIN") ?? DefaultBinaries;
         if (!File.Exists(Path.Combine(binaries, "initdb")))
@@ -85,7 +92,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
             await RunAsync("chown", "postgres", root);
         }
 
-        var cluster = new PostgresCluster(binaries, root, FreePort());
+        var cluster = new PostgresCluster(binaries, root, FreePort(), crashSafe);
         await RunAsync(Path.Combine(binaries, "initdb"), "-D", cluster.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
         await cluster.StartServerAsync();
         return cluster;
@@ -106,7 +113,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
     /// <summary>Starts the server (again), on the same port and data.</summary>
     public Task StartServerAsync() =>
         RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            // fsync stays off even when crash-safe: the tests crash PostgreSQL, never the machine.
+            "-o", $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={(_crashSafe ? "on" : "off")} -c full_page_writes=off -c max_connections=300",
             "start");
 
     /// <summary>Stops the server at once, as a crash would: open connections break, new ones are refused.</summary>

@@ -1,0 +1,117 @@
+using System.Net;
+using Cadre.Server.Tests.Storage;
+using Cadre.Storage;
+
+namespace Cadre.Server.Tests.Hosting;
+
+/// <summary>The server as a new user meets it: a real process on an empty data directory.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ServerProcessTests
+{
+    [Fact]
+    public async Task FirstStart_EmptyDataDir_PrintsAnAdminKeyThatWorksAndSavesItPrivately()
+    {
+        var directory = TestDirectories.Create("process");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>());
+        await server.WaitUntilListeningAsync();
+
+        var key = server.PrintedAdminKey();
+        key.ShouldNotBeNull(server.Output);
+        server.Output.ShouldContain($"{server.Url}/api/v1");
+        using var client = server.Client(key);
+        await (await client.GetAsync("/api/v1/workspaces")).ShouldBeAsync(HttpStatusCode.OK);
+        await (await client.PostJsonAsync("/api/v1/workspaces", new { name = "first-steps" })).ShouldBeAsync(HttpStatusCode.Created);
+        var keyFile = Path.Combine(directory, "data", "admin-key");
+        (await File.ReadAllTextAsync(keyFile)).Trim().ShouldBe(key);
+        File.GetUnixFileMode(keyFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Exists(Path.Combine(directory, "data", DatabaseTarget.SqliteFileName)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task KilledThenRestarted_KeepsAcknowledgedWritesAndPrintsNoNewKey()
+    {
+        var directory = TestDirectories.Create("process");
+        string key;
+        await using (var first = ServerProcess.Start(directory, new Dictionary<string, string>()))
+        {
+            await first.WaitUntilListeningAsync();
+            key = first.PrintedAdminKey()!;
+            using var client = first.Client(key);
+            await (await client.PostJsonAsync("/api/v1/workspaces", new { name = "survives-a-crash" })).ShouldBeAsync(HttpStatusCode.Created);
+            await first.KillAsync();
+        }
+
+        await using var second = ServerProcess.Start(directory, new Dictionary<string, string>());
+        await second.WaitUntilListeningAsync();
+
+        second.PrintedAdminKey().ShouldBeNull(second.Output);
+        using var again = second.Client(key);
+        await (await again.GetAsync("/api/v1/workspaces/survives-a-crash")).ShouldBeAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AdminKeyFromEnvironment_IsUsedAndNothingIsGenerated()
+    {
+        var directory = TestDirectories.Create("process");
+        var chosen = "cadre_chosen_by_the_operator_" + Guid.NewGuid().ToString("N");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string> { ["CADRE_ADMIN_KEY"] = chosen });
+        await server.WaitUntilListeningAsync();
+
+        server.PrintedAdminKey().ShouldBeNull();
+        server.Output.ShouldNotContain(chosen);
+        File.Exists(Path.Combine(directory, "data", "admin-key")).ShouldBeFalse();
+        using var client = server.Client(chosen);
+        await (await client.GetAsync("/api/v1/workspaces")).ShouldBeAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task DataDirFromEnvironment_HoldsTheDatabase()
+    {
+        var directory = TestDirectories.Create("process");
+        var dataDir = Path.Combine(directory, "elsewhere", "state");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string> { ["CADRE_DATA_DIR"] = dataDir });
+        await server.WaitUntilListeningAsync();
+
+        File.Exists(Path.Combine(dataDir, DatabaseTarget.SqliteFileName)).ShouldBeTrue();
+        File.Exists(Path.Combine(dataDir, "admin-key")).ShouldBeTrue();
+        Directory.Exists(Path.Combine(directory, "data")).ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("CADRE_DATABASE", "mysql://localhost/cadre", "Cadre:Database")]
+    [InlineData("CADRE_DATABASE", "sqlite:", "file path")]
+    [InlineData("CADRE_ADMIN_KEY", "too-short", "at least 32 characters")]
+    [InlineData("CADRE_HTTP__MAX_REQUEST_BODY_BYTES", "12", "MaxRequestBodyBytes")]
+    public async Task InvalidSetting_RefusesToStartSayingWhy(string variable, string value, string reason)
+    {
+        var directory = TestDirectories.Create("process");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string> { [variable] = value });
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(1);
+        server.Output.ShouldContain("Cadre cannot start: ");
+        server.Output.ShouldContain(reason);
+    }
+
+    [Theory, AllDatabases]
+    public async Task NewerSchemaInDatabase_RefusesToStartSayingWhyAndChangesNothing(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        await core.Migrator().MigrateAsync(CancellationToken.None);
+        await core.ScalarAsync($"INSERT INTO {SchemaMigrator.HistoryTable} (version, name, checksum, applied_at) VALUES (999, 'from_the_future', 'x', 'later')");
+
+        await using var server = ServerProcess.Start(core.DataDir, new Dictionary<string, string> { ["CADRE_DATABASE"] = core.DatabaseSetting });
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(1);
+        server.Output.ShouldContain("Cadre cannot start: The database");
+        server.Output.ShouldContain("schema version 999 ('from_the_future')");
+        server.Output.ShouldContain("only knows versions up to");
+        (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable}")).ShouldBe(core.EmbeddedScripts.Count + 1);
+        (await core.IntAsync("SELECT COUNT(*) FROM api_keys")).ShouldBe(0);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Cadre.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server as a user runs it: a separate <c>dotnet Cadre.Server.dll</c> process with its
+/// own environment, its console output captured, killable at any instant.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private string? _bannerUrl;
+
+    private ServerProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The URL the server printed it listens on.</summary>
+    public string Url { get; private set; } = "";
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
+    public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment)
+    {
+        var serverDll = Path.Combine(AppContext.BaseDirectory, "Cadre.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(serverDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("CADRE_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var server = new ServerProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException($"The server exited before listening:\n{server.Output}"));
+        server._process.Start();
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Waits until the server prints that it listens, or fails with its output.</summary>
+    public async Task WaitUntilListeningAsync()
+    {
+        Url = await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits for the process to exit on its own (a refused start).</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>The admin key the server printed, if it printed one.</summary>
+    public string? PrintedAdminKey() => PrintedKey().Match(Output) is { Success: true } match ? match.Groups["key"].Value : null;
+
+    public HttpClient Client(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Url) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (Listening().Match(line) is { Success: true } match)
+        {
+            _bannerUrl = match.Groups["url"].Value;
+        }
+        else if (line.Length == 0 && _bannerUrl is not null)
+        {
+            // The banner is written in one piece and ends with a blank line: all of it has arrived.
+            _listening.TrySetResult(_bannerUrl);
+        }
+    }
+
+    [GeneratedRegex(@"^Cadre is listening on (?<url>http://[^\s,]+)")]
+    private static partial Regex Listening();
+
+    [GeneratedRegex(@"Instance admin key[^\n]*\n\s+(?<key>cadre_[A-Za-z0-9]+)")]
+    private static partial Regex PrintedKey();
+}
