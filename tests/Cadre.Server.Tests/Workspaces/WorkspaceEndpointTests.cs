@@ -48,6 +48,7 @@ public sealed class WorkspaceEndpointTests
     [AllDatabases("trailing-")]
     [AllDatabases("under_score")]
     [AllDatabases("spa ce")]
+    [AllDatabases("newline\n")]
     [AllDatabases("this-name-is-much-too-long-for-a-workspace-slug-because-it-has-64")]
     public async Task Create_InvalidName_Returns422NamingTheField(DatabaseKind db, string name)
     {

@@ -1,0 +1,38 @@
+using Cadre.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cadre.Tests.Storage;
+
+/// <summary>A migrated SQLite file of its own for one test, deleted afterwards.</summary>
+internal sealed class SqliteTestDatabase : IDbContextFactory<CadreDbContext>, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cadre-core-test-").FullName;
+    private readonly DbContextOptions<CadreDbContext> _options;
+
+    private SqliteTestDatabase()
+    {
+        Storage = StorageProvider.Create(new StorageOptions { Database = "sqlite", DataDir = _directory });
+        var builder = new DbContextOptionsBuilder<CadreDbContext>();
+        Storage.Configure(builder);
+        _options = builder.Options;
+    }
+
+    public StorageProvider Storage { get; }
+
+    public static async Task<SqliteTestDatabase> CreateAsync()
+    {
+        var database = new SqliteTestDatabase();
+        await new SchemaMigrator(database, database.Storage, NullLogger<SchemaMigrator>.Instance, TimeProvider.System)
+            .MigrateAsync(CancellationToken.None);
+        return database;
+    }
+
+    public CadreDbContext CreateDbContext() => new(_options);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
