@@ -59,14 +59,17 @@ public sealed class ErrorResponseTests
     }
 
     [Theory, AllDatabases]
-    public async Task BodyOverLimit_WithContentLength_Returns413(DatabaseKind db)
+    public async Task BodyOverLimit_WithContentLength_Returns413BeforeReadingIt(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
         using var admin = app.AdminClient();
         var name = Api.UniqueName();
-        var body = Api.Serialize(new { name, settings = new { blob = new string('x', 1024 * 1024) } });
+        var body = Api.Serialize(new { name, settings = new { blob = new string('x', 2 * 1024 * 1024) } });
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/workspaces") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        // The client waits for the server's go-ahead, so the 413 provably comes before a byte of the body is read.
+        request.Headers.ExpectContinue = true;
 
-        var response = await admin.PostAsync("/api/v1/workspaces", new StringContent(body, Encoding.UTF8, "application/json"));
+        var response = await admin.SendAsync(request);
 
         (await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge)).Detail!.ShouldContain("MaxRequestBodyBytes");
         await (await admin.GetAsync($"/api/v1/workspaces/{name}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
@@ -75,10 +78,12 @@ public sealed class ErrorResponseTests
     [Theory, AllDatabases]
     public async Task BodyOverLimit_Chunked_Returns413(DatabaseKind db)
     {
-        var app = await SharedApps.Get(db);
+        // A small limit keeps the whole request inside the socket buffers, so the client has sent it
+        // all before the server answers and closes: no broken pipe on the client side.
+        await using var app = await CadreApp.StartAsync(db, new Dictionary<string, string?> { ["Cadre:Http:MaxRequestBodyBytes"] = "2048" });
         using var admin = app.AdminClient();
         var name = Api.UniqueName();
-        var bytes = Encoding.UTF8.GetBytes(Api.Serialize(new { name, settings = new { blob = new string('x', 2 * 1024 * 1024) } }));
+        var bytes = Encoding.UTF8.GetBytes(Api.Serialize(new { name, settings = new { blob = new string('x', 8 * 1024) } }));
         var content = new StreamContent(new MemoryStream(bytes));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/workspaces") { Content = content };

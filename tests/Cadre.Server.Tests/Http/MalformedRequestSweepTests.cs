@@ -114,7 +114,12 @@ public sealed class MalformedRequestSweepTests
             yield return new HttpRequestMessage(method, path) { Content = new ByteArrayContent([0xC3, 0x28, 0xFF, 0xFE]) { Headers = { { "Content-Type", "application/json" } } } };
             yield return new HttpRequestMessage(method, path) { Content = new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded") };
             yield return new HttpRequestMessage(method, path) { Content = new ByteArrayContent([]) };
-            yield return new HttpRequestMessage(method, path) { Content = new StringContent(new string('x', 3 * 1024 * 1024), Encoding.UTF8, "application/json") };
+            // Expect: 100-continue, so the server's early 413 reaches the client before it writes the body.
+            yield return new HttpRequestMessage(method, path)
+            {
+                Content = new StringContent(new string('x', 3 * 1024 * 1024), Encoding.UTF8, "application/json"),
+                Headers = { ExpectContinue = true },
+            };
         }
         else if (route.Method == "DELETE")
         {
