@@ -105,7 +105,7 @@ internal sealed class SchemaMigrator(
             var current = value is null or DBNull ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
             return new SchemaStatus(current, LatestVersion);
         }
-        catch (DbException ex) when (!storage.IsTransientFailure(ex))
+        catch (DbException ex) when (storage.IsMissingTable(ex))
         {
             // The history table does not exist yet: nothing has been migrated.
             return new SchemaStatus(0, LatestVersion);

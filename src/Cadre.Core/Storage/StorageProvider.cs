@@ -34,6 +34,9 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether a failed save broke a unique constraint (a taken name, a duplicate key).</summary>
     public abstract bool IsUniqueViolation(DbUpdateException exception);
 
+    /// <summary>Whether a query failed because a table does not exist (a database nothing has migrated yet).</summary>
+    public abstract bool IsMissingTable(DbException exception);
+
     /// <summary>Whether an exception means the database is unreachable or busy, so a retry may succeed (answered 503).</summary>
     public abstract bool IsTransientFailure(Exception exception);
 

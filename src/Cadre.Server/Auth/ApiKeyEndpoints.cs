@@ -12,6 +12,7 @@ internal static class ApiKeyEndpoints
     {
         var group = app.MapGroup("/api/v1/workspaces/{workspace}/api-keys").WithTags("API keys");
 
+        // Deliberately without WithIdempotency(): a stored response would keep the secret in plain text.
         group.MapPost("/", Create)
             .WithName("CreateApiKey")
             .WithSummary("Create an API key")

@@ -29,6 +29,9 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    public override bool IsMissingTable(DbException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
+
     public override bool IsTransientFailure(Exception exception) => exception switch
     {
         NpgsqlException { IsTransient: true } => true,

@@ -43,6 +43,10 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
 
+    // SQLite reports a missing table as a generic SQLITE_ERROR; only the message tells it apart.
+    public override bool IsMissingTable(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 1 } sqlite && sqlite.Message.Contains("no such table", StringComparison.Ordinal);
+
     public override bool IsTransientFailure(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
         || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
