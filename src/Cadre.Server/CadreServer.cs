@@ -1,11 +1,12 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Cadre.Server.Auth;
 using Cadre.Server.Health;
 using Cadre.Server.Hosting;
 using Cadre.Server.Http;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Workspaces;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -19,8 +20,13 @@ internal static class CadreServer
     public static WebApplicationBuilder AddCadreServer(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddCadreEnvironmentVariables();
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) &&
-            !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        // The default address applies only when nothing else names one (--urls, ASPNETCORE_URLS,
+        // ASPNETCORE_HTTP_PORTS as container images set it, or Kestrel endpoints in settings).
+        var configuration = builder.Configuration;
+        if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]) &&
+            string.IsNullOrEmpty(configuration[WebHostDefaults.HttpPortsKey]) &&
+            string.IsNullOrEmpty(configuration[WebHostDefaults.HttpsPortsKey]) &&
+            !configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
@@ -45,7 +51,7 @@ internal static class CadreServer
         services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddScoped<WorkspaceAccess>();
         services.AddCadreRateLimiting();

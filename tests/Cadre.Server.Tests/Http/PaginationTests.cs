@@ -11,10 +11,7 @@ public sealed class PaginationTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        for (var i = 0; i < 6; i++)
-        {
-            await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer");
-        }
+        await CreateViewerKeysAsync(workspace, 6);
 
         var before = await ListAllIdsAsync(workspace);
         before.Count.ShouldBe(7);
@@ -39,10 +36,7 @@ public sealed class PaginationTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        for (var i = 0; i < 4; i++)
-        {
-            await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer");
-        }
+        await CreateViewerKeysAsync(workspace, 4);
 
         var first = await GetPageAsync(workspace.Owner, $"/api/v1/workspaces/{workspace.Name}/api-keys?limit=2");
         var second = await GetPageAsync(workspace.Owner, (string)first["next"]!);
@@ -58,10 +52,7 @@ public sealed class PaginationTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        for (var i = 0; i < 3; i++)
-        {
-            await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer");
-        }
+        await CreateViewerKeysAsync(workspace, 3);
 
         var first = await GetPageAsync(workspace.Owner, $"/api/v1/workspaces/{workspace.Name}/api-keys?role=viewer&limit=2");
         var next = new Uri((string)first["next"]!);
@@ -105,6 +96,14 @@ public sealed class PaginationTests
         var response = await admin.GetAsync($"/api/v1/workspaces?{query}");
 
         (await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!.Keys.ShouldBe(fields.Split(','), ignoreOrder: true);
+    }
+
+    private static async Task CreateViewerKeysAsync(TestWorkspace workspace, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer");
+        }
     }
 
     private static async Task<List<string>> ListAllIdsAsync(TestWorkspace workspace)
