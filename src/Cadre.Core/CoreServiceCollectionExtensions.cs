@@ -1,8 +1,16 @@
 using Cadre.Auth;
 using Cadre.Common;
 using Cadre.Idempotency;
+using Cadre.Invitations;
+using Cadre.Members;
+using Cadre.Notifications;
+using Cadre.ServiceAccounts;
+using Cadre.Setup;
 using Cadre.Storage;
+using Cadre.Teams;
+using Cadre.Users;
 using Cadre.Workspaces;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,6 +39,12 @@ public static class CoreServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => string.IsNullOrEmpty(o.AdminEmail) == string.IsNullOrEmpty(o.AdminPassword),
+                "CADRE_ADMIN_EMAIL and CADRE_ADMIN_PASSWORD (Cadre:Auth:AdminEmail, AdminPassword) go together: set both or neither.")
+            .ValidateOnStart();
+        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(sp => StorageProvider.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddDbContextFactory<CadreDbContext>((sp, options) => sp.GetRequiredService<StorageProvider>().Configure(options));
@@ -43,8 +57,21 @@ public static class CoreServiceCollectionExtensions
 
         services.TryAddScoped<WorkspaceService>();
         services.TryAddScoped<ApiKeyService>();
+        services.TryAddScoped<AccessService>();
+        services.TryAddScoped<ActorService>();
+        services.TryAddScoped<UserService>();
+        services.TryAddScoped<OneTimeTokenService>();
+        services.TryAddScoped<MembershipService>();
+        services.TryAddScoped<InvitationService>();
+        services.TryAddScoped<ServiceAccountService>();
+        services.TryAddScoped<TeamService>();
+        services.TryAddScoped<SetupService>();
+        services.TryAddSingleton<SessionService>();
+        services.TryAddSingleton<PasswordPolicy>();
+        services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         services.TryAddSingleton<IdempotencyStore>();
-        services.AddHostedService<IdempotencyPurgeService>();
+        services.AddHostedService<HousekeepingService>();
         return services;
     }
 }

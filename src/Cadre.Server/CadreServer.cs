@@ -4,9 +4,13 @@ using Cadre.Server.Auth;
 using Cadre.Server.Health;
 using Cadre.Server.Hosting;
 using Cadre.Server.Http;
+using Cadre.Server.Invitations;
+using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
+using Cadre.Server.ServiceAccounts;
+using Cadre.Server.Teams;
+using Cadre.Server.Users;
 using Cadre.Server.Workspaces;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -50,8 +54,19 @@ internal static class CadreServer
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
 
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddOptions<PublicUrlOptions>().BindConfiguration("Cadre")
+            .Validate(o => string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _),
+                "Cadre:PublicUrl (CADRE_PUBLIC_URL) must be an absolute URL such as https://cadre.example.com.")
+            .ValidateOnStart();
+        services.AddCadreDataProtection();
+        services.AddCadreAuthentication();
+        services.AddAntiforgery(options =>
+        {
+            options.HeaderName = CsrfProtectionMiddleware.HeaderName;
+            options.Cookie.Name = CsrfProtectionMiddleware.CookieName;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         services.AddAuthorization();
         services.AddScoped<WorkspaceAccess>();
         services.AddCadreRateLimiting();
@@ -68,6 +83,7 @@ internal static class CadreServer
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseMiddleware<CsrfProtectionMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }
@@ -76,7 +92,14 @@ internal static class CadreServer
     {
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnyone().DisableRateLimiting();
         app.MapHealth();
+        app.MapAuth();
+        app.MapMe();
+        app.MapUsers();
         app.MapWorkspaces();
+        app.MapMembers();
+        app.MapInvitations();
+        app.MapTeams();
+        app.MapServiceAccounts();
         app.MapApiKeys();
         return app;
     }

@@ -28,7 +28,17 @@ internal sealed class ApiKey
 
     public required byte[] KeyHash { get; init; }
 
+    /// <summary>The person the key belongs to; it never acts above their current role.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The service account the key belongs to; it never acts above the account's role.</summary>
+    public string? ServiceAccountId { get; init; }
+
+    /// <summary>The key the creator used, if any (kept from schema 1; <see cref="CreatedBy"/> names the actor).</summary>
     public string? CreatedByKeyId { get; init; }
+
+    /// <summary>The actor who created the key: a user, a service account or an instance key.</summary>
+    public string? CreatedBy { get; init; }
 
     public DateTime CreatedAt { get; init; }
 
@@ -46,10 +56,11 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.HasKey(k => k.Id);
         builder.HasIndex(k => k.KeyHash).IsUnique();
         builder.HasIndex(k => new { k.WorkspaceId, k.Id });
-        builder.Property(k => k.Role).HasConversion(r => r.ToWireName(), s => ParseRole(s));
+        builder.HasIndex(k => k.UserId);
+        builder.HasIndex(k => k.ServiceAccountId);
+        builder.Property(k => k.Role).HasRoleConversion();
         builder.HasOne(k => k.Workspace).WithMany().HasForeignKey(k => k.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Users.User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<ServiceAccounts.ServiceAccount>().WithMany().HasForeignKey(k => k.ServiceAccountId).OnDelete(DeleteBehavior.Cascade);
     }
-
-    private static WorkspaceRole ParseRole(string name) =>
-        WorkspaceRoles.TryParse(name, out var role) ? role : throw new InvalidOperationException($"Unknown role '{name}' in api_keys.");
 }

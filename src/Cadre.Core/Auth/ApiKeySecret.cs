@@ -17,6 +17,9 @@ internal static class ApiKeySecret
 
     public static string Generate() => Prefix + RandomNumberGenerator.GetString(Base62, 43);
 
+    /// <summary>A secret for a link or code (invitation, password reset, setup): 256 bits, URL-safe, no prefix.</summary>
+    public static string GenerateToken() => RandomNumberGenerator.GetString(Base62, 43);
+
     /// <summary>
     /// SHA-256 of the key. A fast hash is right here: keys are 256-bit random, so unlike passwords
     /// they cannot be guessed from the hash however fast it is to compute.

@@ -1,5 +1,10 @@
 using Cadre.Auth;
 using Cadre.Idempotency;
+using Cadre.Invitations;
+using Cadre.Members;
+using Cadre.ServiceAccounts;
+using Cadre.Teams;
+using Cadre.Users;
 using Cadre.Workspaces;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -18,6 +23,22 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<Session> Sessions => Set<Session>();
+
+    public DbSet<OneTimeToken> OneTimeTokens => Set<OneTimeToken>();
+
+    public DbSet<WorkspaceMember> WorkspaceMembers => Set<WorkspaceMember>();
+
+    public DbSet<ServiceAccount> ServiceAccounts => Set<ServiceAccount>();
+
+    public DbSet<Team> Teams => Set<Team>();
+
+    public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
+
+    public DbSet<Invitation> Invitations => Set<Invitation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);

@@ -1,4 +1,6 @@
 using Cadre.Auth;
+using Cadre.Setup;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +19,7 @@ internal sealed class DatabaseInitializer(
     IOptions<AdminKeyOptions> adminKeyOptions,
     IOptions<StorageOptions> storageOptions,
     StartupReport report,
+    IServiceScopeFactory scopes,
     ILogger<DatabaseInitializer> logger) : IHostedLifecycleService
 {
     public const string AdminKeyFileName = "admin-key";
@@ -40,6 +43,13 @@ internal sealed class DatabaseInitializer(
         {
             report.GeneratedAdminKey = generated;
             report.AdminKeyFile = await TryWriteKeyFileAsync(generated, cancellationToken);
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<SetupService>().PrepareAsync(cancellationToken) is { } setup)
+        {
+            report.SetupCode = setup.Code;
+            report.SetupCodeExpiresAt = setup.ExpiresAt;
         }
     }
 

@@ -12,4 +12,9 @@ public sealed class StartupReport
 
     /// <summary>Where the generated key was also written (mode 0600), or null if that failed.</summary>
     public string? AdminKeyFile { get; internal set; }
+
+    /// <summary>The one-time code with which the first person becomes instance owner, while the instance has no users.</summary>
+    public string? SetupCode { get; internal set; }
+
+    public DateTime? SetupCodeExpiresAt { get; internal set; }
 }

@@ -21,6 +21,9 @@ internal sealed class Workspace
     /// <summary>Incremented on every change; the ETag and the optimistic-concurrency token.</summary>
     public int Version { get; set; }
 
+    /// <summary>The actor who created the workspace.</summary>
+    public string? CreatedBy { get; init; }
+
     public DateTime CreatedAt { get; init; }
 
     public DateTime UpdatedAt { get; set; }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cadre.Common;
 
 namespace Cadre.Workspaces;
 
@@ -6,7 +7,8 @@ namespace Cadre.Workspaces;
 /// <param name="Name">Unique slug: 3–63 lowercase letters, digits and dashes, starting and ending with a letter or digit.</param>
 /// <param name="DisplayName">Human name (1–100 characters); defaults to <paramref name="Name"/>.</param>
 /// <param name="Settings">Free-form settings object (at most 64 KiB of JSON).</param>
-public sealed record CreateWorkspaceRequest(string? Name, string? DisplayName = null, JsonObject? Settings = null);
+/// <param name="Owner">An existing user (ID or e-mail address) who becomes the workspace's owner. Default: you, when you are a person.</param>
+public sealed record CreateWorkspaceRequest(string? Name, string? DisplayName = null, JsonObject? Settings = null, string? Owner = null);
 
 /// <summary>
 /// Body of <c>PATCH /api/v1/workspaces/{workspace}</c>. Omitted (or null) fields stay as they are;
@@ -22,6 +24,7 @@ public sealed record WorkspaceResponse(
     string Name,
     string DisplayName,
     JsonObject Settings,
+    Actor? CreatedBy,
     int Version,
     DateTime CreatedAt,
     DateTime UpdatedAt);

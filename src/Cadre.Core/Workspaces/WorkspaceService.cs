@@ -1,20 +1,25 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cadre.Auth;
 using Cadre.Common;
+using Cadre.Members;
 using Cadre.Storage;
+using Cadre.Users;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cadre.Workspaces;
 
 /// <summary>Creates, reads, changes and deletes workspaces.</summary>
-internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time)
+internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors)
 {
     public const int MaxSettingsBytes = 64 * 1024;
 
-    public async Task<ServiceResult<WorkspaceResponse>> CreateAsync(CreateWorkspaceRequest request, CancellationToken cancellationToken)
+    /// <summary>Creates a workspace; its owner is the named user or, by default, the person creating it.</summary>
+    public async Task<ServiceResult<WorkspaceResponse>> CreateAsync(CreateWorkspaceRequest request, Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
         var errors = new ValidationErrors();
         ValidateName(request.Name, errors);
         var displayName = request.DisplayName ?? request.Name;
@@ -25,6 +30,17 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
 
         var settings = request.Settings ?? [];
         ValidateSettings(settings, errors);
+        var ownerId = caller.IsUser ? caller.ActorId : null;
+        if (request.Owner is not null)
+        {
+            var normalized = EmailAddress.Normalize(request.Owner);
+            ownerId = await db.Users.Where(u => u.Id == request.Owner || u.NormalizedEmail == normalized).Select(u => u.Id).FirstOrDefaultAsync(cancellationToken);
+            if (ownerId is null)
+            {
+                errors.Add("owner", "No account has this ID or address.");
+            }
+        }
+
         if (!errors.IsEmpty)
         {
             return ServiceError.Validation(errors);
@@ -37,25 +53,52 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
             Name = request.Name!,
             DisplayName = displayName!.Trim(),
             Settings = settings.ToJsonString(),
+            CreatedBy = caller.ActorId,
             Version = 1,
             CreatedAt = now,
             UpdatedAt = now,
         };
         db.Workspaces.Add(workspace);
+        if (ownerId is not null)
+        {
+            db.WorkspaceMembers.Add(new WorkspaceMember
+            {
+                WorkspaceId = workspace.Id,
+                UserId = ownerId,
+                Role = WorkspaceRole.Owner,
+                AddedBy = caller.ActorId,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+        }
+
         return await SaveAsync(workspace, cancellationToken);
     }
 
-    /// <summary>Lists workspaces, newest first; <paramref name="onlyId"/> limits the list to one (a workspace key sees only its own).</summary>
-    public async Task<Page<WorkspaceResponse>> ListAsync(string? onlyId, PageRequest page, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists the workspaces the caller may see, newest first: all for an instance admin, a person's
+    /// own memberships, a service account's or workspace-limited key's one workspace.
+    /// </summary>
+    public async Task<Page<WorkspaceResponse>> ListAsync(Caller caller, PageRequest page, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(caller);
         var query = db.Workspaces.AsNoTracking();
-        if (onlyId is not null)
+        if (!caller.IsInstanceAdmin)
         {
-            query = query.Where(w => w.Id == onlyId);
+            if (caller.WorkspaceId is { } only)
+            {
+                query = query.Where(w => w.Id == only);
+            }
+
+            if (caller.IsUser && caller.InstanceRole is null)
+            {
+                query = query.Where(w => db.WorkspaceMembers.Any(m => m.WorkspaceId == w.Id && m.UserId == caller.ActorId));
+            }
         }
 
         var workspaces = await query.ToPageAsync(w => w.Id, page, cancellationToken);
-        return workspaces.Map(ToResponse);
+        var resolved = await actors.ResolveAsync(workspaces.Items.Select(w => w.CreatedBy), cancellationToken);
+        return workspaces.Map(w => ToResponse(w, resolved));
     }
 
     public Task<WorkspaceRef?> FindAsync(string name, CancellationToken cancellationToken) =>
@@ -67,7 +110,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
     public async Task<WorkspaceResponse?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var workspace = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
-        return workspace is null ? null : ToResponse(workspace);
+        return workspace is null ? null : ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy], cancellationToken));
     }
 
     public async Task<ServiceResult<WorkspaceResponse>> UpdateAsync(
@@ -153,7 +196,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            return ToResponse(workspace);
+            return ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy], cancellationToken));
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -192,11 +235,12 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         }
     }
 
-    private static WorkspaceResponse ToResponse(Workspace workspace) => new(
+    private static WorkspaceResponse ToResponse(Workspace workspace, IReadOnlyDictionary<string, Actor> actors) => new(
         workspace.Id,
         workspace.Name,
         workspace.DisplayName,
         JsonNode.Parse(workspace.Settings) as JsonObject ?? throw new JsonException($"Settings of workspace {workspace.Id} are not a JSON object."),
+        actors.Find(workspace.CreatedBy),
         workspace.Version,
         workspace.CreatedAt,
         workspace.UpdatedAt);

@@ -9,10 +9,11 @@ public sealed record AccessMetadata(AccessLevel Level, WorkspaceRole? MinimumRol
 {
     public string Describe() => Level switch
     {
-        AccessLevel.Public => "No API key needed.",
-        AccessLevel.AnyKey => "Any valid API key.",
-        AccessLevel.InstanceAdmin => "An instance admin key.",
-        AccessLevel.WorkspaceRole => $"A key with role '{MinimumRole!.Value.ToWireName()}' or higher in the workspace (instance admin keys act as owner).",
+        AccessLevel.Public => "No sign-in needed.",
+        AccessLevel.AnyKey => "Any signed-in caller: a session or a valid API key.",
+        AccessLevel.Person => "A person: signed in with a session, or through one of their own API keys.",
+        AccessLevel.InstanceAdmin => "An instance admin (a person with instance role admin or owner, or an instance admin key).",
+        AccessLevel.WorkspaceRole => $"Role '{MinimumRole!.Value.ToWireName()}' or higher in the workspace (instance admins act as owner).",
         _ => Level.ToString(),
     };
 }
@@ -21,6 +22,7 @@ public enum AccessLevel
 {
     Public,
     AnyKey,
+    Person,
     InstanceAdmin,
     WorkspaceRole,
 }
@@ -32,16 +34,16 @@ public enum AccessLevel
 internal sealed class WorkspaceAccess
 {
     private WorkspaceRef? _workspace;
-    private ApiKeyIdentity? _caller;
+    private Caller? _caller;
 
     public WorkspaceRef Workspace => _workspace ?? throw NotResolved();
 
-    public ApiKeyIdentity Caller => _caller ?? throw NotResolved();
+    public Caller Caller => _caller ?? throw NotResolved();
 
-    /// <summary>The caller's role in this workspace.</summary>
+    /// <summary>The caller's effective role in this workspace.</summary>
     public WorkspaceRole Role { get; private set; }
 
-    internal void Grant(WorkspaceRef workspace, ApiKeyIdentity caller, WorkspaceRole role)
+    internal void Grant(WorkspaceRef workspace, Caller caller, WorkspaceRole role)
     {
         _workspace = workspace;
         _caller = caller;
@@ -61,21 +63,24 @@ internal sealed class WorkspaceAccessFilter(WorkspaceRole minimum) : IEndpointFi
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var caller = http.User.GetApiKeyIdentity()
+        var caller = http.User.GetCaller()
             ?? throw new InvalidOperationException("WorkspaceAccessFilter runs only after authentication.");
         var name = http.GetRouteValue("workspace") as string ?? "";
         var workspace = await http.RequestServices.GetRequiredService<WorkspaceService>().FindAsync(name, http.RequestAborted);
-        if (workspace is null || caller.RoleIn(workspace.Id) is not { } role)
+        var role = workspace is null
+            ? null
+            : await http.RequestServices.GetRequiredService<AccessService>().RoleInAsync(caller, workspace.Id, http.RequestAborted);
+        if (workspace is null || role is null)
         {
             return Problems.NotFound($"Workspace '{name}' not found.");
         }
 
         if (role < minimum)
         {
-            return Problems.Forbidden($"This needs role '{minimum.ToWireName()}' or higher in workspace '{name}'; the key has '{role.ToWireName()}'.");
+            return Problems.Forbidden($"This needs role '{minimum.ToWireName()}' or higher in workspace '{name}'; you have '{role.Value.ToWireName()}'.");
         }
 
-        http.RequestServices.GetRequiredService<WorkspaceAccess>().Grant(workspace, caller, role);
+        http.RequestServices.GetRequiredService<WorkspaceAccess>().Grant(workspace, caller, role.Value);
         return await next(context);
     }
 }
@@ -84,10 +89,24 @@ internal sealed class InstanceAdminFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var caller = context.HttpContext.User.GetApiKeyIdentity();
+        var caller = context.HttpContext.User.GetCaller();
         if (caller is not { IsInstanceAdmin: true })
         {
-            return Problems.Forbidden("Only an instance admin key may do this.");
+            return Problems.Forbidden("Only an instance admin may do this.");
+        }
+
+        return await next(context);
+    }
+}
+
+internal sealed class PersonFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var caller = context.HttpContext.User.GetCaller();
+        if (caller is not { IsUser: true })
+        {
+            return Problems.Forbidden("This is about a person: sign in, or use one of your personal API keys (not a service account or instance key).");
         }
 
         return await next(context);
@@ -111,6 +130,15 @@ internal static class AccessExtensions
         builder.RequireAuthorization()
             .AddEndpointFilter(new InstanceAdminFilter())
             .WithMetadata(new AccessMetadata(AccessLevel.InstanceAdmin))
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+    /// <summary>The endpoint is about the signed-in person (a session, or one of their personal keys).</summary>
+    public static RouteHandlerBuilder RequirePerson(this RouteHandlerBuilder builder) =>
+        builder.RequireAuthorization()
+            .AddEndpointFilter(new PersonFilter())
+            .WithMetadata(new AccessMetadata(AccessLevel.Person))
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);

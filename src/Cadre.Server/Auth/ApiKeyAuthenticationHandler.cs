@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Cadre.Auth;
 using Microsoft.AspNetCore.Authentication;
@@ -25,6 +23,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     public const string ApiKeyHeader = "X-Api-Key";
 
     private string? _failure;
+
+    /// <summary>Whether the request presents an API key: such requests are authenticated here, never by the session cookie.</summary>
+    public static bool PresentsKey(HttpRequest request) =>
+        request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Authorization) || request.Headers.ContainsKey(ApiKeyHeader);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -59,18 +61,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var check = await keys.AuthenticateAsync(bearer ?? headerKey!, Context.RequestAborted);
-        if (check.Identity is not { } identity)
+        if (check.Caller is not { } caller)
         {
-            return Fail(check.Rejection switch
-            {
-                ApiKeyRejection.Revoked => "The API key has been revoked.",
-                ApiKeyRejection.Expired => $"The API key expired at {check.ExpiredAt?.ToString("O", CultureInfo.InvariantCulture)}.",
-                _ => "The API key is not valid.",
-            });
+            return Fail(check.Rejection!);
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(CallerClaims.From(identity), SchemeName));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(CallerClaims.ToPrincipal(caller, SchemeName), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -12,17 +12,10 @@ internal static class ApiKeyEndpoints
     {
         var group = app.MapGroup("/api/v1/workspaces/{workspace}/api-keys").WithTags("API keys");
 
-        // Deliberately without WithIdempotency(): a stored response would keep the secret in plain text.
-        group.MapPost("/", Create)
-            .WithName("CreateApiKey")
-            .WithSummary("Create an API key")
-            .WithDescription("The response holds the secret, shown this once. The role may not exceed the creating key's own.")
-            .RequireWorkspaceRole(WorkspaceRole.Admin)
-            .WithJsonBodyErrors();
-
         group.MapGet("/", List)
             .WithName("ListApiKeys")
             .WithSummary("List the workspace's API keys")
+            .WithDescription("Keys of its service accounts and personal keys limited to it. Keys are created under …/service-accounts/{id}/api-keys and /api/v1/me/api-keys.")
             .RequireWorkspaceRole(WorkspaceRole.Admin)
             .WithQueryErrors();
 
@@ -38,20 +31,6 @@ internal static class ApiKeyEndpoints
             .RequireWorkspaceRole(WorkspaceRole.Admin);
 
         return app;
-    }
-
-    private static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> Create(
-        CreateApiKeyRequest request, WorkspaceAccess access, ApiKeyService keys, HttpResponse response, CancellationToken cancellationToken)
-    {
-        var result = await keys.CreateAsync(access.Workspace.Id, access.Caller, request, cancellationToken);
-        if (result.Value is not { } key)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        // The body holds a secret: no cache anywhere may keep it.
-        response.Headers.CacheControl = "no-store";
-        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/api-keys/{key.Id}", key);
     }
 
     private static async Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> List(
@@ -87,7 +66,7 @@ internal static class ApiKeyEndpoints
     private static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> Revoke(
         string keyId, WorkspaceAccess access, ApiKeyService keys, CancellationToken cancellationToken)
     {
-        var result = await keys.RevokeAsync(access.Workspace.Id, keyId, access.Caller, cancellationToken);
+        var result = await keys.RevokeAsync(access.Workspace.Id, keyId, access.Role, cancellationToken);
         return result.Value is { } key ? TypedResults.Ok(key) : Problems.From(result.Error!);
     }
 }

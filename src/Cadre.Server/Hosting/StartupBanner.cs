@@ -1,4 +1,6 @@
+using Cadre.Server.Http;
 using Cadre.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -9,7 +11,7 @@ namespace Cadre.Server.Hosting;
 /// database) the admin key. Written to standard output rather than the log, so the key never lands
 /// in log files or log shippers.
 /// </summary>
-internal sealed class StartupBanner(IServer server, StartupReport report, IHostApplicationLifetime lifetime) : IHostedService
+internal sealed class StartupBanner(IServer server, StartupReport report, IOptions<PublicUrlOptions> publicUrls, IHostApplicationLifetime lifetime) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +40,14 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IHostA
                 ? $"  also saved to {file} (readable by this user only)"
                 : "  it could not be saved to the data directory: copy it now");
             output.WriteLine($"  try: curl -H \"Authorization: Bearer {key}\" {url}/api/v1/workspaces");
+        }
+
+        if (report.SetupCode is { } code)
+        {
+            var publicUrl = publicUrls.Value.PublicUrl?.TrimEnd('/') ?? url;
+            output.WriteLine("First user: open this link (or POST /api/v1/setup with this code) to become the instance owner:");
+            output.WriteLine($"  {publicUrl}/setup?code={code}");
+            output.WriteLine($"  the code works once, until {report.SetupCodeExpiresAt:u}; a new one is printed at each start until set-up is done");
         }
 
         output.WriteLine();

@@ -24,7 +24,7 @@ internal static class IdempotencyExtensions
 /// <summary>
 /// Stripe's idempotency semantics for endpoints marked <see cref="IdempotentMetadata"/>. The
 /// request is identified by a SHA-256 of method, path, query and raw body; keys belong to the
-/// calling API key. Only successful (2xx) responses are stored: a request refused before it did
+/// calling credential (the API key, or the person for a browser session). Only successful (2xx) responses are stored: a request refused before it did
 /// anything (400, 404, 422, …) frees its key so the caller can fix it and retry with the same one.
 /// </summary>
 internal sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyStore store, IProblemDetailsService problems)
@@ -39,7 +39,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencySto
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentMetadata>() is null
             || !context.Request.Headers.TryGetValue(HeaderName, out var values)
-            || context.User.GetApiKeyIdentity() is not { } caller)
+            || context.User.GetCaller() is not { } caller)
         {
             await next(context);
             return;
@@ -60,7 +60,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencySto
         }
 
         var requestHash = await HashRequestAsync(context.Request);
-        var scope = caller.KeyId;
+        var scope = caller.CredentialId;
         var decision = await store.BeginAsync(scope, key, requestHash, context.RequestAborted);
         switch (decision)
         {

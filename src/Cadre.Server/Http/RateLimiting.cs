@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Cadre.Server.Auth;
+using Cadre.Users;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,18 @@ internal static class RateLimiting
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(Partition);
+            // Anonymous credential checks (sign-in, setup, invitations, password resets) are also limited per client
+            // address, far below the general rate: the account lockout stops guessing one account, this stops spraying many.
+            limiter.AddPolicy(AuthEndpoints.SignInLimiter, context =>
+            {
+                var attempts = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.SignInAttemptsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter($"sign-in:{context.Connection.RemoteIpAddress}", _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = attempts,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                });
+            });
             limiter.OnRejected = RejectAsync;
         });
         return services;
@@ -33,8 +46,8 @@ internal static class RateLimiting
             return RateLimitPartition.GetNoLimiter("off");
         }
 
-        var caller = context.User.GetApiKeyIdentity();
-        var partition = caller is not null ? $"key:{caller.KeyId}" : $"ip:{context.Connection.RemoteIpAddress}";
+        var caller = context.User.GetCaller();
+        var partition = caller is not null ? $"caller:{caller.CredentialId}" : $"ip:{context.Connection.RemoteIpAddress}";
         return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = settings.Burst,
@@ -59,7 +72,7 @@ internal static class RateLimiting
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This API key sent more requests than its rate limit allows. Retry after {seconds} second(s).",
+                Detail = $"Too many requests from this caller. Retry after {seconds} second(s).",
             },
         });
     }

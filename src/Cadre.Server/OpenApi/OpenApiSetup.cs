@@ -13,6 +13,7 @@ internal static class OpenApiSetup
 {
     public const string BearerScheme = "bearer";
     public const string ApiKeyScheme = "apiKey";
+    public const string SessionScheme = "session";
 
     public static IServiceCollection AddCadreOpenApi(this IServiceCollection services) =>
         services.AddOpenApi("v1", options =>
@@ -46,6 +47,14 @@ internal static class OpenApiSetup
             Name = ApiKeyAuthenticationHandler.ApiKeyHeader,
             Description = "The same API key sent as 'X-Api-Key: <key>'.",
         };
+        document.Components.SecuritySchemes[SessionScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Cookie,
+            Name = SessionAuthentication.CookieName,
+            Description = "The browser session cookie set by POST /api/v1/auth/login. Writes made with it must send the CSRF token " +
+                "(from the login response or GET /api/v1/auth/csrf) as 'X-CSRF-Token'.",
+        };
         return Task.CompletedTask;
     }
 
@@ -63,6 +72,7 @@ internal static class OpenApiSetup
                 operation.Security ??= [];
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] });
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SessionScheme, context.Document)] = [] });
             }
         }
 

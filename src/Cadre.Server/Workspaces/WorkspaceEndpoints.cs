@@ -24,7 +24,7 @@ internal static class WorkspaceEndpoints
         group.MapGet("/", List)
             .WithName("ListWorkspaces")
             .WithSummary("List workspaces")
-            .WithDescription("An instance admin key sees every workspace; a workspace key sees its own.")
+            .WithDescription("An instance admin sees every workspace; a person the ones they belong to; a service account its own.")
             .RequireAnyKey()
             .WithQueryErrors();
 
@@ -54,15 +54,15 @@ internal static class WorkspaceEndpoints
     }
 
     private static async Task<Results<Created<WorkspaceResponse>, ProblemHttpResult>> Create(
-        CreateWorkspaceRequest request, WorkspaceService workspaces, HttpResponse response, CancellationToken cancellationToken)
+        CreateWorkspaceRequest request, WorkspaceService workspaces, HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await workspaces.CreateAsync(request, cancellationToken);
+        var result = await workspaces.CreateAsync(request, http.User.GetCaller()!, cancellationToken);
         if (result.Value is not { } workspace)
         {
             return Problems.From(result.Error!);
         }
 
-        response.Headers.ETag = ETags.For(workspace.Version);
+        http.Response.Headers.ETag = ETags.For(workspace.Version);
         return TypedResults.Created($"/api/v1/workspaces/{workspace.Name}", workspace);
     }
 
@@ -75,9 +75,7 @@ internal static class WorkspaceEndpoints
             return Problems.BadQuery(errors.ToDictionary());
         }
 
-        var caller = user.GetApiKeyIdentity()!;
-        var onlyId = caller.IsInstanceAdmin ? null : caller.WorkspaceId;
-        var result = await workspaces.ListAsync(onlyId, page, cancellationToken);
+        var result = await workspaces.ListAsync(user.GetCaller()!, page, cancellationToken);
         return TypedResults.Ok(PagedResponse<WorkspaceResponse>.From(result, request));
     }
 

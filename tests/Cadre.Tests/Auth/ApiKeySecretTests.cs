@@ -45,15 +45,4 @@ public sealed class ApiKeySecretTests
         WorkspaceRoles.TryParse(name, out var parsed).ShouldBeTrue();
         parsed.ShouldBe(role);
     }
-
-    [Fact]
-    public void Identity_InstanceAdmin_IsOwnerEverywhere()
-    {
-        var admin = new ApiKeyIdentity("key_1", null, WorkspaceRole.Owner);
-        var editor = new ApiKeyIdentity("key_2", "ws_a", WorkspaceRole.Editor);
-
-        admin.RoleIn("ws_anything").ShouldBe(WorkspaceRole.Owner);
-        editor.RoleIn("ws_a").ShouldBe(WorkspaceRole.Editor);
-        editor.RoleIn("ws_b").ShouldBeNull();
-    }
 }

@@ -1,10 +1,12 @@
+using Cadre.Auth;
+using Cadre.Idempotency;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Cadre.Idempotency;
+namespace Cadre.Storage;
 
-/// <summary>Deletes idempotency records past their retention, every ten minutes.</summary>
-internal sealed class IdempotencyPurgeService(IdempotencyStore store, TimeProvider time, ILogger<IdempotencyPurgeService> logger)
+/// <summary>Every ten minutes, deletes what has outlived its use: idempotency records past retention, ended sessions.</summary>
+internal sealed class HousekeepingService(IdempotencyStore idempotency, SessionService sessions, TimeProvider time, ILogger<HousekeepingService> logger)
     : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
@@ -16,16 +18,14 @@ internal sealed class IdempotencyPurgeService(IdempotencyStore store, TimeProvid
         {
             try
             {
-                var purged = await store.PurgeExpiredAsync(stoppingToken);
-                if (purged > 0)
-                {
-                    logger.LogDebug("Purged {Count} expired idempotency records", purged);
-                }
+                var records = await idempotency.PurgeExpiredAsync(stoppingToken);
+                var ended = await sessions.PurgeAsync(stoppingToken);
+                logger.LogDebug("Housekeeping deleted {Records} idempotency records and {Sessions} sessions", records, ended);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // The next tick tries again; a purge that fails only delays the clean-up.
-                logger.LogWarning(ex, "Purging expired idempotency records failed");
+                // The next tick tries again; a clean-up that fails only delays it.
+                logger.LogWarning(ex, "Housekeeping failed");
             }
         }
     }
