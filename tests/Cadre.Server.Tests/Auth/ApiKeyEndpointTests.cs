@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Cadre.Storage;
 
 namespace Cadre.Server.Tests.Auth;
@@ -7,12 +6,13 @@ namespace Cadre.Server.Tests.Auth;
 public sealed class ApiKeyEndpointTests
 {
     [Theory, AllDatabases]
-    public async Task Create_ValidRequest_ShowsSecretOnceWithRecognisablePrefix(DatabaseKind db)
+    public async Task Create_ForServiceAccount_ShowsSecretOnceWithRecognisablePrefix(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
+        var account = await CreateAccountAsync(workspace, "editor");
 
-        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "CI deploys", role = "editor" });
+        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{account}/api-keys", new { name = "CI deploys" });
 
         await response.ShouldBeAsync(HttpStatusCode.Created);
         response.Headers.CacheControl!.NoStore.ShouldBeTrue();
@@ -23,6 +23,8 @@ public sealed class ApiKeyEndpointTests
         ((string)created["prefix"]!).ShouldBe(secret[..12]);
         ((string)created["role"]!).ShouldBe("editor");
         ((string)created["status"]!).ShouldBe("active");
+        ((string)created["owner"]!["id"]!).ShouldBe(account);
+        ((string)created["owner"]!["kind"]!).ShouldBe("service_account");
         response.Headers.Location!.ToString().ShouldBe($"/api/v1/workspaces/{workspace.Name}/api-keys/{created["id"]}");
 
         var fetched = await (await workspace.Owner.GetAsync(response.Headers.Location)).ReadObjectAsync();
@@ -50,7 +52,8 @@ public sealed class ApiKeyEndpointTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        var created = await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "x", role = "viewer" })).ReadObjectAsync();
+        var account = await CreateAccountAsync(workspace, "viewer");
+        var created = await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{account}/api-keys", new { name = "x" })).ReadObjectAsync();
         created["lastUsedAt"].ShouldBeNull();
 
         using var client = app.Client((string)created["key"]!);
@@ -61,16 +64,18 @@ public sealed class ApiKeyEndpointTests
     }
 
     [Theory]
-    [AllDatabases("{}", "name,role")]
+    [AllDatabases("{}", "name")]
     [AllDatabases("""{"name":"x","role":"superuser"}""", "role")]
-    [AllDatabases("""{"name":"  ","role":"viewer"}""", "name")]
-    [AllDatabases("""{"name":"x","role":"viewer","expiresAt":"2001-01-01T00:00:00Z"}""", "expiresAt")]
+    [AllDatabases("""{"name":"  "}""", "name")]
+    [AllDatabases("""{"name":"x","expiresAt":"2001-01-01T00:00:00Z"}""", "expiresAt")]
+    [AllDatabases("""{"name":"x","role":"admin"}""", "role")]
     public async Task Create_InvalidFields_Returns422NamingEach(DatabaseKind db, string body, string fields)
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
+        var account = await CreateAccountAsync(workspace, "editor");
 
-        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", body);
+        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{account}/api-keys", body);
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
         problem.Errors!.Keys.ShouldBe(fields.Split(','), ignoreOrder: true);
@@ -79,16 +84,32 @@ public sealed class ApiKeyEndpointTests
     }
 
     [Theory, AllDatabases]
-    public async Task Create_RoleAboveOwn_Returns403(DatabaseKind db)
+    public async Task Create_RoleAboveCreatorsOwn_Returns403(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
+        var ownerAccount = await CreateAccountAsync(workspace, "owner");
         using var admin = app.Client(await workspace.Owner.CreateKeyAsync(workspace.Name, "admin"));
 
-        var response = await admin.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "escalate", role = "owner" });
+        var response = await admin.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{ownerAccount}/api-keys", new { name = "escalate" });
 
         (await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden)).Detail!.ShouldContain("owner");
-        await (await admin.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "peer", role = "admin" })).ShouldBeAsync(HttpStatusCode.Created);
+        await (await admin.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{ownerAccount}/api-keys", new { name = "capped", role = "admin" }))
+            .ShouldBeAsync(HttpStatusCode.Created);
+    }
+
+    [Theory, AllDatabases]
+    public async Task Create_ForUnknownServiceAccount_Returns404(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var other = await app.CreateWorkspaceAsync();
+        var theirs = await CreateAccountAsync(other, "viewer");
+
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{theirs}/api-keys", new { name = "x" }))
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/sa_nope/api-keys", new { name = "x" }))
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Theory, AllDatabases]
@@ -96,7 +117,8 @@ public sealed class ApiKeyEndpointTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        var created = await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "x", role = "editor" })).ReadObjectAsync();
+        var account = await CreateAccountAsync(workspace, "editor");
+        var created = await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts/{account}/api-keys", new { name = "x" })).ReadObjectAsync();
         using var client = app.Client((string)created["key"]!);
         await (await client.GetAsync($"/api/v1/workspaces/{workspace.Name}")).ShouldBeAsync(HttpStatusCode.OK);
 
@@ -181,5 +203,12 @@ public sealed class ApiKeyEndpointTests
 
         await (await workspace.Owner.GetAsync($"/api/v1/workspaces/{workspace.Name}/api-keys/key_nope")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
         await (await workspace.Owner.DeleteAsync($"/api/v1/workspaces/{workspace.Name}/api-keys/key_nope")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    private static async Task<string> CreateAccountAsync(TestWorkspace workspace, string role)
+    {
+        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts", new { name = Api.UniqueName("sa"), role });
+        await response.ShouldBeAsync(HttpStatusCode.Created);
+        return (string)(await response.ReadObjectAsync())["id"]!;
     }
 }

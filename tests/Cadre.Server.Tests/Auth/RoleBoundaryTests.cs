@@ -30,8 +30,9 @@ public sealed class RoleBoundaryTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
+        var (targetAccountId, _) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "viewer");
         var targetKeyId = (string)(await (await workspace.Owner.PostJsonAsync(
-            $"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "target", role = "viewer" })).ReadObjectAsync())["id"]!;
+            $"/api/v1/workspaces/{workspace.Name}/service-accounts/{targetAccountId}/api-keys", new { name = "target" })).ReadObjectAsync())["id"]!;
         using var client = role == "owner" ? workspace.Owner : app.Client(await workspace.Owner.CreateKeyAsync(workspace.Name, role));
         var basePath = $"/api/v1/workspaces/{workspace.Name}";
 
@@ -41,7 +42,7 @@ public sealed class RoleBoundaryTests
             "UpdateWorkspace" => (await client.PatchJsonAsync(basePath, new { displayName = "x" }), "admin"),
             "DeleteWorkspace" => (await client.DeleteAsync(basePath), "owner"),
             "ListKeys" => (await client.GetAsync($"{basePath}/api-keys"), "admin"),
-            "CreateKey" => (await client.PostJsonAsync($"{basePath}/api-keys", new { name = "new", role = "viewer" }), "admin"),
+            "CreateKey" => (await client.PostJsonAsync($"{basePath}/service-accounts/{targetAccountId}/api-keys", new { name = "new" }), "admin"),
             "GetKey" => (await client.GetAsync($"{basePath}/api-keys/{targetKeyId}"), "admin"),
             "RevokeKey" => (await client.DeleteAsync($"{basePath}/api-keys/{targetKeyId}"), "admin"),
             "ListWorkspaces" => (await client.GetAsync("/api/v1/workspaces"), "viewer"),

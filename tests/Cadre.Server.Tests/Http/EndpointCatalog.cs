@@ -20,9 +20,12 @@ internal static class EndpointCatalog
                 .Select(method => new Route(method, "/" + endpoint.RoutePattern.RawText!.Trim('/'), endpoint)))
             .ToList();
 
-    /// <summary>The pattern with its route values filled in: <c>{workspace}</c> and any <c>{…Id}</c>.</summary>
-    public static string Fill(string pattern, string workspace, string id) =>
-        pattern.Replace("{workspace}", workspace, StringComparison.Ordinal)
-            .Replace("{keyId}", id, StringComparison.Ordinal)
-            .Replace("{documentName}", "v1", StringComparison.Ordinal);
+    /// <summary>The pattern with its route values filled in: <c>{workspace}</c>, and every <c>{…Id}</c> from <paramref name="ids"/> or a made-up ID.</summary>
+    public static string Fill(string pattern, string workspace, IReadOnlyDictionary<string, string>? ids = null) =>
+        System.Text.RegularExpressions.Regex.Replace(pattern, @"\{(\w+)\}", match => match.Groups[1].Value switch
+        {
+            "workspace" => workspace,
+            "documentName" => "v1",
+            var name => ids?.GetValueOrDefault(name) ?? $"{name}_unknown",
+        });
 }

@@ -37,9 +37,11 @@ public sealed class ErrorResponseTests
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
 
-        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", """{"name":"x","role":"viewer","expiresAt":"next week"}""");
+        var response = await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/service-accounts", """{"name":"x","role":{"level":1}}""");
 
-        (await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!["expiresAt"].Single().ShouldContain("ISO-8601");
+        (await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!["role"].Single().ShouldBe("Must be a string.");
+        var me = await (await workspace.Owner.PostJsonAsync("/api/v1/me/api-keys", """{"name":"x","expiresAt":"next week"}""")).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        me.Errors!["expiresAt"].Single().ShouldContain("ISO-8601");
     }
 
     [Theory]

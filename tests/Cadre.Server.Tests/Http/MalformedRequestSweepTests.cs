@@ -42,15 +42,18 @@ public sealed class MalformedRequestSweepTests
     {
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
-        var keyId = (string)(await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/api-keys", new { name = "k", role = "viewer" })).ReadObjectAsync())["id"]!;
+        var keys = await (await workspace.Owner.GetAsync($"/api/v1/workspaces/{workspace.Name}/api-keys")).ReadObjectAsync();
+        var keyId = (string)keys["results"]![0]!["id"]!;
+        var accountId = (string)keys["results"]![0]!["owner"]!["id"]!;
+        var ids = new Dictionary<string, string> { ["keyId"] = keyId, ["serviceAccountId"] = accountId };
         var routes = EndpointCatalog.All(app);
         routes.Count.ShouldBeGreaterThan(8);
         var failures = new List<string>();
 
         foreach (var route in routes)
         {
-            var path = EndpointCatalog.Fill(route.Pattern, workspace.Name, keyId);
-            foreach (var request in MalformedRequests(route, path, workspace.Name, keyId))
+            var path = EndpointCatalog.Fill(route.Pattern, workspace.Name, ids);
+            foreach (var request in MalformedRequests(route, path, workspace.Name, keyId, accountId))
             {
                 var description = $"{request.Method} {Shorten(request.RequestUri!.ToString())} {Shorten(request.Content is null ? "" : await request.Content.ReadAsStringAsync())}";
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -77,7 +80,7 @@ public sealed class MalformedRequestSweepTests
 
         foreach (var route in EndpointCatalog.All(app).Where(r => r.Endpoint.Metadata.GetMetadata<AccessMetadata>()?.Level != AccessLevel.Public))
         {
-            var request = new HttpRequestMessage(new HttpMethod(route.Method), EndpointCatalog.Fill(route.Pattern, workspace.Name, "key_x"));
+            var request = new HttpRequestMessage(new HttpMethod(route.Method), EndpointCatalog.Fill(route.Pattern, workspace.Name));
             if (route.HasBody)
             {
                 request.Content = Api.JsonContent(new { name = Api.UniqueName(), role = "viewer" });
@@ -101,7 +104,7 @@ public sealed class MalformedRequestSweepTests
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
     }
 
-    private static IEnumerable<HttpRequestMessage> MalformedRequests(EndpointCatalog.Route route, string path, string workspace, string keyId)
+    private static IEnumerable<HttpRequestMessage> MalformedRequests(EndpointCatalog.Route route, string path, string workspace, string keyId, string accountId)
     {
         var method = new HttpMethod(route.Method);
         if (route.HasBody)
@@ -124,13 +127,8 @@ public sealed class MalformedRequestSweepTests
         else if (route.Method == "DELETE")
         {
             // Only refused deletions: a well-formed one would remove what the rest of the sweep needs.
-            var request = new HttpRequestMessage(method, path);
+            var request = new HttpRequestMessage(method, path.Replace(keyId, "key_unknown", StringComparison.Ordinal).Replace(accountId, "sa_unknown", StringComparison.Ordinal));
             request.Headers.TryAddWithoutValidation("If-Match", "\"999\"");
-            if (path.Contains(keyId, StringComparison.Ordinal))
-            {
-                request = new HttpRequestMessage(method, path.Replace(keyId, "key_unknown", StringComparison.Ordinal));
-            }
-
             yield return request;
         }
 

@@ -64,7 +64,7 @@ public static class Api
     /// <summary>A workspace name no other test uses.</summary>
     public static string UniqueName(string prefix = "t") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
-    /// <summary>Creates a workspace (as instance admin) and an owner key for it.</summary>
+    /// <summary>Creates a workspace (as instance admin) and a key of an owner service account for it.</summary>
     public static async Task<TestWorkspace> CreateWorkspaceAsync(this CadreApp app, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -77,11 +77,22 @@ public static class Api
         return new TestWorkspace(name, id, ownerKey, app.Client(ownerKey));
     }
 
-    /// <summary>Creates a key with the given role and returns its secret.</summary>
+    /// <summary>Creates a service account with the given role and a key for it; returns the key's secret.</summary>
     public static async Task<string> CreateKeyAsync(this HttpClient client, string workspace, string role, DateTimeOffset? expiresAt = null)
     {
-        var response = await client.PostJsonAsync($"/api/v1/workspaces/{workspace}/api-keys", new { name = $"{role} key", role, expiresAt });
-        await response.ShouldBeAsync(HttpStatusCode.Created);
-        return (string)(await response.ReadObjectAsync())["key"]!;
+        var (_, key) = await client.CreateServiceAccountAsync(workspace, role, expiresAt);
+        return key;
+    }
+
+    /// <summary>Creates a service account with the given role and a key for it; returns the account's ID and the key.</summary>
+    public static async Task<(string AccountId, string Key)> CreateServiceAccountAsync(
+        this HttpClient client, string workspace, string role, DateTimeOffset? expiresAt = null)
+    {
+        var account = await client.PostJsonAsync($"/api/v1/workspaces/{workspace}/service-accounts", new { name = UniqueName(role), role });
+        await account.ShouldBeAsync(HttpStatusCode.Created);
+        var accountId = (string)(await account.ReadObjectAsync())["id"]!;
+        var key = await client.PostJsonAsync($"/api/v1/workspaces/{workspace}/service-accounts/{accountId}/api-keys", new { name = $"{role} key", expiresAt });
+        await key.ShouldBeAsync(HttpStatusCode.Created);
+        return (accountId, (string)(await key.ReadObjectAsync())["key"]!);
     }
 }

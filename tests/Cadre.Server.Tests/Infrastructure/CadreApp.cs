@@ -33,6 +33,7 @@ public sealed class CadreApp : WebApplicationFactory<Program>
             ["Cadre:AdminKey"] = adminKey,
             // Limits are tested by apps that lower them; the shared apps must not throttle the suite.
             ["Cadre:RateLimit:PermitsPerSecond"] = "0",
+            ["Cadre:Auth:SignInAttemptsPerMinute"] = "10000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -83,11 +84,19 @@ public sealed class CadreApp : WebApplicationFactory<Program>
     /// <summary>A client authenticated with the instance admin key.</summary>
     public HttpClient AdminClient() => Client(AdminKey);
 
+    /// <summary>Every message the app logged (at Debug and above), to check that no secret ever reaches a log.</summary>
+    public LogCapture Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            logging.SetMinimumLevel(LogLevel.Debug);
+            logging.AddProvider(Logs);
+        });
         if (_services is not null)
         {
             builder.ConfigureTestServices(_services);
