@@ -81,6 +81,14 @@ public sealed class CadreApp : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A client with a cookie jar of its own, as a browser has.</summary>
+    public (HttpClient Client, System.Net.CookieContainer Cookies) BrowserClient()
+    {
+        var cookies = new System.Net.CookieContainer();
+        using var probe = CreateClient();
+        return (new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = probe.BaseAddress }, cookies);
+    }
+
     /// <summary>A client authenticated with the instance admin key.</summary>
     public HttpClient AdminClient() => Client(AdminKey);
 

@@ -9,13 +9,16 @@ public sealed record TestUser(string Id, string Email, string Password);
 /// <summary>A signed-in browser: a client with the session cookie and the CSRF token it must send with writes.</summary>
 public sealed class Browser : IDisposable
 {
-    public Browser(HttpClient client, string csrfToken)
+    public Browser(HttpClient client, CookieContainer cookies, string csrfToken)
     {
         Client = client;
+        Cookies = cookies;
         UseCsrfToken(csrfToken);
     }
 
     public HttpClient Client { get; }
+
+    public CookieContainer Cookies { get; }
 
     public string CsrfToken { get; private set; } = "";
 
@@ -29,7 +32,7 @@ public sealed class Browser : IDisposable
     public void Dispose() => Client.Dispose();
 }
 
-public static class People
+public static class PeopleApi
 {
     public const string Password = "a long and unusual passphrase";
 
@@ -49,10 +52,10 @@ public static class People
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(user);
-        var client = app.Client();
+        var (client, cookies) = app.BrowserClient();
         var response = await client.PostJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password });
         await response.ShouldBeAsync(HttpStatusCode.OK);
-        return new Browser(client, (string)(await response.ReadObjectAsync())["csrfToken"]!);
+        return new Browser(client, cookies, (string)(await response.ReadObjectAsync())["csrfToken"]!);
     }
 
     /// <summary>Adds a user to a workspace with a role (as the workspace's owner client).</summary>
