@@ -1,36 +1,65 @@
+using System.Collections;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 
 namespace Cadre.Server.Hosting;
 
 /// <summary>
-/// Maps <c>CADRE_*</c> environment variables onto the <c>Cadre</c> configuration section:
-/// <c>CADRE_DATA_DIR</c> → <c>Cadre:DataDir</c>, <c>CADRE_RATE_LIMIT__BURST</c> → <c>Cadre:RateLimit:Burst</c>.
-/// A double underscore separates sections; single underscores are dropped (configuration keys
-/// ignore case, so <c>DATADIR</c> finds <c>DataDir</c>).
+/// Maps <c>CADRE_*</c> environment variables onto the <c>Cadre</c> configuration section, as
+/// operators write them: <c>CADRE_DATA_DIR</c> → <c>Cadre:DataDir</c>, <c>CADRE_SMTP_HOST</c> →
+/// <c>Cadre:Smtp:Host</c>, <c>CADRE_RATE_LIMIT_BURST</c> → <c>Cadre:RateLimit:Burst</c>. A name that
+/// starts with a known section goes into that section; a double underscore also separates sections
+/// (<c>CADRE_SMTP__HOST</c>). Single underscores are dropped within a name: configuration keys
+/// ignore case, so <c>DATADIR</c> finds <c>DataDir</c>.
 /// </summary>
-internal sealed class CadreEnvironmentVariablesSource : IConfigurationSource
+internal sealed class CadreEnvironmentVariablesSource(IDictionary? variables = null) : IConfigurationSource
 {
     public const string Prefix = "CADRE_";
 
-    public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider();
+    private static readonly (string Prefix, string Section)[] Sections =
+    [
+        ("AUTH_", "Auth"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"), ("RATE_LIMIT_", "RateLimit"), ("SMTP_", "Smtp"),
+    ];
 
-    private sealed class Provider : ConfigurationProvider
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        // The unattended first user is an Auth setting, but the variables read better without the section.
+        ["ADMIN_EMAIL"] = "Auth:AdminEmail",
+        ["ADMIN_PASSWORD"] = "Auth:AdminPassword",
+    };
+
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider(variables);
+
+    /// <summary>The configuration key for a variable name without its prefix, e.g. <c>SMTP_HOST</c> → <c>Smtp:Host</c>.</summary>
+    internal static string KeyFor(string name)
+    {
+        if (Aliases.TryGetValue(name, out var alias))
+        {
+            return alias;
+        }
+
+        if (!name.Contains("__", StringComparison.Ordinal)
+            && Sections.FirstOrDefault(s => name.StartsWith(s.Prefix, StringComparison.OrdinalIgnoreCase)) is { Section: { } section } known)
+        {
+            return $"{section}:{name[known.Prefix.Length..].Replace("_", "", StringComparison.Ordinal)}";
+        }
+
+        return string.Join(':', name.Split("__", StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => Sections.FirstOrDefault(s => s.Prefix.TrimEnd('_').Equals(part, StringComparison.OrdinalIgnoreCase)).Section
+                ?? part.Replace("_", "", StringComparison.Ordinal)));
+    }
+
+    private sealed class Provider(IDictionary? variables) : ConfigurationProvider
     {
         public override void Load()
         {
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            foreach (DictionaryEntry entry in variables ?? Environment.GetEnvironmentVariables())
             {
                 var name = (string)entry.Key;
-                if (!name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || name.Length == Prefix.Length)
+                if (name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && name.Length > Prefix.Length)
                 {
-                    continue;
+                    data["Cadre:" + KeyFor(name[Prefix.Length..])] = entry.Value as string;
                 }
-
-                var sections = name[Prefix.Length..]
-                    .Split("__", StringSplitOptions.RemoveEmptyEntries)
-                    .Select(section => section.Replace("_", "", StringComparison.Ordinal));
-                data["Cadre:" + string.Join(':', sections)] = entry.Value as string;
             }
 
             Data = data;

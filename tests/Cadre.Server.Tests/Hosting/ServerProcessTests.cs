@@ -85,6 +85,9 @@ public sealed class ServerProcessTests
     [InlineData("CADRE_DATABASE", "sqlite:", "file path")]
     [InlineData("CADRE_ADMIN_KEY", "too-short", "at least 32 characters")]
     [InlineData("CADRE_HTTP__MAX_REQUEST_BODY_BYTES", "12", "MaxRequestBodyBytes")]
+    [InlineData("CADRE_ADMIN_EMAIL", "ops@example.com", "go together")]
+    [InlineData("CADRE_SMTP_PORT", "70000", "Cadre:Smtp:Port")]
+    [InlineData("CADRE_PUBLIC_URL", "not a url", "CADRE_PUBLIC_URL")]
     public async Task InvalidSetting_RefusesToStartSayingWhy(string variable, string value, string reason)
     {
         var directory = TestDirectories.Create("process");
@@ -95,6 +98,53 @@ public sealed class ServerProcessTests
         exitCode.ShouldBe(1);
         server.Output.ShouldContain("Cadre cannot start: ");
         server.Output.ShouldContain(reason);
+    }
+
+    [Fact]
+    public async Task AdminEmailAndPassword_MakeTheInstanceOwner_AWeakPasswordRefusesTheStart()
+    {
+        var weakDirectory = TestDirectories.Create("process");
+        await using (var weak = ServerProcess.Start(weakDirectory, new Dictionary<string, string>
+        {
+            ["CADRE_ADMIN_EMAIL"] = "ops@example.com",
+            ["CADRE_ADMIN_PASSWORD"] = "short",
+        }))
+        {
+            (await weak.WaitForExitAsync()).ShouldBe(1);
+            weak.Output.ShouldContain("Cadre cannot start: ");
+            weak.Output.ShouldContain("CADRE_ADMIN_PASSWORD");
+            weak.Output.ShouldNotContain("\nshort");
+        }
+
+        var directory = TestDirectories.Create("process");
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["CADRE_ADMIN_EMAIL"] = "ops@example.com",
+            ["CADRE_ADMIN_PASSWORD"] = "an unattended install passphrase",
+        });
+        await server.WaitUntilListeningAsync();
+
+        server.Output.ShouldNotContain("setup?code=");
+        server.Output.ShouldNotContain("an unattended install passphrase");
+        using var client = server.Client();
+        var login = await client.PostJsonAsync("/api/v1/auth/login", new { email = "ops@example.com", password = "an unattended install passphrase" });
+        await login.ShouldBeAsync(HttpStatusCode.OK);
+        ((string)(await login.ReadObjectAsync())["user"]!["instanceRole"]!).ShouldBe("owner");
+    }
+
+    [Fact]
+    public async Task FirstStart_PrintsASetupLinkThatMakesTheOwner()
+    {
+        var directory = TestDirectories.Create("process");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>());
+        await server.WaitUntilListeningAsync();
+
+        var code = System.Text.RegularExpressions.Regex.Match(server.Output, @"setup\?code=(?<code>[A-Za-z0-9]+)").Groups["code"].Value;
+        code.ShouldNotBeNullOrEmpty(server.Output);
+        using var client = server.Client();
+        await (await client.PostJsonAsync("/api/v1/setup", new { code, email = "first@example.com", displayName = "First", password = "a brand new passphrase" }))
+            .ShouldBeAsync(HttpStatusCode.Created);
     }
 
     [Theory, AllDatabases]

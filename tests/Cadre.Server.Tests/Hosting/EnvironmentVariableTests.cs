@@ -1,0 +1,33 @@
+using System.Collections;
+using Cadre.Server.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace Cadre.Server.Tests.Hosting;
+
+public sealed class EnvironmentVariableTests
+{
+    [Theory]
+    [InlineData("CADRE_DATABASE", "Cadre:Database")]
+    [InlineData("CADRE_DATA_DIR", "Cadre:DataDir")]
+    [InlineData("CADRE_ADMIN_KEY", "Cadre:AdminKey")]
+    [InlineData("CADRE_PUBLIC_URL", "Cadre:PublicUrl")]
+    [InlineData("CADRE_ADMIN_EMAIL", "Cadre:Auth:AdminEmail")]
+    [InlineData("CADRE_ADMIN_PASSWORD", "Cadre:Auth:AdminPassword")]
+    [InlineData("CADRE_SMTP_HOST", "Cadre:Smtp:Host")]
+    [InlineData("CADRE_SMTP__HOST", "Cadre:Smtp:Host")]
+    [InlineData("CADRE_HTTP_MAX_REQUEST_BODY_BYTES", "Cadre:Http:MaxRequestBodyBytes")]
+    [InlineData("CADRE_HTTP__MAX_REQUEST_BODY_BYTES", "Cadre:Http:MaxRequestBodyBytes")]
+    [InlineData("CADRE_RATE_LIMIT_BURST", "Cadre:RateLimit:Burst")]
+    [InlineData("CADRE_RATE_LIMIT__PERMITS_PER_SECOND", "Cadre:RateLimit:PermitsPerSecond")]
+    [InlineData("CADRE_AUTH_LOCKOUT_THRESHOLD", "Cadre:Auth:LockoutThreshold")]
+    [InlineData("CADRE_IDEMPOTENCY_RETENTION", "Cadre:Idempotency:Retention")]
+    public void Variable_LandsOnItsSetting(string variable, string key)
+    {
+        var configuration = new ConfigurationBuilder()
+            .Add(new CadreEnvironmentVariablesSource(new Hashtable { [variable] = "value", ["UNRELATED"] = "x" }))
+            .Build();
+
+        configuration[key].ShouldBe("value");
+        configuration.AsEnumerable().Count(pair => pair.Value is not null).ShouldBe(1);
+    }
+}
