@@ -30,6 +30,17 @@ internal sealed class CoreServices : IAsyncDisposable
     public T Get<T>()
         where T : notnull => _provider.GetRequiredService<T>();
 
+    /// <summary>A DI scope for the scoped Core services (the domain services and their DbContext).</summary>
+    public CoreScope Scope() => new(_provider.CreateAsyncScope());
+
+    public sealed class CoreScope(AsyncServiceScope scope) : IAsyncDisposable
+    {
+        public T Get<T>()
+            where T : notnull => scope.ServiceProvider.GetRequiredService<T>();
+
+        public ValueTask DisposeAsync() => scope.DisposeAsync();
+    }
+
     public static async Task<CoreServices> CreateAsync(DatabaseKind database, string? databaseSetting = null)
     {
         var dataDir = TestDirectories.Create("core");

@@ -141,6 +141,43 @@ public sealed class SchemaMigrationTests
     }
 
     [Theory, AllDatabases]
+    public async Task Upgrade_FromSchema1_GivesEachWorkspaceKeyAServiceAccount_AndTheKeysKeepWorking(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        await core.Migrator(core.EmbeddedScripts.Take(1).ToList()).MigrateAsync(CancellationToken.None);
+        var secret = Cadre.Auth.ApiKeySecret.Generate();
+        var hash = Convert.ToHexString(Cadre.Auth.ApiKeySecret.Hash(secret));
+        var blob = db == DatabaseKind.Sqlite ? $"X'{hash}'" : $"'\\x{hash}'::bytea";
+        var now = db == DatabaseKind.Sqlite ? "'2026-01-01 00:00:00'" : "now()";
+        await core.ScalarAsync($"INSERT INTO workspaces (id, name, display_name, settings, version, created_at, updated_at) VALUES ('ws_old', 'old', 'Old', '{{}}', 1, {now}, {now})");
+        await core.ScalarAsync($"INSERT INTO api_keys (id, workspace_id, name, role, key_prefix, key_hash, created_at) VALUES ('key_old', 'ws_old', 'legacy deploy', 'editor', 'cadre_x', {blob}, {now})");
+
+        await core.Migrator().MigrateAsync(CancellationToken.None);
+
+        await using var context = await core.Contexts.CreateDbContextAsync();
+        var key = await context.ApiKeys.SingleAsync(k => k.Id == "key_old");
+        key.ServiceAccountId.ShouldBe("sa_old");
+        var account = await context.ServiceAccounts.SingleAsync(s => s.Id == "sa_old");
+        account.WorkspaceId.ShouldBe("ws_old");
+        account.Role.ShouldBe(Cadre.Auth.WorkspaceRole.Editor);
+        account.Name.ShouldContain("legacy deploy");
+        await using var scope = core.Scope();
+        var check = await scope.Get<Cadre.Auth.ApiKeyService>().AuthenticateAsync(secret, CancellationToken.None);
+        check.Caller.ShouldNotBeNull(check.Rejection);
+        check.Caller.Kind.ShouldBe(Cadre.Auth.CallerKind.ServiceAccount);
+        check.Caller.ServiceAccountRole.ShouldBe(Cadre.Auth.WorkspaceRole.Editor);
+    }
+
+    [Theory, AllDatabases]
+    public async Task DataProtectionKeys_TableMatchesTheLibrarysModel(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        await core.Migrator().MigrateAsync(CancellationToken.None);
+
+        (await core.ColumnsAsync("data_protection_keys")).ShouldBe(["id", "friendly_name", "xml"], ignoreOrder: true);
+    }
+
+    [Theory, AllDatabases]
     public async Task Restart_ExistingDatabase_KeepsDataAndKeys(DatabaseKind db)
     {
         var first = await CadreApp.StartAsync(db);
