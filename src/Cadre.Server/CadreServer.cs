@@ -11,6 +11,7 @@ using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
 using Cadre.Server.Users;
 using Cadre.Server.Workspaces;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -38,9 +39,16 @@ internal static class CadreServer
         var services = builder.Services;
         services.AddCadreCore();
 
-        services.AddOptions<HttpLimitsOptions>().BindConfiguration(HttpLimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitsOptions>>((kestrel, limits) =>
-            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpOptions>>((kestrel, http) =>
+            kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes);
+        services.AddOptions<ForwardedHeadersOptions>().Configure(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Trusting is an explicit operator decision (TrustForwardedHeaders); then any proxy address is accepted.
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+        });
         services.ConfigureHttpJsonOptions(options =>
         {
             var json = options.SerializerOptions;
@@ -77,6 +85,11 @@ internal static class CadreServer
 
     public static WebApplication UseCadreHttp(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<HttpOptions>>().Value.TrustForwardedHeaders)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();

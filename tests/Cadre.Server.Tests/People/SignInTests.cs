@@ -33,6 +33,23 @@ public sealed class SignInTests
     }
 
     [Theory]
+    [AllDatabases(true)]
+    [AllDatabases(false)]
+    public async Task Login_BehindATlsProxy_MarksTheCookieSecureOnlyWhenForwardedHeadersAreTrusted(DatabaseKind db, bool trusted)
+    {
+        await using var app = await CadreApp.StartAsync(db, new Dictionary<string, string?> { ["Cadre:Http:TrustForwardedHeaders"] = trusted.ToString() });
+        var user = await app.CreateUserAsync();
+        using var client = app.Client();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/login") { Content = Api.JsonContent(new { email = user.Email, password = user.Password }) };
+        request.Headers.Add("X-Forwarded-Proto", "https");
+
+        var response = await client.SendAsync(request);
+
+        await response.ShouldBeAsync(HttpStatusCode.OK);
+        response.SetCookie("cadre_session")!.Contains("secure", StringComparison.OrdinalIgnoreCase).ShouldBe(trusted);
+    }
+
+    [Theory]
     [AllDatabases("wrong password entirely")]
     [AllDatabases("")]
     public async Task Login_WrongPassword_Returns401WithoutSayingWhich(DatabaseKind db, string password)

@@ -2,8 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Cadre.Server.Http;
 
-/// <summary>Request limits. Bound from <c>Cadre:Http</c> (env <c>CADRE_HTTP__MAX_REQUEST_BODY_BYTES</c>).</summary>
-public sealed class HttpLimitsOptions
+/// <summary>How the server takes requests. Bound from <c>Cadre:Http</c> (env <c>CADRE_HTTP_MAX_REQUEST_BODY_BYTES</c>, …).</summary>
+public sealed class HttpOptions
 {
     public const string SectionName = "Cadre:Http";
 
@@ -13,6 +13,14 @@ public sealed class HttpLimitsOptions
     /// </summary>
     [Range(1024, long.MaxValue, ErrorMessage = "Cadre:Http:MaxRequestBodyBytes must be at least 1024 bytes.")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Behind a reverse proxy that terminates TLS: take the client address and scheme from
+    /// <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c>, so cookies are marked Secure, links use
+    /// https and per-address limits see clients, not the proxy. Default false: only turn it on when
+    /// every request comes through a proxy that sets these headers, or clients could forge them.
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }
 
 /// <summary>Per-caller rate limits (token bucket). Bound from <c>Cadre:RateLimit</c>.</summary>
