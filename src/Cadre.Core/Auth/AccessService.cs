@@ -30,6 +30,10 @@ internal sealed class AccessService(CadreDbContext db)
                 .FirstOrDefaultAsync(cancellationToken),
         };
 
-        return role is { } actual && caller.RoleCap is { } cap && cap < actual ? cap : role;
+        return Cap(role, caller.RoleCap);
     }
+
+    /// <summary>The lower of a role and a key's cap (no cap leaves the role as it is).</summary>
+    public static WorkspaceRole? Cap(WorkspaceRole? role, WorkspaceRole? cap) =>
+        role is { } actual && cap is { } limit && limit < actual ? limit : role;
 }

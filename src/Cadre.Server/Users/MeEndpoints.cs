@@ -72,26 +72,28 @@ internal static class MeEndpoints
     }
 
     private static async Task<Ok<MeResponse>> Get(
-        HttpContext http, CadreDbContext db, ActorService actors, UserService users, AccessService access, CancellationToken cancellationToken)
+        HttpContext http, CadreDbContext db, ActorService actors, UserService users, CancellationToken cancellationToken)
     {
         var caller = http.User.GetCaller()!;
         var actor = (await actors.ResolveAsync(caller.ActorId, cancellationToken))!;
         var user = caller.IsUser ? await users.GetAsync(caller.ActorId, cancellationToken) : null;
-        var workspaces = new List<MyWorkspace>();
+        // One query for the caller's candidate workspaces, then the same rule AccessService applies, without a query per workspace.
         var candidates = caller.Kind switch
         {
             CallerKind.User => await db.WorkspaceMembers.AsNoTracking().Where(m => m.UserId == caller.ActorId)
-                .Join(db.Workspaces, m => m.WorkspaceId, w => w.Id, (m, w) => w).OrderBy(w => w.Name).ToListAsync(cancellationToken),
-            CallerKind.ServiceAccount => await db.Workspaces.AsNoTracking().Where(w => w.Id == caller.WorkspaceId).ToListAsync(cancellationToken),
+                .Join(db.Workspaces, m => m.WorkspaceId, w => w.Id, (m, w) => new { Workspace = w, Role = (WorkspaceRole?)m.Role })
+                .ToListAsync(cancellationToken),
+            CallerKind.ServiceAccount => await db.Workspaces.AsNoTracking().Where(w => w.Id == caller.WorkspaceId)
+                .Select(w => new { Workspace = w, Role = caller.ServiceAccountRole }).ToListAsync(cancellationToken),
             _ => [],
         };
-        foreach (var workspace in candidates)
-        {
-            if (await access.RoleInAsync(caller, workspace.Id, cancellationToken) is { } role)
-            {
-                workspaces.Add(new MyWorkspace(workspace.Id, workspace.Name, workspace.DisplayName, role.ToWireName()));
-            }
-        }
+        var workspaces = candidates
+            .Where(c => caller.WorkspaceId is null || c.Workspace.Id == caller.WorkspaceId)
+            .Select(c => (c.Workspace, Role: AccessService.Cap(caller.InstanceRole is not null ? WorkspaceRole.Owner : c.Role, caller.RoleCap)))
+            .Where(c => c.Role is not null)
+            .OrderBy(c => c.Workspace.Name, StringComparer.Ordinal)
+            .Select(c => new MyWorkspace(c.Workspace.Id, c.Workspace.Name, c.Workspace.DisplayName, c.Role!.Value.ToWireName()))
+            .ToList();
 
         var session = caller.SessionId is not null;
         return TypedResults.Ok(new MeResponse(actor, session ? "session" : "api_key", user, caller.InstanceRole?.ToWireName(), workspaces,
