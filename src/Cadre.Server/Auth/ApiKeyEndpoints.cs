@@ -33,29 +33,15 @@ internal static class ApiKeyEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> List(
+    private static Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery query,
         [FromQuery(Name = "status")] string? status,
         [FromQuery(Name = "role")] string? role,
         WorkspaceAccess access,
         ApiKeyService keys,
         HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await keys.ListAsync(access.Workspace.Id, new ApiKeyListFilter(status, role), page, cancellationToken);
-        if (result.Value is not { } keysPage)
-        {
-            return Problems.BadQuery(result.Error!.Errors!);
-        }
-
-        return TypedResults.Ok(PagedResponse<ApiKeyResponse>.From(keysPage, request));
-    }
+        CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => keys.ListAsync(access.Workspace.Id, new ApiKeyListFilter(status, role), page, cancellationToken));
 
     private static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> Get(
         string keyId, WorkspaceAccess access, ApiKeyService keys, CancellationToken cancellationToken) =>

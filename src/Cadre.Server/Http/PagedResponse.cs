@@ -1,4 +1,5 @@
 using Cadre.Common;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 
@@ -39,4 +40,32 @@ public sealed record PageQuery([FromQuery(Name = "limit")] int? Limit, [FromQuer
 {
     /// <summary>Validates the parameters, adding to <paramref name="errors"/> what is wrong.</summary>
     internal PageRequest? ToRequest(ValidationErrors errors) => PageRequest.Parse(Limit, Cursor, errors);
+}
+
+internal static class Paging
+{
+    /// <summary>
+    /// The body of every list endpoint: validates <c>limit</c> and <c>cursor</c>, loads one page and
+    /// answers the list envelope, a 400 naming bad query parameters, or the service's own error.
+    /// </summary>
+    public static async Task<Results<Ok<PagedResponse<T>>, ProblemHttpResult>> PageAsync<T>(
+        PageQuery query, HttpRequest request, Func<PageRequest, Task<ServiceResult<Page<T>>>> load)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(load);
+        var errors = new ValidationErrors();
+        if (query.ToRequest(errors) is not { } page)
+        {
+            return Problems.BadQuery(errors.ToDictionary());
+        }
+
+        var result = await load(page);
+        return result switch
+        {
+            { Value: { } found } => TypedResults.Ok(PagedResponse<T>.From(found, request)),
+            // A filter value the service refused is a bad query parameter, answered like limit and cursor.
+            { Error: { Kind: ServiceErrorKind.Validation, Errors: { } fields } } => Problems.BadQuery(fields),
+            _ => Problems.From(result.Error!),
+        };
+    }
 }

@@ -68,23 +68,14 @@ internal static class InvitationEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<InvitationResponse>>, ProblemHttpResult>> List(
+    private static Task<Results<Ok<PagedResponse<InvitationResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery query,
         [FromQuery(Name = "status")] string? status,
         WorkspaceAccess access,
         InvitationService invitations,
         HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await invitations.ListAsync(access.Workspace.Id, status, page, cancellationToken);
-        return result.Value is { } found ? TypedResults.Ok(PagedResponse<InvitationResponse>.From(found, request)) : Problems.BadQuery(result.Error!.Errors!);
-    }
+        CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => invitations.ListAsync(access.Workspace.Id, status, page, cancellationToken));
 
     private static async Task<Results<Created<CreatedInvitationResponse>, ProblemHttpResult>> Create(
         CreateInvitationRequest request, WorkspaceAccess access, InvitationService invitations, HttpContext http, CancellationToken cancellationToken)

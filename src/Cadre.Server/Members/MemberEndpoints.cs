@@ -60,7 +60,7 @@ internal static class MemberEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<MemberResponse>>, ProblemHttpResult>> List(
+    private static Task<Results<Ok<PagedResponse<MemberResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery query,
         [FromQuery(Name = "role")] string? role,
         [FromQuery(Name = "team")] string? team,
@@ -68,17 +68,8 @@ internal static class MemberEndpoints
         WorkspaceAccess access,
         MembershipService members,
         HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await members.ListAsync(access.Workspace.Id, new MemberListFilter(role, team, search), page, cancellationToken);
-        return result.Value is { } found ? TypedResults.Ok(PagedResponse<MemberResponse>.From(found, request)) : Problems.BadQuery(result.Error!.Errors!);
-    }
+        CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => members.ListAsync(access.Workspace.Id, new MemberListFilter(role, team, search), page, cancellationToken));
 
     private static async Task<Results<Created<MemberResponse>, ProblemHttpResult>> Add(
         AddMemberRequest request, WorkspaceAccess access, MembershipService members, CancellationToken cancellationToken)

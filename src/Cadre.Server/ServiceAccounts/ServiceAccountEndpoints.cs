@@ -57,17 +57,9 @@ internal static class ServiceAccountEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<ServiceAccountResponse>>, ProblemHttpResult>> List(
-        [AsParameters] PageQuery query, WorkspaceAccess access, ServiceAccountService accounts, HttpRequest request, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        return TypedResults.Ok(PagedResponse<ServiceAccountResponse>.From(await accounts.ListAsync(access.Workspace.Id, page, cancellationToken), request));
-    }
+    private static Task<Results<Ok<PagedResponse<ServiceAccountResponse>>, ProblemHttpResult>> List(
+        [AsParameters] PageQuery query, WorkspaceAccess access, ServiceAccountService accounts, HttpRequest request, CancellationToken cancellationToken) =>
+        Paging.PageAsync<ServiceAccountResponse>(query, request, async page => await accounts.ListAsync(access.Workspace.Id, page, cancellationToken));
 
     private static async Task<Results<Created<ServiceAccountResponse>, ProblemHttpResult>> Create(
         CreateServiceAccountRequest request, WorkspaceAccess access, ServiceAccountService accounts, HttpResponse response, CancellationToken cancellationToken)

@@ -68,24 +68,15 @@ internal static class TeamEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<TeamResponse>>, ProblemHttpResult>> List(
+    private static Task<Results<Ok<PagedResponse<TeamResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery query,
         [FromQuery(Name = "member")] string? member,
         [FromQuery(Name = "search")] string? search,
         WorkspaceAccess access,
         TeamService teams,
         HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await teams.ListAsync(access.Workspace.Id, new TeamListFilter(member, search), access.Caller, page, cancellationToken);
-        return result.Value is { } found ? TypedResults.Ok(PagedResponse<TeamResponse>.From(found, request)) : Problems.BadQuery(result.Error!.Errors!);
-    }
+        CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => teams.ListAsync(access.Workspace.Id, new TeamListFilter(member, search), access.Caller, page, cancellationToken));
 
     private static async Task<Results<Created<TeamResponse>, ProblemHttpResult>> Create(
         CreateTeamRequest request, WorkspaceAccess access, TeamService teams, HttpResponse response, CancellationToken cancellationToken)
@@ -132,18 +123,9 @@ internal static class TeamEndpoints
         return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 
-    private static async Task<Results<Ok<PagedResponse<TeamMemberResponse>>, ProblemHttpResult>> ListMembers(
-        string teamId, [AsParameters] PageQuery query, WorkspaceAccess access, TeamService teams, HttpRequest request, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await teams.ListMembersAsync(access.Workspace.Id, teamId, page, cancellationToken);
-        return result.Value is { } found ? TypedResults.Ok(PagedResponse<TeamMemberResponse>.From(found, request)) : Problems.From(result.Error!);
-    }
+    private static Task<Results<Ok<PagedResponse<TeamMemberResponse>>, ProblemHttpResult>> ListMembers(
+        string teamId, [AsParameters] PageQuery query, WorkspaceAccess access, TeamService teams, HttpRequest request, CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => teams.ListMembersAsync(access.Workspace.Id, teamId, page, cancellationToken));
 
     private static async Task<Results<Ok<TeamMemberResponse>, ProblemHttpResult>> AddMember(
         string teamId, string userId, WorkspaceAccess access, TeamService teams, CancellationToken cancellationToken)

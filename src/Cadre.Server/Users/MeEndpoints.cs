@@ -127,18 +127,9 @@ internal static class MeEndpoints
         return TypedResults.Ok(user);
     }
 
-    private static async Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> ListKeys(
-        [AsParameters] PageQuery query, HttpContext http, ApiKeyService keys, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await keys.ListPersonalAsync(http.User.GetCaller()!.ActorId, page, cancellationToken);
-        return TypedResults.Ok(PagedResponse<ApiKeyResponse>.From(result, http.Request));
-    }
+    private static Task<Results<Ok<PagedResponse<ApiKeyResponse>>, ProblemHttpResult>> ListKeys(
+        [AsParameters] PageQuery query, HttpContext http, ApiKeyService keys, CancellationToken cancellationToken) =>
+        Paging.PageAsync<ApiKeyResponse>(query, http.Request, async page => await keys.ListPersonalAsync(http.User.GetCaller()!.ActorId, page, cancellationToken));
 
     private static async Task<Results<Created<CreatedApiKeyResponse>, ProblemHttpResult>> CreateKey(
         CreatePersonalApiKeyRequest request, HttpContext http, ApiKeyService keys, CancellationToken cancellationToken)

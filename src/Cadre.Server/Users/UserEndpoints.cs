@@ -53,23 +53,14 @@ internal static class UserEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PagedResponse<UserResponse>>, ProblemHttpResult>> List(
+    private static Task<Results<Ok<PagedResponse<UserResponse>>, ProblemHttpResult>> List(
         [AsParameters] PageQuery query,
         [FromQuery(Name = "search")] string? search,
         [FromQuery(Name = "status")] string? status,
         UserService users,
         HttpRequest request,
-        CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await users.ListAsync(search, status, page, cancellationToken);
-        return result.Value is { } found ? TypedResults.Ok(PagedResponse<UserResponse>.From(found, request)) : Problems.BadQuery(result.Error!.Errors!);
-    }
+        CancellationToken cancellationToken) =>
+        Paging.PageAsync(query, request, page => users.ListAsync(search, status, page, cancellationToken));
 
     private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> Create(
         CreateUserRequest request, UserService users, HttpResponse response, CancellationToken cancellationToken)

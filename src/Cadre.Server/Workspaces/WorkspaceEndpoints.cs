@@ -66,18 +66,9 @@ internal static class WorkspaceEndpoints
         return TypedResults.Created($"/api/v1/workspaces/{workspace.Name}", workspace);
     }
 
-    private static async Task<Results<Ok<PagedResponse<WorkspaceResponse>>, ProblemHttpResult>> List(
-        [AsParameters] PageQuery query, ClaimsPrincipal user, WorkspaceService workspaces, HttpRequest request, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        if (query.ToRequest(errors) is not { } page)
-        {
-            return Problems.BadQuery(errors.ToDictionary());
-        }
-
-        var result = await workspaces.ListAsync(user.GetCaller()!, page, cancellationToken);
-        return TypedResults.Ok(PagedResponse<WorkspaceResponse>.From(result, request));
-    }
+    private static Task<Results<Ok<PagedResponse<WorkspaceResponse>>, ProblemHttpResult>> List(
+        [AsParameters] PageQuery query, ClaimsPrincipal user, WorkspaceService workspaces, HttpRequest request, CancellationToken cancellationToken) =>
+        Paging.PageAsync<WorkspaceResponse>(query, request, async page => await workspaces.ListAsync(user.GetCaller()!, page, cancellationToken));
 
     private static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> Get(
         WorkspaceAccess access, WorkspaceService workspaces, HttpResponse response, CancellationToken cancellationToken)
