@@ -26,6 +26,8 @@ internal sealed class ServiceAccount
 
     public string? CreatedBy { get; init; }
 
+    public string? UpdatedBy { get; set; }
+
     public int Version { get; set; }
 
     public DateTime CreatedAt { get; init; }

@@ -22,6 +22,7 @@ public sealed record ServiceAccountResponse(
     string Status,
     int ActiveKeys,
     Actor? CreatedBy,
+    Actor? UpdatedBy,
     int Version,
     DateTime CreatedAt,
     DateTime UpdatedAt);

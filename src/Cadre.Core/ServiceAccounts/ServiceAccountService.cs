@@ -63,9 +63,10 @@ internal sealed class ServiceAccountService(CadreDbContext db, StorageProvider s
     }
 
     public async Task<ServiceResult<ServiceAccountResponse>> UpdateAsync(
-        string workspaceId, string id, UpdateServiceAccountRequest request, WorkspaceRole callerRole, VersionPrecondition? precondition, CancellationToken cancellationToken)
+        string workspaceId, string id, UpdateServiceAccountRequest request, Caller caller, WorkspaceRole callerRole, VersionPrecondition? precondition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
         var account = await db.ServiceAccounts.FirstOrDefaultAsync(s => s.Id == id && s.WorkspaceId == workspaceId, cancellationToken);
         if (account is null)
         {
@@ -128,6 +129,7 @@ internal sealed class ServiceAccountService(CadreDbContext db, StorageProvider s
         {
             account.Version++;
             account.UpdatedAt = time.GetUtcNowTruncated();
+            account.UpdatedBy = caller.ActorId;
         }
 
         return await SaveAsync(account, cancellationToken);
@@ -179,10 +181,10 @@ internal sealed class ServiceAccountService(CadreDbContext db, StorageProvider s
             .GroupBy(k => k.ServiceAccountId!)
             .Select(g => new { Id = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Id, g => g.Count, cancellationToken);
-        var resolved = await actors.ResolveAsync(accounts.Items.Select(a => a.CreatedBy), cancellationToken);
+        var resolved = await actors.ResolveAsync(accounts.Items.SelectMany(a => new[] { a.CreatedBy, a.UpdatedBy }), cancellationToken);
         return accounts.Map(a => new ServiceAccountResponse(
             a.Id, a.WorkspaceId, a.Name, a.Description, a.Role.ToWireName(), a.Status.ToWireName(),
-            activeKeys.GetValueOrDefault(a.Id), resolved.Find(a.CreatedBy), a.Version, a.CreatedAt, a.UpdatedAt));
+            activeKeys.GetValueOrDefault(a.Id), resolved.Find(a.CreatedBy), resolved.Find(a.UpdatedBy), a.Version, a.CreatedAt, a.UpdatedAt));
     }
 
     private static void ValidateDescription(string? description, ValidationErrors errors)

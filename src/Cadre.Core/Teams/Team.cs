@@ -21,6 +21,8 @@ internal sealed class Team
 
     public string? CreatedBy { get; init; }
 
+    public string? UpdatedBy { get; set; }
+
     public int Version { get; set; }
 
     public DateTime CreatedAt { get; init; }

@@ -19,6 +19,7 @@ public sealed record TeamResponse(
     string? Description,
     int MemberCount,
     Actor? CreatedBy,
+    Actor? UpdatedBy,
     int Version,
     DateTime CreatedAt,
     DateTime UpdatedAt);

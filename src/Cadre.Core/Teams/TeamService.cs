@@ -79,9 +79,10 @@ internal sealed class TeamService(CadreDbContext db, StorageProvider storage, Id
     }
 
     public async Task<ServiceResult<TeamResponse>> UpdateAsync(
-        string workspaceId, string teamId, UpdateTeamRequest request, VersionPrecondition? precondition, CancellationToken cancellationToken)
+        string workspaceId, string teamId, UpdateTeamRequest request, Caller caller, VersionPrecondition? precondition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
         var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == teamId && t.WorkspaceId == workspaceId, cancellationToken);
         if (team is null)
         {
@@ -111,6 +112,7 @@ internal sealed class TeamService(CadreDbContext db, StorageProvider storage, Id
         {
             team.Version++;
             team.UpdatedAt = time.GetUtcNowTruncated();
+            team.UpdatedBy = caller.ActorId;
         }
 
         return await SaveAsync(team, cancellationToken);
@@ -226,9 +228,9 @@ internal sealed class TeamService(CadreDbContext db, StorageProvider storage, Id
         var counts = await db.TeamMembers.AsNoTracking().Where(m => teamIds.Contains(m.TeamId))
             .GroupBy(m => m.TeamId).Select(g => new { Id = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Id, g => g.Count, cancellationToken);
-        var resolved = await actors.ResolveAsync(teams.Items.Select(t => t.CreatedBy), cancellationToken);
+        var resolved = await actors.ResolveAsync(teams.Items.SelectMany(t => new[] { t.CreatedBy, t.UpdatedBy }), cancellationToken);
         return teams.Map(t => new TeamResponse(t.Id, t.WorkspaceId, t.Name, t.Description, counts.GetValueOrDefault(t.Id),
-            resolved.Find(t.CreatedBy), t.Version, t.CreatedAt, t.UpdatedAt));
+            resolved.Find(t.CreatedBy), resolved.Find(t.UpdatedBy), t.Version, t.CreatedAt, t.UpdatedAt));
     }
 
     private static void ValidateDescription(string? description, ValidationErrors errors)

@@ -24,6 +24,9 @@ internal sealed class Workspace
     /// <summary>The actor who created the workspace.</summary>
     public string? CreatedBy { get; init; }
 
+    /// <summary>The actor who changed the workspace last.</summary>
+    public string? UpdatedBy { get; set; }
+
     public DateTime CreatedAt { get; init; }
 
     public DateTime UpdatedAt { get; set; }

@@ -25,6 +25,7 @@ public sealed record WorkspaceResponse(
     string DisplayName,
     JsonObject Settings,
     Actor? CreatedBy,
+    Actor? UpdatedBy,
     int Version,
     DateTime CreatedAt,
     DateTime UpdatedAt);

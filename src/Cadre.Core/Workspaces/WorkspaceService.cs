@@ -97,7 +97,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         }
 
         var workspaces = await query.ToPageAsync(w => w.Id, page, cancellationToken);
-        var resolved = await actors.ResolveAsync(workspaces.Items.Select(w => w.CreatedBy), cancellationToken);
+        var resolved = await actors.ResolveAsync(workspaces.Items.SelectMany(w => new[] { w.CreatedBy, w.UpdatedBy }), cancellationToken);
         return workspaces.Map(w => ToResponse(w, resolved));
     }
 
@@ -110,13 +110,14 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
     public async Task<WorkspaceResponse?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var workspace = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
-        return workspace is null ? null : ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy], cancellationToken));
+        return workspace is null ? null : ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy, workspace.UpdatedBy], cancellationToken));
     }
 
     public async Task<ServiceResult<WorkspaceResponse>> UpdateAsync(
-        string id, UpdateWorkspaceRequest request, VersionPrecondition? precondition, CancellationToken cancellationToken)
+        string id, UpdateWorkspaceRequest request, Caller caller, VersionPrecondition? precondition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
         var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (workspace is null)
         {
@@ -158,6 +159,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         {
             workspace.Version++;
             workspace.UpdatedAt = time.GetUtcNowTruncated();
+            workspace.UpdatedBy = caller.ActorId;
         }
 
         return await SaveAsync(workspace, cancellationToken, precondition);
@@ -196,7 +198,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            return ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy], cancellationToken));
+            return ToResponse(workspace, await actors.ResolveAsync([workspace.CreatedBy, workspace.UpdatedBy], cancellationToken));
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -241,6 +243,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         workspace.DisplayName,
         JsonNode.Parse(workspace.Settings) as JsonObject ?? throw new JsonException($"Settings of workspace {workspace.Id} are not a JSON object."),
         actors.Find(workspace.CreatedBy),
+        actors.Find(workspace.UpdatedBy),
         workspace.Version,
         workspace.CreatedAt,
         workspace.UpdatedAt);

@@ -89,7 +89,7 @@ internal static class ServiceAccountEndpoints
     private static async Task<Results<Ok<ServiceAccountResponse>, ProblemHttpResult>> Update(
         string serviceAccountId, UpdateServiceAccountRequest request, WorkspaceAccess access, ServiceAccountService accounts, HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await accounts.UpdateAsync(access.Workspace.Id, serviceAccountId, request, access.Role, ETags.IfMatch(http.Request), cancellationToken);
+        var result = await accounts.UpdateAsync(access.Workspace.Id, serviceAccountId, request, access.Caller, access.Role, ETags.IfMatch(http.Request), cancellationToken);
         if (result.Value is not { } account)
         {
             return Problems.From(result.Error!);

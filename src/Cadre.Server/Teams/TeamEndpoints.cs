@@ -106,7 +106,7 @@ internal static class TeamEndpoints
     private static async Task<Results<Ok<TeamResponse>, ProblemHttpResult>> Update(
         string teamId, UpdateTeamRequest request, WorkspaceAccess access, TeamService teams, HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await teams.UpdateAsync(access.Workspace.Id, teamId, request, ETags.IfMatch(http.Request), cancellationToken);
+        var result = await teams.UpdateAsync(access.Workspace.Id, teamId, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken);
         if (result.Value is not { } team)
         {
             return Problems.From(result.Error!);

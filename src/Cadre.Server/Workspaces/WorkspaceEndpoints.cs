@@ -85,7 +85,7 @@ internal static class WorkspaceEndpoints
     private static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> Update(
         UpdateWorkspaceRequest request, WorkspaceAccess access, WorkspaceService workspaces, HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await workspaces.UpdateAsync(access.Workspace.Id, request, ETags.IfMatch(http.Request), cancellationToken);
+        var result = await workspaces.UpdateAsync(access.Workspace.Id, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken);
         if (result.Value is not { } workspace)
         {
             return Problems.From(result.Error!);

@@ -108,7 +108,7 @@ public sealed class ApiSurfaceTests
 
         var schemas = document["components"]!["schemas"]!.AsObject();
         var workspace = schemas["WorkspaceResponse"]!["properties"]!.AsObject().Select(p => p.Key).ToList();
-        workspace.ShouldBe(["id", "name", "displayName", "settings", "createdBy", "version", "createdAt", "updatedAt"], ignoreOrder: true);
+        workspace.ShouldBe(["id", "name", "displayName", "settings", "createdBy", "updatedBy", "version", "createdAt", "updatedAt"], ignoreOrder: true);
         var create = schemas["CreateWorkspaceRequest"]!.AsObject();
         create["required"]!.AsArray().Select(r => (string)r!).ShouldBe(["name"]);
         ((bool)create["additionalProperties"]!).ShouldBeFalse();

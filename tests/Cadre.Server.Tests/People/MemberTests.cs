@@ -154,6 +154,25 @@ public sealed class MemberTests
     }
 
     [Theory, AllDatabases]
+    public async Task Changes_NameTheirAuthor(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var editor = await app.CreateUserAsync(displayName: "Mary Jackson");
+        await workspace.AddMemberAsync(editor, "admin");
+        using var browser = await app.SignInAsync(editor);
+        var team = (string)(await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/teams", new { name = "Red" })).ReadObjectAsync())["id"]!;
+
+        var renamedWorkspace = await (await browser.Client.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}", new { displayName = "Renamed" })).ReadObjectAsync();
+        var renamedTeam = await (await browser.Client.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}/teams/{team}", new { name = "Blue" })).ReadObjectAsync();
+
+        ((string)renamedWorkspace["updatedBy"]!["name"]!).ShouldBe("Mary Jackson");
+        ((string)renamedWorkspace["createdBy"]!["kind"]!).ShouldBe("instance_key");
+        ((string)renamedTeam["updatedBy"]!["id"]!).ShouldBe(editor.Id);
+        ((string)renamedTeam["createdBy"]!["kind"]!).ShouldBe("service_account");
+    }
+
+    [Theory, AllDatabases]
     public async Task RegularPerson_CannotCreateWorkspaces(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);

@@ -54,6 +54,7 @@ CREATE TABLE service_accounts (
     role          text        NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'operator', 'viewer')),
     status        text        NOT NULL CHECK (status IN ('active', 'disabled')),
     created_by    text        NULL,
+    updated_by    text        NULL,
     version       integer     NOT NULL,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL
@@ -78,6 +79,7 @@ UPDATE api_keys SET created_by = COALESCE(
     created_by_key_id);
 
 ALTER TABLE workspaces ADD COLUMN created_by text NULL;
+ALTER TABLE workspaces ADD COLUMN updated_by text NULL;
 
 CREATE TABLE teams (
     id            text COLLATE "C" NOT NULL PRIMARY KEY,
@@ -85,6 +87,7 @@ CREATE TABLE teams (
     name          text        NOT NULL,
     description   text        NULL,
     created_by    text        NULL,
+    updated_by    text        NULL,
     version       integer     NOT NULL,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL

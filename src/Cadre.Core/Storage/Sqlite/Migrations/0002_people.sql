@@ -54,6 +54,7 @@ CREATE TABLE service_accounts (
     role          TEXT    NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'operator', 'viewer')),
     status        TEXT    NOT NULL CHECK (status IN ('active', 'disabled')),
     created_by    TEXT    NULL,
+    updated_by    TEXT    NULL,
     version       INTEGER NOT NULL,
     created_at    TEXT    NOT NULL,
     updated_at    TEXT    NOT NULL
@@ -77,6 +78,7 @@ UPDATE api_keys SET created_by = COALESCE(
     created_by_key_id);
 
 ALTER TABLE workspaces ADD COLUMN created_by TEXT NULL;
+ALTER TABLE workspaces ADD COLUMN updated_by TEXT NULL;
 
 CREATE TABLE teams (
     id            TEXT    NOT NULL PRIMARY KEY,
@@ -84,6 +86,7 @@ CREATE TABLE teams (
     name          TEXT    NOT NULL,
     description   TEXT    NULL,
     created_by    TEXT    NULL,
+    updated_by    TEXT    NULL,
     version       INTEGER NOT NULL,
     created_at    TEXT    NOT NULL,
     updated_at    TEXT    NOT NULL
