@@ -66,6 +66,9 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<ServiceAccountService>();
         services.TryAddScoped<TeamService>();
         services.TryAddScoped<SetupService>();
+        services.TryAddScoped<Personas.PersonaService>();
+        services.TryAddScoped<Personas.PersonaDraftService>();
+        services.TryAddScoped<Personas.PersonaTransferService>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

@@ -7,6 +7,7 @@ using Cadre.Server.Http;
 using Cadre.Server.Invitations;
 using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
+using Cadre.Server.Personas;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
 using Cadre.Server.Users;
@@ -113,6 +114,7 @@ internal static class CadreServer
         app.MapInvitations();
         app.MapTeams();
         app.MapServiceAccounts();
+        app.MapPersonas();
         app.MapApiKeys();
         return app;
     }

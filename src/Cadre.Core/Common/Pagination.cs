@@ -10,13 +10,13 @@ namespace Cadre.Common;
 /// Where a page starts: after (older than) or before (newer than) a key, encoded as an opaque,
 /// URL-safe token so clients never build one themselves.
 /// </summary>
-public sealed record PageCursor(string Key, bool Backward)
+public sealed record PageCursor(string Key, bool Backward, string? Sort = null, string? SortValue = null)
 {
     private const int MaxKeyLength = 200;
 
     public string Encode()
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new CursorPayload(Key, Backward ? "p" : "n"));
+        var json = JsonSerializer.SerializeToUtf8Bytes(new CursorPayload(Key, Backward ? "p" : "n", Sort, SortValue));
         return Base64Url.EncodeToString(json);
     }
 
@@ -36,7 +36,12 @@ public sealed record PageCursor(string Key, bool Backward)
                 return false;
             }
 
-            cursor = new PageCursor(payload.K, payload.D == "p");
+            if (payload.S is { Length: > 1000 } || (payload.O is null) != (payload.S is null))
+            {
+                return false;
+            }
+
+            cursor = new PageCursor(payload.K, payload.D == "p", payload.O, payload.S);
             return true;
         }
         catch (Exception ex) when (ex is FormatException or JsonException or DecoderFallbackException)
@@ -45,7 +50,11 @@ public sealed record PageCursor(string Key, bool Backward)
         }
     }
 
-    private sealed record CursorPayload(string K, string D);
+    private sealed record CursorPayload(
+        string K,
+        string D,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? O = null,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? S = null);
 }
 
 /// <summary>A validated page request: how many items and from where.</summary>
@@ -128,6 +137,90 @@ public static class KeysetPagination
             cursor is not null && pageItems.Count > 0 ? new PageCursor(getKey(pageItems[0]), Backward: true) : null);
     }
 
+    /// <summary>
+    /// Reads one page ordered by a sort key and then the unique ID (a keyset on both), for lists a
+    /// person may sort by name or by date. The cursor remembers the sort it was made for; one from
+    /// another sort is refused (null), so a client cannot mix pages of two orders.
+    /// </summary>
+    public static async Task<Page<T>?> ToSortedPageAsync<T, TSort>(
+        this IQueryable<T> query,
+        SortKey<T, TSort> sort,
+        Expression<Func<T, string>> id,
+        PageRequest page,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(page);
+        var cursor = page.Cursor;
+        if (cursor is not null && (cursor.Sort != sort.Name || cursor.SortValue is null || !sort.TryDecode(cursor.SortValue, out _)))
+        {
+            return null;
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var getSort = sort.Key.Compile();
+        var getId = id.Compile();
+        var backward = cursor is { Backward: true };
+        // Reading backwards walks the opposite order, then flips the page.
+        var descending = sort.Descending != backward;
+        var filtered = query;
+        if (cursor is not null)
+        {
+            sort.TryDecode(cursor.SortValue!, out var sortValue);
+            filtered = query.Where(After(sort.Key, id, sortValue!, cursor.Key, descending));
+        }
+
+        var ordered = descending
+            ? filtered.OrderByDescending(sort.Key).ThenByDescending(id)
+            : filtered.OrderBy(sort.Key).ThenBy(id);
+        var rows = await ordered.Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var hasMore = rows.Count > page.Limit;
+        var items = rows.Take(page.Limit).ToList();
+        if (backward)
+        {
+            items.Reverse();
+        }
+
+        PageCursor CursorAt(T item, bool towardsStart) => new(getId(item), towardsStart, sort.Name, sort.Encode(getSort(item)));
+        var next = items.Count > 0 && (backward || hasMore) ? CursorAt(items[^1], towardsStart: false) : null;
+        var previous = items.Count > 0 && (backward ? hasMore : cursor is not null) ? CursorAt(items[0], towardsStart: true) : null;
+        return new Page<T>(items, total, next, previous);
+    }
+
+    /// <summary>(sort, id) strictly after (value, key) in the given direction.</summary>
+    private static Expression<Func<T, bool>> After<T, TSort>(
+        Expression<Func<T, TSort>> sort, Expression<Func<T, string>> id, TSort value, string key, bool descending)
+    {
+        var parameter = sort.Parameters[0];
+        var sortBody = sort.Body;
+        var idBody = new ReplaceParameter(id.Parameters[0], parameter).Visit(id.Body);
+        Expression<Func<TSort>> capturedValue = () => value;
+        Expression<Func<string>> capturedKey = () => key;
+        var op = descending ? ExpressionType.LessThan : ExpressionType.GreaterThan;
+        var body = Expression.OrElse(
+            CompareTo(sortBody, capturedValue.Body, op),
+            Expression.AndAlso(Expression.Equal(sortBody, capturedValue.Body), CompareTo(idBody, capturedKey.Body, op)));
+        return Expression.Lambda<Func<T, bool>>(body, parameter);
+    }
+
+    private static BinaryExpression CompareTo(Expression left, Expression right, ExpressionType op)
+    {
+        if (left.Type != typeof(string))
+        {
+            return Expression.MakeBinary(op, left, right);
+        }
+
+        var compare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
+        return Expression.MakeBinary(op, Expression.Call(compare, left, right), Expression.Constant(0));
+    }
+
+    private sealed class ReplaceParameter(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+
     /// <summary>Builds <c>string.Compare(key, value) &lt;op&gt; 0</c>, which EF translates to a plain key comparison.</summary>
     private static Expression<Func<T, bool>> Compare<T>(Expression<Func<T, string>> key, string value, ExpressionType comparison)
     {
@@ -138,4 +231,15 @@ public static class KeysetPagination
         var body = Expression.MakeBinary(comparison, call, Expression.Constant(0));
         return Expression.Lambda<Func<T, bool>>(body, key.Parameters);
     }
+}
+
+/// <summary>A sort order a list offers: its name in the API, the key, the direction, and how the key is written in a cursor.</summary>
+public sealed record SortKey<T, TSort>(
+    string Name,
+    Expression<Func<T, TSort>> Key,
+    bool Descending,
+    Func<TSort, string> Encode,
+    SortKey<T, TSort>.Decoder TryDecode)
+{
+    public delegate bool Decoder(string text, out TSort value);
 }

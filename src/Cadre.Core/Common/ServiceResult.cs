@@ -19,8 +19,16 @@ public enum ServiceErrorKind
     Forbidden,
 }
 
-/// <summary>A failure a service reports instead of throwing: a kind, a human sentence and, for validation, the fields.</summary>
-public sealed record ServiceError(ServiceErrorKind Kind, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+/// <summary>
+/// A failure a service reports instead of throwing: a kind, a human sentence, for validation the
+/// fields, and any facts a client needs to recover (such as the current version), sent as extra
+/// members of the problem.
+/// </summary>
+public sealed record ServiceError(
+    ServiceErrorKind Kind,
+    string Detail,
+    IReadOnlyDictionary<string, string[]>? Errors = null,
+    IReadOnlyDictionary<string, object?>? Extensions = null)
 {
     public static ServiceError Validation(ValidationErrors errors)
     {
@@ -32,7 +40,8 @@ public sealed record ServiceError(ServiceErrorKind Kind, string Detail, IReadOnl
 
     public static ServiceError NotFound(string detail) => new(ServiceErrorKind.NotFound, detail);
 
-    public static ServiceError Conflict(string detail) => new(ServiceErrorKind.Conflict, detail);
+    public static ServiceError Conflict(string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
+        new(ServiceErrorKind.Conflict, detail, null, extensions);
 
     public static ServiceError PreconditionFailed(string detail) => new(ServiceErrorKind.PreconditionFailed, detail);
 

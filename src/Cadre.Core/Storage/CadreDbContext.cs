@@ -40,6 +40,14 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Invitation> Invitations => Set<Invitation>();
 
+    public DbSet<Personas.Persona> Personas => Set<Personas.Persona>();
+
+    public DbSet<Personas.PersonaLabel> PersonaLabels => Set<Personas.PersonaLabel>();
+
+    public DbSet<Personas.PersonaVersion> PersonaVersions => Set<Personas.PersonaVersion>();
+
+    public DbSet<Personas.PersonaDraft> PersonaDrafts => Set<Personas.PersonaDraft>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -34,6 +34,13 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether a failed save broke a unique constraint (a taken name, a duplicate key).</summary>
     public abstract bool IsUniqueViolation(DbUpdateException exception);
 
+    /// <summary>
+    /// The IDs of a workspace's personas whose name, display name, description or instructions
+    /// contain every word (as a word prefix), from the engine's full-text index: FTS5 on SQLite,
+    /// a tsvector with a GIN index on PostgreSQL. Composable into a LINQ query.
+    /// </summary>
+    public abstract IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words);
+
     /// <summary>Whether a query failed because a table does not exist (a database nothing has migrated yet).</summary>
     public abstract bool IsMissingTable(DbException exception);
 

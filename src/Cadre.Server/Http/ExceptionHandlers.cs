@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cadre.Common;
 using Cadre.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -52,7 +53,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         // The exception handler clears the endpoint before handlers run; the feature keeps the original.
         var endpoint = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? httpContext.GetEndpoint();
         var requestType = endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
-        var (field, message) = RequestBodyErrors.Describe(exception, requestType);
+        var (field, message) = JsonErrors.Describe(exception, requestType);
         return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
         {
             Status = StatusCodes.Status400BadRequest,

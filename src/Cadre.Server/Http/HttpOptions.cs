@@ -14,6 +14,10 @@ public sealed class HttpOptions
     [Range(1024, long.MaxValue, ErrorMessage = "Cadre:Http:MaxRequestBodyBytes must be at least 1024 bytes.")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Largest body of an import (personas as JSON or CSV), in bytes. Default 32 MiB.</summary>
+    [Range(1024, long.MaxValue, ErrorMessage = "Cadre:Http:MaxImportBytes must be at least 1024 bytes.")]
+    public long MaxImportBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>
     /// Behind a reverse proxy that terminates TLS: take the client address and scheme from
     /// <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c>, so cookies are marked Secure, links use

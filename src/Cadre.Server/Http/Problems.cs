@@ -13,6 +13,17 @@ internal static class Problems
     public static ProblemHttpResult From(ServiceError error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        var problem = ProblemFor(error);
+        foreach (var (name, value) in error.Extensions ?? new Dictionary<string, object?>())
+        {
+            problem.ProblemDetails.Extensions[name] = value;
+        }
+
+        return problem;
+    }
+
+    private static ProblemHttpResult ProblemFor(ServiceError error)
+    {
         return error.Kind switch
         {
             ServiceErrorKind.Validation => Validation(error.Errors ?? new Dictionary<string, string[]>(), error.Detail),

@@ -22,8 +22,9 @@ internal static class EndpointCatalog
 
     /// <summary>The pattern with its route values filled in: <c>{workspace}</c>, and every <c>{…Id}</c> from <paramref name="ids"/> or a made-up ID.</summary>
     public static string Fill(string pattern, string workspace, IReadOnlyDictionary<string, string>? ids = null) =>
-        System.Text.RegularExpressions.Regex.Replace(pattern, @"\{(\w+)\}", match => match.Groups[1].Value switch
+        System.Text.RegularExpressions.Regex.Replace(pattern, @"\{(\w+)(:\w+)?\}", match => match.Groups[1].Value switch
         {
+            _ when match.Groups[2].Value == ":int" => ids?.GetValueOrDefault(match.Groups[1].Value) ?? "1",
             "workspace" => workspace,
             "documentName" => "v1",
             var name => ids?.GetValueOrDefault(name) ?? $"{name}_unknown",

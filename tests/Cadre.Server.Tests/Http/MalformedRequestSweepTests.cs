@@ -35,6 +35,8 @@ public sealed class MalformedRequestSweepTests
     [
         "limit=abc", "limit=99999999999999999999", "limit=0", "limit=", "cursor=%FF%FE", "cursor=" + new string('A', 5000),
         "status=%00", "role=" + new string('r', 3000), "limit=1&limit=2",
+        // Search syntax must never reach the full-text engine as operators.
+        "q=%22%20OR%20*%20NEAR(%20-%20%5E", "q=" + new string('"', 300), "sort=bogus", "sort=-", "format=xml", "from=0&to=-1",
     ];
 
     [Theory, AllDatabases]
@@ -45,7 +47,9 @@ public sealed class MalformedRequestSweepTests
         var keys = await (await workspace.Owner.GetAsync($"/api/v1/workspaces/{workspace.Name}/api-keys")).ReadObjectAsync();
         var keyId = (string)keys["results"]![0]!["id"]!;
         var accountId = (string)keys["results"]![0]!["owner"]!["id"]!;
-        var ids = new Dictionary<string, string> { ["keyId"] = keyId, ["serviceAccountId"] = accountId };
+        var persona = await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/personas",
+            Api.JsonContent(new { name = "sweep", instructions = "You help {{ params.who }}.", parameters = new[] { new { name = "who", type = "string" } } }))).ReadObjectAsync();
+        var ids = new Dictionary<string, string> { ["keyId"] = keyId, ["serviceAccountId"] = accountId, ["persona"] = (string)persona["id"]!, ["version"] = "1" };
         var routes = EndpointCatalog.All(app);
         routes.Count.ShouldBeGreaterThan(8);
         var failures = new List<string>();

@@ -122,6 +122,11 @@ public sealed class SchemaMigrationTests
         }
     }
 
+    // Columns the database maintains for itself and EF never reads: the PostgreSQL full-text vector is generated from
+    // the persona's own columns.
+    private static IEnumerable<string> StorageOnlyColumns(string table) =>
+        table == "personas" ? ["search_vector"] : [];
+
     [Theory, AllDatabases]
     public async Task Model_MatchesTheMigratedSchema(DatabaseKind db)
     {
@@ -134,7 +139,7 @@ public sealed class SchemaMigrationTests
             var table = entity.GetTableName()!;
             var mapped = entity.GetProperties().Select(p => p.GetColumnName()).ToList();
 
-            var actual = await core.ColumnsAsync(table);
+            var actual = (await core.ColumnsAsync(table)).Except(StorageOnlyColumns(table)).ToList();
 
             actual.ShouldBe(mapped, ignoreOrder: true, $"table {table}: the EF model and the migration scripts disagree");
         }

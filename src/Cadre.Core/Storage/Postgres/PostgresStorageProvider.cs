@@ -29,6 +29,16 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    public override IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(words);
+        // Words are letters and digits only (see PersonaService), so they are safe as tsquery lexemes.
+        var query = string.Join(" & ", words.Select(w => $"{w}:*"));
+        return db.Database.SqlQueryRaw<string>(
+            "SELECT id AS \"Value\" FROM personas WHERE workspace_id = {0} AND search_vector @@ to_tsquery('simple', {1})", workspaceId, query);
+    }
+
     public override bool IsMissingTable(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
 

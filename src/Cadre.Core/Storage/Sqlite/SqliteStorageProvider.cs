@@ -43,6 +43,15 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
 
+    public override IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(words);
+        // Each word quoted (so FTS5 syntax in it is inert) and prefix-matched; adjacent terms are ANDed.
+        var match = string.Join(' ', words.Select(w => $"\"{w.Replace("\"", "", StringComparison.Ordinal)}\"*"));
+        return db.Database.SqlQueryRaw<string>("SELECT persona_id AS \"Value\" FROM personas_fts WHERE personas_fts MATCH {0}", match);
+    }
+
     // SQLite reports a missing table as a generic SQLITE_ERROR; only the message tells it apart.
     public override bool IsMissingTable(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 1 } sqlite && sqlite.Message.Contains("no such table", StringComparison.Ordinal);

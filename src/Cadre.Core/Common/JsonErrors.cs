@@ -4,14 +4,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Cadre.Server.Http;
+namespace Cadre.Common;
 
 /// <summary>
 /// Turns System.Text.Json's failures into field errors a client can act on: the JSON path of the
-/// bad member and the JSON type it must have, found by walking the endpoint's request type along
-/// the path (the serializer's own message names the enclosing .NET record, not the member).
+/// bad member and the JSON type it must have, found by walking the target type along the path
+/// (the serializer's own message names the enclosing .NET record, not the member).
 /// </summary>
-internal static partial class RequestBodyErrors
+public static partial class JsonErrors
 {
     /// <summary>The field the error is about (<c>name</c>, <c>settings.a</c>, or <c>body</c> for the whole document) and a message.</summary>
     public static (string Field, string Message) Describe(JsonException exception, Type? requestType)
@@ -55,8 +55,10 @@ internal static partial class RequestBodyErrors
     private static Type? MemberType(Type type, string[] path)
     {
         var current = type;
-        foreach (var segment in path)
+        foreach (var raw in path)
         {
+            var bracket = raw.IndexOf('[', StringComparison.Ordinal);
+            var segment = bracket >= 0 ? raw[..bracket] : raw;
             var property = current.GetProperty(segment, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null)
             {
@@ -64,6 +66,11 @@ internal static partial class RequestBodyErrors
             }
 
             current = property.PropertyType;
+            if (bracket >= 0)
+            {
+                // An element of a list: step into the element type.
+                current = current.IsArray ? current.GetElementType()! : current.GetGenericArguments().FirstOrDefault() ?? current;
+            }
         }
 
         return current;

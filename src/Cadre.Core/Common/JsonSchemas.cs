@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Cadre.Common;
+
+/// <summary>Checks that a JSON Schema document is one (for structured output, and later event payloads).</summary>
+public static partial class JsonSchemas
+{
+    public const int MaxBytes = 64 * 1024;
+
+    private static readonly HashSet<string> Types = ["string", "number", "integer", "boolean", "object", "array", "null"];
+
+    /// <summary>
+    /// Null when <paramref name="schema"/> is a usable JSON Schema, else why not. NJsonSchema reads
+    /// it (wrong shapes of keywords, broken <c>$ref</c>s); it accepts unknown <c>type</c> names, so
+    /// those are checked here.
+    /// </summary>
+    public static string? Check(JsonObject schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var text = schema.ToJsonString();
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > MaxBytes)
+        {
+            return $"Must be at most {MaxBytes / 1024} KiB.";
+        }
+
+        if (BadType(schema) is { } badType)
+        {
+            return badType;
+        }
+
+        try
+        {
+            NJsonSchema.JsonSchema.FromJsonAsync(text).GetAwaiter().GetResult();
+            return null;
+        }
+        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            // Keep NJsonSchema's pointer to the bad keyword, drop its .NET type names.
+            var path = SchemaPath().Match(ex.Message);
+            return path.Success
+                ? $"Is not a valid JSON Schema: the keyword at '{path.Groups["path"].Value}' has the wrong shape."
+                : $"Is not a valid JSON Schema: {ex.Message.Split('\n')[0]}";
+        }
+    }
+
+    private static string? BadType(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                if (obj["type"] is { } type)
+                {
+                    var names = type is JsonArray array ? array.Select(n => n?.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null) : [type.GetValueKind() == System.Text.Json.JsonValueKind.String ? type.GetValue<string>() : null];
+                    if (names.Any(name => name is null || !Types.Contains(name)))
+                    {
+                        return $"Is not a valid JSON Schema: 'type' must be one of {string.Join(", ", Types)}, or a list of them.";
+                    }
+                }
+
+                foreach (var (_, child) in obj)
+                {
+                    if (BadType(child) is { } error)
+                    {
+                        return error;
+                    }
+                }
+
+                return null;
+            case JsonArray items:
+                return items.Select(BadType).FirstOrDefault(error => error is not null);
+            default:
+                return null;
+        }
+    }
+
+    [GeneratedRegex("Path '(?<path>[^']*)'", RegexOptions.CultureInvariant)]
+    private static partial Regex SchemaPath();
+}
