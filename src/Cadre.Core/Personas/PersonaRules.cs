@@ -63,7 +63,8 @@ public static partial class PersonaRules
         return new PersonaSpec
         {
             Name = spec.Name?.Trim(),
-            DisplayName = spec.DisplayName?.Trim(),
+            // Like a workspace, a persona left without a full name is shown by its name.
+            DisplayName = spec.DisplayName is null ? spec.Name?.Trim() : spec.DisplayName.Trim(),
             Description = Blank(spec.Description),
             AvatarUrl = Blank(spec.AvatarUrl),
             Color = Blank(spec.Color)?.ToLowerInvariant(),

@@ -45,6 +45,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             Definition = "",
             Version = 0,
             CreatedBy = caller.ActorId,
+            UpdatedBy = caller.ActorId,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -205,7 +206,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
             {
                 db.ChangeTracker.Clear();
-                return ServiceError.Conflict($"Another persona is now named '{persona.Name}'; rename one of them first.");
+                return ServiceError.Conflict($"The name '{persona.Name}' now belongs to another persona; rename or delete that one, then restore this one.");
             }
         }
 

@@ -42,6 +42,7 @@ internal sealed class ServiceAccountService(CadreDbContext db, StorageProvider s
             Role = role,
             Status = UserStatus.Active,
             CreatedBy = caller.ActorId,
+            UpdatedBy = caller.ActorId,
             Version = 1,
             CreatedAt = now,
             UpdatedAt = now,

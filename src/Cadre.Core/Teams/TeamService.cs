@@ -31,6 +31,7 @@ internal sealed class TeamService(CadreDbContext db, StorageProvider storage, Id
             Name = request.Name!.Trim(),
             Description = string.IsNullOrEmpty(request.Description) ? null : request.Description,
             CreatedBy = caller.ActorId,
+            UpdatedBy = caller.ActorId,
             Version = 1,
             CreatedAt = now,
             UpdatedAt = now,

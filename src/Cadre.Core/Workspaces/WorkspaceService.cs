@@ -54,6 +54,7 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
             DisplayName = displayName!.Trim(),
             Settings = settings.ToJsonString(),
             CreatedBy = caller.ActorId,
+            UpdatedBy = caller.ActorId,
             Version = 1,
             CreatedAt = now,
             UpdatedAt = now,

@@ -195,9 +195,9 @@ internal static class PersonaEndpoints
         WithETag(await personas.RestoreAsync(access.Workspace.Id, persona, cancellationToken), response);
 
     private static async Task<Results<Created<PersonaResponse>, ProblemHttpResult>> Duplicate(
-        string persona, DuplicatePersonaRequest request, WorkspaceAccess access, PersonaService personas, HttpResponse response, CancellationToken cancellationToken)
+        string persona, DuplicatePersonaRequest? request, WorkspaceAccess access, PersonaService personas, HttpResponse response, CancellationToken cancellationToken)
     {
-        var result = await personas.DuplicateAsync(access.Workspace.Id, persona, request, access.Caller, cancellationToken);
+        var result = await personas.DuplicateAsync(access.Workspace.Id, persona, request ?? new DuplicatePersonaRequest(), access.Caller, cancellationToken);
         return result.Value is { } copy ? Created(access, copy, response) : Problems.From(result.Error!);
     }
 
@@ -253,9 +253,9 @@ internal static class PersonaEndpoints
             : Problems.NotFound($"Persona '{persona}' not found.");
 
     private static async Task<Results<Ok<PersonaPreviewResponse>, ProblemHttpResult>> Preview(
-        string persona, PreviewPersonaRequest request, WorkspaceAccess access, PersonaService personas, CancellationToken cancellationToken)
+        string persona, PreviewPersonaRequest? request, WorkspaceAccess access, PersonaService personas, CancellationToken cancellationToken)
     {
-        var result = await personas.PreviewAsync(access.Workspace.Id, persona, request, cancellationToken);
+        var result = await personas.PreviewAsync(access.Workspace.Id, persona, request ?? new PreviewPersonaRequest(), cancellationToken);
         return result.Value is { } preview ? TypedResults.Ok(preview) : Problems.From(result.Error!);
     }
 
@@ -361,8 +361,8 @@ internal static class PersonaEndpoints
     }
 
     private static async Task<Results<Ok<PersonaResponse>, ProblemHttpResult>> PublishDraft(
-        string persona, PublishPersonaDraftRequest request, WorkspaceAccess access, PersonaDraftService drafts, HttpResponse response, CancellationToken cancellationToken) =>
-        WithETag(await drafts.PublishAsync(access.Workspace.Id, persona, request, access.Caller, cancellationToken), response);
+        string persona, PublishPersonaDraftRequest? request, WorkspaceAccess access, PersonaDraftService drafts, HttpResponse response, CancellationToken cancellationToken) =>
+        WithETag(await drafts.PublishAsync(access.Workspace.Id, persona, request ?? new PublishPersonaDraftRequest(), access.Caller, cancellationToken), response);
 
     private static Created<PersonaResponse> Created(WorkspaceAccess access, PersonaResponse persona, HttpResponse response)
     {
