@@ -26,6 +26,10 @@ public sealed record PersonaDraftResponse(
 /// <summary>A draft as the list of your drafts shows it.</summary>
 public sealed record PersonaDraftSummary(string PersonaId, string PersonaName, int Version, int BaseVersion, int PersonaVersion, bool Stale, DateTime UpdatedAt);
 
+/// <summary>Body of <c>POST …/personas/{persona}/draft</c> (optional).</summary>
+/// <param name="ExpectedVersion">The persona version the editor has loaded; a persona published since is a 409 naming the current version.</param>
+public sealed record StartPersonaDraftRequest(int? ExpectedVersion = null);
+
 /// <summary>Body of <c>PATCH …/personas/{persona}/draft</c>.</summary>
 /// <param name="ExpectedVersion">The draft version you changed; a stale one answers 409 with the current version.</param>
 /// <param name="Changes">A JSON Merge Patch (RFC 7396) of the draft's definition.</param>

@@ -11,13 +11,21 @@ namespace Cadre.Personas;
 /// </summary>
 internal sealed class PersonaDraftService(CadreDbContext db, PersonaService personas, TimeProvider time, ActorService actors)
 {
-    public async Task<ServiceResult<PersonaDraftResponse>> StartAsync(string workspaceId, string idOrName, Caller caller, CancellationToken cancellationToken)
+    public async Task<ServiceResult<PersonaDraftResponse>> StartAsync(
+        string workspaceId, string idOrName, StartPersonaDraftRequest request, Caller caller, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(caller);
         var persona = await personas.FindAsync(workspaceId, idOrName, tracking: false, cancellationToken);
         if (persona is null || persona.DeletedAt is not null)
         {
             return ServiceError.NotFound($"Persona '{idOrName}' not found.");
+        }
+
+        if (request.ExpectedVersion is { } expected && expected != persona.Version)
+        {
+            return ServiceError.Conflict($"'{persona.Name}' is at version {persona.Version}, not {expected}: it was published since you loaded it. Load it again.",
+                new Dictionary<string, object?> { ["currentVersion"] = persona.Version });
         }
 
         if (await db.PersonaDrafts.AsNoTracking().FirstOrDefaultAsync(d => d.PersonaId == persona.Id && d.OwnerId == caller.ActorId, cancellationToken) is { } existing)

@@ -127,7 +127,8 @@ internal static class PersonaEndpoints
 
         group.MapPost("/{persona}/draft", StartDraft)
             .WithName("StartPersonaDraft").WithSummary("Start your draft of a persona")
-            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
+            .WithDescription("The body is optional; expectedVersion (the persona version you loaded) makes a persona published since a 409 with currentVersion.")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{persona}/draft", GetDraft)
             .WithName("GetPersonaDraft").WithSummary("Your draft: the form state, its errors and whether the persona moved on")
             .RequireWorkspaceRole(WorkspaceRole.Editor);
@@ -331,9 +332,9 @@ internal static class PersonaEndpoints
         Paging.PageAsync<PersonaDraftSummary>(page, request, async p => await drafts.ListMineAsync(access.Workspace.Id, access.Caller, p, cancellationToken));
 
     private static async Task<Results<Created<PersonaDraftResponse>, ProblemHttpResult>> StartDraft(
-        string persona, WorkspaceAccess access, PersonaDraftService drafts, CancellationToken cancellationToken)
+        string persona, StartPersonaDraftRequest? request, WorkspaceAccess access, PersonaDraftService drafts, CancellationToken cancellationToken)
     {
-        var result = await drafts.StartAsync(access.Workspace.Id, persona, access.Caller, cancellationToken);
+        var result = await drafts.StartAsync(access.Workspace.Id, persona, request ?? new StartPersonaDraftRequest(), access.Caller, cancellationToken);
         return result.Value is { } draft
             ? TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/personas/{draft.PersonaId}/draft", draft)
             : Problems.From(result.Error!);
