@@ -281,7 +281,13 @@ internal static class PersonaEndpoints
         {
             case "json":
                 var json = await transfer.ExportJsonAsync(access.Workspace.Id, access.Workspace.Name, filter, time.GetUtcNowTruncated(), cancellationToken);
-                return json.Value is { } document ? TypedResults.Ok(document) : Problems.BadQuery(json.Error!.Errors!);
+                if (json.Value is not { } document)
+                {
+                    return Problems.BadQuery(json.Error!.Errors!);
+                }
+
+                response.Headers.ContentDisposition = $"attachment; filename=\"{access.Workspace.Name}-personas.json\"";
+                return TypedResults.Ok(document);
             case "csv":
                 var csv = await transfer.ExportCsvAsync(access.Workspace.Id, filter, cancellationToken);
                 if (csv.Value is not { } text)
