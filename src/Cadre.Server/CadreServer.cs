@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cadre.Common;
 using Cadre.Server.Auth;
 using Cadre.Server.Health;
 using Cadre.Server.Hosting;
@@ -55,6 +56,9 @@ internal static class CadreServer
             var json = options.SerializerOptions;
             json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             json.NumberHandling = JsonNumberHandling.Strict;
+            // A body naming a member twice is ambiguous: refused as malformed, in typed members and free JSON alike.
+            json.AllowDuplicateProperties = false;
+            json.Converters.Add(new StrictJsonNodeConverterFactory());
             json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         });
         // Binding failures throw, so the exception handler answers them as problems like every other error.

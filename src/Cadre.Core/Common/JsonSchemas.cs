@@ -31,11 +31,22 @@ public static partial class JsonSchemas
 
         try
         {
-            NJsonSchema.JsonSchema.FromJsonAsync(text).GetAwaiter().GetResult();
+            // Only references inside the document resolve, so reading never does I/O and the wait is not a real block.
+            NJsonSchema.JsonSchema.FromJsonAsync(text, documentPath: null,
+                schema => new LocalReferencesOnly(new NJsonSchema.JsonSchemaAppender(schema, new NJsonSchema.DefaultTypeNameGenerator()))).GetAwaiter().GetResult();
             return null;
         }
-        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or ArgumentException or NotSupportedException or ExternalReferenceException)
         {
+            // NJsonSchema wraps what the resolver throws.
+            for (var inner = ex; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is ExternalReferenceException external)
+                {
+                    return external.Message;
+                }
+            }
+
             // Keep NJsonSchema's pointer to the bad keyword, drop its .NET type names.
             var path = SchemaPath().Match(ex.Message);
             return path.Success
@@ -73,6 +84,22 @@ public static partial class JsonSchemas
                 return null;
         }
     }
+
+    /// <summary>
+    /// Refuses <c>$ref</c>s to files and URLs: NJsonSchema's default resolver would fetch them, letting
+    /// anyone who can save a persona make the server read local files or call internal addresses.
+    /// </summary>
+    private sealed class LocalReferencesOnly(NJsonSchema.JsonSchemaAppender appender) : NJsonSchema.JsonReferenceResolver(appender)
+    {
+        public override Task<NJsonSchema.References.IJsonReference> ResolveFileReferenceAsync(string filePath, CancellationToken cancellationToken = default) =>
+            throw new ExternalReferenceException(filePath);
+
+        public override Task<NJsonSchema.References.IJsonReference> ResolveUrlReferenceAsync(string url, CancellationToken cancellationToken = default) =>
+            throw new ExternalReferenceException(url);
+    }
+
+    private sealed class ExternalReferenceException(string reference)
+        : Exception($"Is not a usable JSON Schema: '$ref' may only point inside the schema (such as #/$defs/item), not to '{reference}'.");
 
     [GeneratedRegex("Path '(?<path>[^']*)'", RegexOptions.CultureInvariant)]
     private static partial Regex SchemaPath();

@@ -165,7 +165,9 @@ public static class PersonaJson
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
+        AllowDuplicateProperties = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new StrictJsonNodeConverterFactory() },
     };
 
     public static string Serialize(PersonaSpec spec) => JsonSerializer.Serialize(spec, Options);

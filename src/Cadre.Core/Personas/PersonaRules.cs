@@ -194,7 +194,7 @@ public static partial class PersonaRules
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(errors);
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        var declared = (spec.Parameters ?? []).ToDictionary(p => p.Name!, StringComparer.Ordinal);
+        var declared = (spec.Parameters ?? []).Where(p => p?.Name is not null).ToDictionary(p => p.Name!, StringComparer.Ordinal);
         foreach (var (name, _) in given ?? [])
         {
             if (!declared.ContainsKey(name))
@@ -203,7 +203,7 @@ public static partial class PersonaRules
             }
         }
 
-        foreach (var parameter in spec.Parameters ?? [])
+        foreach (var parameter in (spec.Parameters ?? []).Where(p => p?.Name is not null))
         {
             var value = given?[parameter.Name!] ?? parameter.Default;
             if (value is null)
@@ -243,7 +243,7 @@ public static partial class PersonaRules
             errors.Add("instructions", error);
         }
 
-        var declared = (spec.Parameters ?? []).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var declared = (spec.Parameters ?? []).Where(p => p?.Name is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var used in template.Parameters.Where(name => !declared.Contains(name)))
         {
             errors.Add("instructions", $"Uses {{{{ params.{used} }}}}, but the persona has no parameter '{used}'.");

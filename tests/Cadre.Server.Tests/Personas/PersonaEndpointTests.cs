@@ -134,6 +134,8 @@ public sealed class PersonaEndpointTests
         { """{"name": "okname", "filter": {"issueSelectionStrategy": "random"}}""", "filter.issueSelectionStrategy", "" },
         { """{"name": "okname", "scope": {"eventTypes": ["has space"]}}""", "scope.eventTypes[0]", "" },
         { """{"name": "okname", "flags": ["Not-Slug"]}""", "flags[0]", "" },
+        { """{"name": "okname", "parameters": [null], "instructions": "{{ params.x }}"}""", "parameters[0]", "" },
+        { """{"name": "okname", "examples": [null], "skills": [null], "guardrails": {"references": [null], "rules": [null]}, "tags": [null]}""", "examples[0]", "" },
         { """{"name": "okname", "model": {"provider": "Bad Provider!"}}""", "model.provider", "" },
     };
 
@@ -279,6 +281,24 @@ public sealed class PersonaEndpointTests
         var problem = await invalid.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
         problem.Errors!.Keys.ShouldBe(["name", "filter.confidenceThreshold"], ignoreOrder: true);
         ((int)(await workspace.GetPersonaAsync("guarded"))["version"]!).ShouldBe(1);
+    }
+
+    [Theory]
+    [InlineData("""{"description": "x", "description": "y"}""")]
+    [InlineData("""{"displayName": "\uD800"}""")]
+    [InlineData("""{"metadata": {"a": 1, "a": 2}}""")]
+    [InlineData("""{"tags": ["\uDFFF"]}""")]
+    [InlineData("""{"parameters": [{"name": "p", "type": "json", "default": {"k": 1, "k": 2}}]}""")]
+    public async Task Patch_UnreadableJson_Returns400(string json)
+    {
+        var app = await SharedApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        await workspace.CreatePersonaAsync("strict");
+
+        var response = await workspace.Owner.PatchAsync(workspace.Path("/strict"), new StringContent(json, Encoding.UTF8, "application/merge-patch+json"));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        ((int)(await workspace.GetPersonaAsync("strict"))["version"]!).ShouldBe(1);
     }
 
     [Theory, AllDatabases]
