@@ -531,7 +531,10 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
 
     private IQueryable<Persona> Filter(string workspaceId, PersonaQuery filter, ValidationErrors errors)
     {
-        var query = db.Personas.AsNoTracking().Where(p => p.WorkspaceId == workspaceId);
+        var words = string.IsNullOrWhiteSpace(filter.Search)
+            ? []
+            : Word().Matches(filter.Search.ToLowerInvariant()).Select(m => m.Value).Distinct().Take(16).ToList();
+        var query = (words.Count > 0 ? storage.PersonasMatching(db, workspaceId, words) : db.Personas.Where(p => p.WorkspaceId == workspaceId)).AsNoTracking();
         switch (filter.Status ?? "active")
         {
             case "active":
@@ -563,17 +566,9 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             foreach (var value in values ?? [])
             {
                 var wanted = value.Trim().ToLowerInvariant();
-                query = query.Where(p => db.PersonaLabels.Any(l => l.PersonaId == p.Id && l.Kind == kind && l.Value == wanted));
-            }
-        }
-
-        if (!string.IsNullOrWhiteSpace(filter.Search))
-        {
-            var words = Word().Matches(filter.Search.ToLowerInvariant()).Select(m => m.Value).Distinct().Take(16).ToList();
-            if (words.Count > 0)
-            {
-                var matching = storage.MatchingPersonaIds(db, workspaceId, words);
-                query = query.Where(p => matching.Contains(p.Id));
+                // An IN over the label index, not a correlated EXISTS: SQLite would run the EXISTS once per persona.
+                var labelled = db.PersonaLabels.Where(l => l.WorkspaceId == workspaceId && l.Kind == kind && l.Value == wanted).Select(l => l.PersonaId);
+                query = query.Where(p => labelled.Contains(p.Id));
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Cadre.Personas;
 using Cadre.Storage.Postgres;
 using Cadre.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -35,11 +36,11 @@ internal abstract class StorageProvider(DatabaseTarget target)
     public abstract bool IsUniqueViolation(DbUpdateException exception);
 
     /// <summary>
-    /// The IDs of a workspace's personas whose name, display name, description or instructions
-    /// contain every word (as a word prefix), from the engine's full-text index: FTS5 on SQLite,
-    /// a tsvector with a GIN index on PostgreSQL. Composable into a LINQ query.
+    /// A workspace's personas whose name, display name, description or instructions contain every
+    /// word (as a word prefix), from the engine's full-text index: FTS5 on SQLite, a tsvector with a
+    /// GIN index on PostgreSQL. Composable into a LINQ query.
     /// </summary>
-    public abstract IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words);
+    public abstract IQueryable<Persona> PersonasMatching(CadreDbContext db, string workspaceId, IReadOnlyList<string> words);
 
     /// <summary>Whether a query failed because a table does not exist (a database nothing has migrated yet).</summary>
     public abstract bool IsMissingTable(DbException exception);

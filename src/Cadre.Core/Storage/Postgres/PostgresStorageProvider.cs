@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net.Sockets;
+using Cadre.Personas;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -29,14 +30,15 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    public override IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
+    public override IQueryable<Persona> PersonasMatching(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(words);
         // Words are letters and digits only (see PersonaService), so they are safe as tsquery lexemes.
         var query = string.Join(" & ", words.Select(w => $"{w}:*"));
-        return db.Database.SqlQueryRaw<string>(
-            "SELECT id AS \"Value\" FROM personas WHERE workspace_id = {0} AND search_vector @@ to_tsquery('simple', {1})", workspaceId, query);
+        // The match is the query's own source (PostgreSQL inlines it), not an IN over a second scan of personas.
+        return db.Personas.FromSqlRaw(
+            "SELECT * FROM personas WHERE workspace_id = {0} AND search_vector @@ to_tsquery('simple', {1})", workspaceId, query);
     }
 
     public override bool IsMissingTable(DbException exception) =>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Cadre.Personas;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -43,13 +44,16 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
 
-    public override IQueryable<string> MatchingPersonaIds(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
+    public override IQueryable<Persona> PersonasMatching(CadreDbContext db, string workspaceId, IReadOnlyList<string> words)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(words);
         // Each word quoted (so FTS5 syntax in it is inert) and prefix-matched; adjacent terms are ANDed.
         var match = string.Join(' ', words.Select(w => $"\"{w.Replace("\"", "", StringComparison.Ordinal)}\"*"));
-        return db.Database.SqlQueryRaw<string>("SELECT persona_id AS \"Value\" FROM personas_fts WHERE personas_fts MATCH {0}", match);
+        var matching = db.Database.SqlQueryRaw<string>(
+            "SELECT k.persona_id AS \"Value\" FROM personas_fts JOIN persona_search_keys k ON k.search_id = personas_fts.rowid WHERE personas_fts MATCH {0}",
+            match);
+        return db.Personas.Where(p => p.WorkspaceId == workspaceId && matching.Contains(p.Id));
     }
 
     // SQLite reports a missing table as a generic SQLITE_ERROR; only the message tells it apart.

@@ -58,20 +58,28 @@ CREATE TABLE persona_drafts (
 );
 CREATE INDEX ix_persona_drafts_workspace_id_owner_id ON persona_drafts (workspace_id, owner_id);
 
--- Full-text search: a contentful FTS5 table keyed by the persona's ID (not the rowid, which VACUUM may renumber).
+-- Full-text search with FTS5. Its rows are keyed by a stable integer from persona_search_keys (an
+-- INTEGER PRIMARY KEY survives VACUUM; a plain table's rowid may not), so the triggers find a persona's
+-- row by key instead of scanning the index.
+CREATE TABLE persona_search_keys (
+    search_id   INTEGER PRIMARY KEY,
+    persona_id  TEXT    NOT NULL UNIQUE
+);
 CREATE VIRTUAL TABLE personas_fts USING fts5(
-    persona_id UNINDEXED, name, display_name, description, instructions,
+    name, display_name, description, instructions,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER personas_fts_insert AFTER INSERT ON personas BEGIN
-    INSERT INTO personas_fts (persona_id, name, display_name, description, instructions)
-    VALUES (new.id, new.name, new.display_name, new.description, new.instructions);
+    INSERT INTO persona_search_keys (persona_id) VALUES (new.id);
+    INSERT INTO personas_fts (rowid, name, display_name, description, instructions)
+    VALUES ((SELECT search_id FROM persona_search_keys WHERE persona_id = new.id), new.name, new.display_name, new.description, new.instructions);
 END;
 CREATE TRIGGER personas_fts_update AFTER UPDATE OF name, display_name, description, instructions ON personas BEGIN
-    DELETE FROM personas_fts WHERE persona_id = old.id;
-    INSERT INTO personas_fts (persona_id, name, display_name, description, instructions)
-    VALUES (new.id, new.name, new.display_name, new.description, new.instructions);
+    UPDATE personas_fts
+    SET name = new.name, display_name = new.display_name, description = new.description, instructions = new.instructions
+    WHERE rowid = (SELECT search_id FROM persona_search_keys WHERE persona_id = new.id);
 END;
 CREATE TRIGGER personas_fts_delete AFTER DELETE ON personas BEGIN
-    DELETE FROM personas_fts WHERE persona_id = old.id;
+    DELETE FROM personas_fts WHERE rowid = (SELECT search_id FROM persona_search_keys WHERE persona_id = old.id);
+    DELETE FROM persona_search_keys WHERE persona_id = old.id;
 END;
