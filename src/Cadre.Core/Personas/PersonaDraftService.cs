@@ -152,6 +152,14 @@ internal sealed class PersonaDraftService(CadreDbContext db, PersonaService pers
 
         var published = await personas.ReplaceAsync(persona, PersonaJson.Deserialize(draft.Definition), caller,
             new VersionPrecondition(new HashSet<int> { persona.Version }), "published", cancellationToken);
+        if (published.Error is { Kind: ServiceErrorKind.PreconditionFailed })
+        {
+            // Someone published between the check above and this write: the same conflict, found later.
+            return ServiceError.Conflict(
+                $"'{persona.Name}' was published by another request while yours was being saved. Read the draft again, then publish (with force to overwrite).",
+                new Dictionary<string, object?> { ["baseVersion"] = draft.BaseVersion });
+        }
+
         if (published.IsSuccess)
         {
             await db.PersonaDrafts.Where(d => d.PersonaId == draft.PersonaId && d.OwnerId == draft.OwnerId).ExecuteDeleteAsync(cancellationToken);

@@ -499,6 +499,9 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
+            // The row first: its version guard (or, for a new persona, its unique name) decides a race before the
+            // snapshot of that version is written, so a loser hears 412/409 about the persona, not a key clash.
+            await db.SaveChangesAsync(cancellationToken);
             await db.PersonaLabels.Where(l => l.PersonaId == persona.Id).ExecuteDeleteAsync(cancellationToken);
             db.PersonaLabels.AddRange(LabelsOf(persona, normalized));
             db.PersonaVersions.Add(new PersonaVersion

@@ -270,6 +270,28 @@ public sealed class PersonaEndpointTests
     }
 
     [Theory, AllDatabases]
+    public async Task ConcurrentWrites_OnOneVersion_ExactlyOneWins(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await workspace.CreatePersonaAsync("raced");
+
+        var patches = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            workspace.Owner.PatchJsonAsync(workspace.Path("/raced"), new { description = $"writer {i}" }, "\"1\"")));
+        var creates = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            workspace.Owner.PostAsync(workspace.Path(), Api.JsonContent(PersonaApi.Body("same-name")))));
+
+        patches.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        patches.Where(r => r.StatusCode != HttpStatusCode.OK).Select(r => r.StatusCode).ShouldAllBe(s => s == HttpStatusCode.PreconditionFailed);
+        creates.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1);
+        creates.Where(r => r.StatusCode != HttpStatusCode.Created).Select(r => r.StatusCode).ShouldAllBe(s => s == HttpStatusCode.Conflict);
+        var versions = await (await workspace.Owner.GetAsync(workspace.Path("/raced/versions"))).ReadObjectAsync();
+        ((int)versions["count"]!).ShouldBe(2);
+        ((int)(await workspace.GetPersonaAsync("raced"))["version"]!).ShouldBe(2);
+        ((int)(await (await workspace.Owner.GetAsync(workspace.Path("?status=all&q=same"))).ReadObjectAsync())["count"]!).ShouldBe(1);
+    }
+
+    [Theory, AllDatabases]
     public async Task Patch_InvalidChange_Returns422_AndChangesNothing(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
