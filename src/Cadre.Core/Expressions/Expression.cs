@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace Cadre.Expressions;
+
+/// <summary>Limits and names for parsing.</summary>
+public sealed record ExpressionOptions
+{
+    public static ExpressionOptions Default { get; } = new();
+
+    /// <summary>The names an expression may start a path with (<c>context</c>, <c>steps</c>, …); null allows any.</summary>
+    public IReadOnlySet<string>? Roots { get; init; }
+
+    /// <summary>Longest expression source, in characters.</summary>
+    public int MaxLength { get; init; } = 4096;
+
+    /// <summary>Longest string literal, in characters.</summary>
+    public int MaxStringLiteralLength { get; init; } = 2048;
+}
+
+/// <summary>What an evaluation reads: the roots' values, the clock and an ID source (both replayable).</summary>
+public sealed class ExpressionScope
+{
+    private readonly IReadOnlyDictionary<string, JsonNode?> _roots;
+
+    public ExpressionScope(IReadOnlyDictionary<string, JsonNode?> roots, DateTimeOffset now, Func<string>? newId = null)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
+        _roots = roots;
+        Now = now;
+        NewId = newId ?? (() => Guid.CreateVersion7(now).ToString());
+    }
+
+    /// <summary>What <c>now()</c> answers: the run's clock, not the machine's, so a replay sees the same time.</summary>
+    public DateTimeOffset Now { get; }
+
+    /// <summary>What <c>uuid()</c> answers.</summary>
+    public Func<string> NewId { get; }
+
+    /// <summary>Most units of work one evaluation may do (path steps, items visited by collection functions, calls).</summary>
+    public int MaxOperations { get; init; } = 1_000_000;
+
+    internal JsonNode? Root(string name) => _roots.TryGetValue(name, out var value) ? value : null;
+}
+
+/// <summary>
+/// Cadre's expression language, the inside of <c>{{ … }}</c>: paths (<c>steps.fetch.output.items[0].id</c>),
+/// literals, arithmetic, comparison, boolean logic, <c>??</c>, the ternary, and a fixed function library.
+/// No library that restores here does this safely (Jint and the common evaluators are missing; Roslyn
+/// scripting is no sandbox), so it is a small hand-written parser and a compiler to closures: parsed
+/// once, evaluated in well under a microsecond for a path and an operator.
+/// </summary>
+public sealed class Expression
+{
+    private readonly Evaluator _evaluate;
+    private readonly int _slots;
+
+    private Expression(string source, ExprNode root, IReadOnlySet<string> roots, int slots)
+    {
+        Source = source;
+        Root = root;
+        Roots = roots;
+        _slots = slots;
+        _evaluate = root.Compile();
+    }
+
+    public string Source { get; }
+
+    /// <summary>The root names the expression reads (<c>context</c>, <c>steps</c>, …).</summary>
+    public IReadOnlySet<string> Roots { get; }
+
+    internal ExprNode Root { get; }
+
+    /// <summary>Parses and compiles; throws <see cref="ExpressionSyntaxException"/> with the position of the first problem.</summary>
+    public static Expression Parse(string source, ExpressionOptions? options = null) => Parse(source, 0, options ?? ExpressionOptions.Default);
+
+    internal static Expression Parse(string source, int offset, ExpressionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var (root, roots, slots) = ExpressionParser.Parse(source, offset, options);
+        return new Expression(source, root, roots, slots);
+    }
+
+    /// <summary>
+    /// The value, as JSON. It may be a node of the scope's own values: use <see cref="Values.Detached"/>
+    /// semantics (clone when it has a parent) before putting it into another tree; <see cref="Template"/> does.
+    /// Throws <see cref="ExpressionEvaluationException"/> when the values do not fit the expression.
+    /// </summary>
+    public JsonNode? Evaluate(ExpressionScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return _evaluate(new EvalState(scope, _slots));
+    }
+
+    public override string ToString() => Source;
+
+    /// <summary>The functions an expression may call, for documentation and the API's listing.</summary>
+    public static IReadOnlyList<(string Name, string Signature, string Description)> Functions { get; } =
+        [.. ExpressionFunctions.All.Values.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => (f.Name, f.Signature, f.Description))];
+}
