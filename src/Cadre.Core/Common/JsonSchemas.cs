@@ -55,34 +55,47 @@ public static partial class JsonSchemas
         }
     }
 
+    // Keywords whose value is a map of name → schema, and those whose value is a schema or a list of schemas.
+    private static readonly string[] SchemaMaps = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+
+    private static readonly string[] Subschemas =
+    [
+        "items", "additionalItems", "additionalProperties", "unevaluatedItems", "unevaluatedProperties", "propertyNames", "contains",
+        "not", "if", "then", "else", "allOf", "anyOf", "oneOf", "prefixItems",
+    ];
+
+    /// <summary>A <c>type</c> keyword naming no JSON type, found by walking schemas only (a property may be named "type").</summary>
     private static string? BadType(JsonNode? node)
     {
         switch (node)
         {
-            case JsonObject obj:
-                if (obj["type"] is { } type)
-                {
-                    var names = type is JsonArray array ? array.Select(n => n?.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null) : [type.GetValueKind() == System.Text.Json.JsonValueKind.String ? type.GetValue<string>() : null];
-                    if (names.Any(name => name is null || !Types.Contains(name)))
-                    {
-                        return $"Is not a valid JSON Schema: 'type' must be one of {string.Join(", ", Types)}, or a list of them.";
-                    }
-                }
-
-                foreach (var (_, child) in obj)
-                {
-                    if (BadType(child) is { } error)
-                    {
-                        return error;
-                    }
-                }
-
-                return null;
-            case JsonArray items:
-                return items.Select(BadType).FirstOrDefault(error => error is not null);
-            default:
+            case JsonArray list:
+                return list.Select(BadType).FirstOrDefault(error => error is not null);
+            case not JsonObject:
                 return null;
         }
+
+        var schema = (JsonObject)node;
+        if (schema["type"] is { } type)
+        {
+            var names = type is JsonArray array
+                ? array.Select(n => n?.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null)
+                : [type.GetValueKind() == System.Text.Json.JsonValueKind.String ? type.GetValue<string>() : null];
+            if (names.Any(name => name is null || !Types.Contains(name)))
+            {
+                return $"Is not a valid JSON Schema: 'type' must be one of {string.Join(", ", Types)}, or a list of them.";
+            }
+        }
+
+        foreach (var keyword in SchemaMaps)
+        {
+            if (schema[keyword] is JsonObject map && map.Select(member => BadType(member.Value)).FirstOrDefault(error => error is not null) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return Subschemas.Select(keyword => BadType(schema[keyword])).FirstOrDefault(error => error is not null);
     }
 
     /// <summary>

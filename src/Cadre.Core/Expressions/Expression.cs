@@ -93,6 +93,44 @@ public sealed class Expression
 
     public override string ToString() => Source;
 
+    /// <summary>The names read as the first member of <paramref name="root"/>: <c>a</c> and <c>b</c> for <c>steps.a.output + steps['b'].x</c>.</summary>
+    public IEnumerable<string> MembersOf(string root) => Members(Root, root).Distinct(StringComparer.Ordinal);
+
+    private static IEnumerable<string> Members(ExprNode node, string root)
+    {
+        switch (node)
+        {
+            case MemberNode { Target: RootNode r } m when r.Name == root:
+                yield return m.Name;
+                break;
+            case IndexNode { Target: RootNode r, Key: LiteralNode { Value: var key } } when r.Name == root && Values.TryString(key, out var name):
+                yield return name;
+                break;
+        }
+
+        foreach (var child in Children(node))
+        {
+            foreach (var name in Members(child, root))
+            {
+                yield return name;
+            }
+        }
+    }
+
+    private static IEnumerable<ExprNode> Children(ExprNode node) => node switch
+    {
+        MemberNode m => [m.Target],
+        IndexNode i => [i.Target, i.Key],
+        UnaryNode u => [u.Operand],
+        BinaryNode b => [b.Left, b.Right],
+        ConditionalNode c => [c.Test, c.Then, c.Else],
+        ArrayNode a => a.Items,
+        ObjectNode o => o.Members.Select(m => m.Value),
+        LambdaNode l => [l.Body],
+        CallNode c => c.Arguments,
+        _ => [],
+    };
+
     /// <summary>The functions an expression may call, for documentation and the API's listing.</summary>
     public static IReadOnlyList<(string Name, string Signature, string Description)> Functions { get; } =
         [.. ExpressionFunctions.All.Values.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => (f.Name, f.Signature, f.Description))];

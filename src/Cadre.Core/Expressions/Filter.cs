@@ -172,7 +172,7 @@ public sealed class Filter
             expressions.AddRange(template.Expressions);
             var test = CompileOperator(name, operand, at);
             // A templated operand is rendered per evaluation, then checked like a literal one.
-            checks.Add(template.Expressions.Count == 0
+            checks.Add(template.Placeholders.Count == 0
                 ? (_, value) => test(value, operand)
                 : (scope, value) => test(value, template.Render(scope)));
         }

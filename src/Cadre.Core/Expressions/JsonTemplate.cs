@@ -11,14 +11,17 @@ public sealed class JsonTemplate
 {
     private readonly Func<ExpressionScope, JsonNode?> _render;
 
-    private JsonTemplate(Func<ExpressionScope, JsonNode?> render, IReadOnlyList<Expression> expressions)
+    private JsonTemplate(Func<ExpressionScope, JsonNode?> render, IReadOnlyList<(string Path, Expression Expression)> placeholders)
     {
         _render = render;
-        Expressions = expressions;
+        Placeholders = placeholders;
     }
 
     /// <summary>Every expression in the document, in document order.</summary>
-    public IReadOnlyList<Expression> Expressions { get; }
+    public IEnumerable<Expression> Expressions => Placeholders.Select(p => p.Expression);
+
+    /// <summary>Every expression with the JSON path of the string holding it (empty for a bare string document).</summary>
+    public IReadOnlyList<(string Path, Expression Expression)> Placeholders { get; }
 
     /// <summary>
     /// Parses every string in <paramref name="document"/>. A syntax error is a
@@ -27,9 +30,9 @@ public sealed class JsonTemplate
     public static JsonTemplate Parse(JsonNode? document, ExpressionOptions? options = null)
     {
         options ??= ExpressionOptions.Default;
-        var expressions = new List<Expression>();
-        var render = Compile(document, "", options, expressions);
-        return new JsonTemplate(render, expressions);
+        var placeholders = new List<(string, Expression)>();
+        var render = Compile(document, "", options, placeholders);
+        return new JsonTemplate(render, placeholders);
     }
 
     public JsonNode? Render(ExpressionScope scope)
@@ -38,12 +41,12 @@ public sealed class JsonTemplate
         return _render(scope);
     }
 
-    private static Func<ExpressionScope, JsonNode?> Compile(JsonNode? node, string path, ExpressionOptions options, List<Expression> expressions)
+    private static Func<ExpressionScope, JsonNode?> Compile(JsonNode? node, string path, ExpressionOptions options, List<(string, Expression)> placeholders)
     {
         switch (node)
         {
             case JsonObject obj:
-                var members = obj.Select(m => (m.Key, Render: Compile(m.Value, path.Length == 0 ? m.Key : $"{path}.{m.Key}", options, expressions))).ToArray();
+                var members = obj.Select(m => (m.Key, Render: Compile(m.Value, path.Length == 0 ? m.Key : $"{path}.{m.Key}", options, placeholders))).ToArray();
                 return scope =>
                 {
                     var result = new JsonObject();
@@ -55,7 +58,7 @@ public sealed class JsonTemplate
                     return result;
                 };
             case JsonArray array:
-                var items = array.Select((item, i) => Compile(item, $"{path}[{i}]", options, expressions)).ToArray();
+                var items = array.Select((item, i) => Compile(item, $"{path}[{i}]", options, placeholders)).ToArray();
                 return scope => new JsonArray([.. items.Select(render => render(scope))]);
             case JsonValue value when Values.TryString(value, out var text) && text.Contains("{{", StringComparison.Ordinal):
                 Template template;
@@ -68,7 +71,7 @@ public sealed class JsonTemplate
                     throw new JsonTemplateException(path, ex);
                 }
 
-                expressions.AddRange(template.Expressions);
+                placeholders.AddRange(template.Expressions.Select(e => (path, e)));
                 return template.Render;
             default:
                 var constant = node?.DeepClone();

@@ -161,14 +161,7 @@ public sealed record ImportResponse(bool DryRun, string Mode, ImportSummary Summ
 public static class PersonaJson
 {
     /// <summary>Strict, like the API: unknown fields and wrong types are errors.</summary>
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        NumberHandling = JsonNumberHandling.Strict,
-        AllowDuplicateProperties = false,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new StrictJsonNodeConverterFactory() },
-    };
+    public static JsonSerializerOptions Options => StrictJson.Options;
 
     public static string Serialize(PersonaSpec spec) => JsonSerializer.Serialize(spec, Options);
 

@@ -45,7 +45,7 @@ public sealed class TemplateTests
 
         one!.ToJsonString().ShouldBe("""{"items":[{"id":"i-1"},{"id":"i-2"}],"first":{"id":"i-1"},"fixed":[1,{"k":true}]}""");
         two!.ToJsonString().ShouldBe(one.ToJsonString());
-        template.Expressions.Count.ShouldBe(2);
+        template.Placeholders.Count.ShouldBe(2);
     }
 
     [Fact]

@@ -12,12 +12,15 @@ public sealed class JsonSchemasTests
     [InlineData("""{"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}""")]
     [InlineData("""{"type": ["string", "null"]}""")]
     [InlineData("""{"$defs": {"item": {"type": "integer"}}, "type": "array", "items": {"$ref": "#/$defs/item"}}""")]
+    [InlineData("""{"type": "object", "properties": {"type": {"type": "string"}, "items": {"enum": ["a"]}}}""")]
     public void Check_AcceptsSchemas(string schema) => JsonSchemas.Check(JsonNode.Parse(schema)!.AsObject()).ShouldBeNull();
 
     [Theory]
     [InlineData("""{"type": "objekt"}""", "type")]
     [InlineData("""{"type": 5}""", "type")]
     [InlineData("""{"properties": {"a": {"type": "strin"}}}""", "type")]
+    [InlineData("""{"anyOf": [{"type": "string"}, {"type": "text"}]}""", "type")]
+    [InlineData("""{"items": {"properties": {"x": {"type": "float"}}}}""", "type")]
     [InlineData("""{"properties": []}""", "JSON Schema")]
     [InlineData("""{"items": {"$ref": "#/$defs/missing"}}""", "JSON Schema")]
     public void Check_RefusesBrokenSchemas(string schema, string mentioned) =>
