@@ -82,11 +82,7 @@ public sealed record PersonaVersionSummary(int Version, string Change, string Na
 /// <summary>A persona as it was at one version.</summary>
 public sealed record PersonaVersionResponse(int Version, string Change, Actor? CreatedBy, DateTime CreatedAt, PersonaSpec Definition);
 
-/// <summary>One field that differs between two versions, by JSON path (<c>model.temperature</c>, <c>tags</c>, <c>examples[1].output</c>).</summary>
-/// <param name="Op"><c>added</c>, <c>removed</c> or <c>changed</c>.</param>
-public sealed record PersonaFieldChange(string Path, string Op, JsonNode? Before, JsonNode? After);
-
-public sealed record PersonaDiffResponse(int From, int To, IReadOnlyList<PersonaFieldChange> Changes);
+public sealed record PersonaDiffResponse(int From, int To, IReadOnlyList<FieldChange> Changes);
 
 /// <summary>Body of <c>POST …/personas/{persona}/revert</c>.</summary>
 public sealed record RevertPersonaRequest(int? Version);
@@ -116,15 +112,6 @@ public sealed record BulkUpdatePersonasRequest(IReadOnlyList<BulkUpdateItem>? It
 
 /// <summary>Body of <c>POST …/personas/bulk-delete</c>: personas (IDs or names) to move to the bin.</summary>
 public sealed record BulkDeletePersonasRequest(IReadOnlyList<string>? Items);
-
-/// <summary>Why one item of a bulk call failed.</summary>
-public sealed record BulkItemError(string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors);
-
-/// <summary>The outcome of one item: its position in the request, the persona, an HTTP status, and the error if it failed.</summary>
-public sealed record BulkItemResult(int Index, string? Id, int Status, BulkItemError? Error);
-
-/// <summary>The per-item outcomes of a bulk call: valid items succeed while invalid ones say why.</summary>
-public sealed record BulkResponse(IReadOnlyList<BulkItemResult> Results);
 
 /// <summary>A persona as exports carry it: the definition plus the ID and version it had (ignored on import).</summary>
 public sealed record PersonaExport : PersonaSpec

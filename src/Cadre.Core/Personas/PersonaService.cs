@@ -16,8 +16,6 @@ namespace Cadre.Personas;
 /// </summary>
 internal sealed partial class PersonaService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors)
 {
-    public const int MaxBulkItems = 500;
-
     public Task<ServiceResult<PersonaResponse>> CreateAsync(string workspaceId, PersonaSpec spec, Caller caller, CancellationToken cancellationToken) =>
         AddAsync(workspaceId, spec, caller, "created", cancellationToken);
 
@@ -80,10 +78,10 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
         // IDs are time-ordered, so creation order is ID order.
         var found = sort.TrimStart('-') switch
         {
-            "createdAt" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.Id, descending, v => v, TryText), p => p.Id, page, cancellationToken),
-            "name" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.Name, descending, v => v, TryText), p => p.Id, page, cancellationToken),
-            "displayName" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.DisplayName, descending, v => v, TryText), p => p.Id, page, cancellationToken),
-            _ => await query.ToSortedPageAsync(new SortKey<Persona, DateTime>(sort, p => p.UpdatedAt, descending, EncodeTime, TryTime), p => p.Id, page, cancellationToken),
+            "createdAt" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.Id, descending, SortKeys.Text, SortKeys.TryText), p => p.Id, page, cancellationToken),
+            "name" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.Name, descending, SortKeys.Text, SortKeys.TryText), p => p.Id, page, cancellationToken),
+            "displayName" => await query.ToSortedPageAsync(new SortKey<Persona, string>(sort, p => p.DisplayName, descending, SortKeys.Text, SortKeys.TryText), p => p.Id, page, cancellationToken),
+            _ => await query.ToSortedPageAsync(new SortKey<Persona, DateTime>(sort, p => p.UpdatedAt, descending, SortKeys.Time, SortKeys.TryTime), p => p.Id, page, cancellationToken),
         };
         if (found is null)
         {
@@ -254,7 +252,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
 
         // Versions are unique within the persona, so the keyset's tie-breaker (the persona ID) never decides.
         var versions = await db.PersonaVersions.AsNoTracking().Where(v => v.PersonaId == persona.Id)
-            .ToSortedPageAsync(new SortKey<PersonaVersion, int>("-version", v => v.Version, true, v => v.ToString(CultureInfo.InvariantCulture), TryNumber), v => v.PersonaId, page, cancellationToken);
+            .ToSortedPageAsync(new SortKey<PersonaVersion, int>("-version", v => v.Version, true, SortKeys.Number, SortKeys.TryNumber), v => v.PersonaId, page, cancellationToken);
         if (versions is null)
         {
             return ServiceError.Validation("cursor", "Belongs to another list; start again from the first page.");
@@ -310,7 +308,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             return ServiceError.Validation(errors);
         }
 
-        return new PersonaDiffResponse(from, to, PersonaDiff.Compare(JsonNode.Parse(versions[from]), JsonNode.Parse(versions[to])));
+        return new PersonaDiffResponse(from, to, JsonDiff.Compare(JsonNode.Parse(versions[from]), JsonNode.Parse(versions[to])));
     }
 
     /// <summary>Publishes an earlier version's definition as the next version (the current one stays in the history).</summary>
@@ -369,7 +367,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
     public async Task<ServiceResult<BulkResponse>> BulkCreateAsync(string workspaceId, BulkCreatePersonasRequest request, Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (CheckBulk(request.Items) is { } error)
+        if (Bulk.Check(request.Items) is { } error)
         {
             return error;
         }
@@ -390,7 +388,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
     public async Task<ServiceResult<BulkResponse>> BulkUpdateAsync(string workspaceId, BulkUpdatePersonasRequest request, Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (CheckBulk(request.Items) is { } error)
+        if (Bulk.Check(request.Items) is { } error)
         {
             return error;
         }
@@ -419,7 +417,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
     public async Task<ServiceResult<BulkResponse>> BulkDeleteAsync(string workspaceId, BulkDeletePersonasRequest request, Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (CheckBulk(request.Items) is { } error)
+        if (Bulk.Check(request.Items) is { } error)
         {
             return error;
         }
@@ -598,48 +596,15 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
 
     private async Task<string> FreeCopyNameAsync(string workspaceId, string name, CancellationToken cancellationToken)
     {
-        var stem = name.Length <= 50 ? name : name[..50].TrimEnd('-');
+        var prefix = SortKeys.CopyStem(name) + "-copy";
         var taken = await db.Personas.AsNoTracking()
-            .Where(p => p.WorkspaceId == workspaceId && p.DeletedAt == null && p.Name.StartsWith(stem + "-copy"))
+            .Where(p => p.WorkspaceId == workspaceId && p.DeletedAt == null && p.Name.StartsWith(prefix))
             .Select(p => p.Name).ToListAsync(cancellationToken);
-        var candidate = $"{stem}-copy";
-        for (var n = 2; taken.Contains(candidate); n++)
-        {
-            candidate = $"{stem}-copy-{n}";
-        }
-
-        return candidate;
+        return SortKeys.CopyName(name, taken);
     }
 
-    private static ServiceError? CheckBulk<T>(IReadOnlyList<T>? items) => items switch
-    {
-        null or { Count: 0 } => ServiceError.Validation("items", "Is required: a list of 1 to 500 items."),
-        { Count: > MaxBulkItems } => ServiceError.Validation("items", $"Must have at most {MaxBulkItems} items; split the call."),
-        _ => null,
-    };
-
     private static BulkItemResult Outcome(int index, ServiceResult<PersonaResponse> result, int successStatus) =>
-        result.Match(
-            persona => new BulkItemResult(index, persona.Id, successStatus, null),
-            error => new BulkItemResult(index, null, StatusOf(error.Kind), new BulkItemError(TitleOf(error.Kind), error.Detail, error.Errors)));
-
-    internal static int StatusOf(ServiceErrorKind kind) => kind switch
-    {
-        ServiceErrorKind.Validation => 422,
-        ServiceErrorKind.NotFound => 404,
-        ServiceErrorKind.Conflict => 409,
-        ServiceErrorKind.PreconditionFailed => 412,
-        _ => 403,
-    };
-
-    internal static string TitleOf(ServiceErrorKind kind) => kind switch
-    {
-        ServiceErrorKind.Validation => "Validation failed",
-        ServiceErrorKind.NotFound => "Not found",
-        ServiceErrorKind.Conflict => "Conflict",
-        ServiceErrorKind.PreconditionFailed => "Precondition failed",
-        _ => "Forbidden",
-    };
+        Bulk.Outcome(index, result, persona => persona.Id, successStatus);
 
     private static ServiceError NotFound(string idOrName) => ServiceError.NotFound($"Persona '{idOrName}' not found.");
 
@@ -649,23 +614,6 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
         return new PersonaSummary(persona.Id, persona.Name, persona.DisplayName, persona.Description, spec.AvatarUrl, spec.Color, spec.Icon,
             spec.Departments ?? [], spec.Tags ?? [], spec.Flags ?? [], persona.Provider, persona.Model, persona.Version,
             persona.DeletedAt is null ? "active" : "deleted", resolved.Find(persona.CreatedBy), resolved.Find(persona.UpdatedBy), persona.CreatedAt, persona.UpdatedAt);
-    }
-
-    private static bool TryText(string text, out string value)
-    {
-        value = text;
-        return true;
-    }
-
-    private static bool TryNumber(string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
-
-    private static string EncodeTime(DateTime value) => value.Ticks.ToString(CultureInfo.InvariantCulture);
-
-    private static bool TryTime(string text, out DateTime value)
-    {
-        var ok = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks;
-        value = ok ? new DateTime(ticks, DateTimeKind.Utc) : default;
-        return ok;
     }
 
     [GeneratedRegex(@"[\p{L}\p{N}_]+", RegexOptions.CultureInvariant)]

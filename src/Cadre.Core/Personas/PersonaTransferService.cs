@@ -215,7 +215,7 @@ internal sealed class PersonaTransferService(PersonaService personas)
             return Failed(item.Index, name, ServiceError.Conflict($"A persona named '{name}' exists; import with mode=upsert to update it."));
         }
 
-        var changes = PersonaDiff.Compare(JsonNode.Parse(existing.Definition), PersonaJson.ToNode(normalized)).Select(c => c.Path).ToList();
+        var changes = JsonDiff.Compare(JsonNode.Parse(existing.Definition), PersonaJson.ToNode(normalized)).Select(c => c.Path).ToList();
         if (changes.Count == 0)
         {
             return new ImportItemResult(item.Index, name, "unchanged", existing.Id, 200, [], null);
@@ -233,8 +233,7 @@ internal sealed class PersonaTransferService(PersonaService personas)
     }
 
     private static ImportItemResult Failed(int index, string? name, ServiceError error) =>
-        new(index, name, "error", null, PersonaService.StatusOf(error.Kind), null,
-            new BulkItemError(PersonaService.TitleOf(error.Kind), error.Detail, error.Errors));
+        new(index, name, "error", null, Bulk.StatusOf(error.Kind), null, Bulk.ErrorOf(error));
 
     private static string Cell(string column, Persona persona, PersonaSpec spec)
     {

@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
-using Cadre.Personas;
+using Cadre.Common;
 
-namespace Cadre.Tests.Personas;
+namespace Cadre.Tests.Common;
 
-public sealed class PersonaDiffTests
+public sealed class JsonDiffTests
 {
-    private static Dictionary<string, PersonaFieldChange> Diff(string before, string after) =>
-        PersonaDiff.Compare(JsonNode.Parse(before), JsonNode.Parse(after)).ToDictionary(c => c.Path);
+    private static Dictionary<string, FieldChange> Diff(string before, string after) =>
+        JsonDiff.Compare(JsonNode.Parse(before), JsonNode.Parse(after)).ToDictionary(c => c.Path);
 
     [Fact]
     public void Compare_EqualDocuments_HaveNoChanges() =>

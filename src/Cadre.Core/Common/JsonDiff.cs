@@ -1,23 +1,27 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Cadre.Personas;
+namespace Cadre.Common;
+
+/// <summary>One field that differs between two versions, by JSON path (<c>model.temperature</c>, <c>tags</c>, <c>examples[1].output</c>).</summary>
+/// <param name="Op"><c>added</c>, <c>removed</c> or <c>changed</c>.</param>
+public sealed record FieldChange(string Path, string Op, JsonNode? Before, JsonNode? After);
 
 /// <summary>
-/// Field-level differences between two persona documents. Objects are compared member by member;
+/// Field-level differences between two versions of a definition (a persona, a workflow). Objects are compared member by member;
 /// lists of plain values (tags, departments) as a whole, lists of objects (examples, parameters)
 /// item by item; so a change reads as the field a person edited.
 /// </summary>
-public static class PersonaDiff
+public static class JsonDiff
 {
-    public static IReadOnlyList<PersonaFieldChange> Compare(JsonNode? before, JsonNode? after)
+    public static IReadOnlyList<FieldChange> Compare(JsonNode? before, JsonNode? after)
     {
-        var changes = new List<PersonaFieldChange>();
+        var changes = new List<FieldChange>();
         Walk("", before, after, changes);
         return changes;
     }
 
-    private static void Walk(string path, JsonNode? before, JsonNode? after, List<PersonaFieldChange> changes)
+    private static void Walk(string path, JsonNode? before, JsonNode? after, List<FieldChange> changes)
     {
         if (JsonNode.DeepEquals(before, after))
         {
@@ -48,6 +52,6 @@ public static class PersonaDiff
         var op = before is null || before.GetValueKind() == JsonValueKind.Null ? "added"
             : after is null || after.GetValueKind() == JsonValueKind.Null ? "removed"
             : "changed";
-        changes.Add(new PersonaFieldChange(path, op, before?.DeepClone(), after?.DeepClone()));
+        changes.Add(new FieldChange(path, op, before?.DeepClone(), after?.DeepClone()));
     }
 }
