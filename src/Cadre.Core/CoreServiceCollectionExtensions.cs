@@ -69,6 +69,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Personas.PersonaService>();
         services.TryAddScoped<Personas.PersonaDraftService>();
         services.TryAddScoped<Personas.PersonaTransferService>();
+        services.TryAddScoped<Workflows.WorkflowService>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

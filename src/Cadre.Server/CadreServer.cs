@@ -9,6 +9,7 @@ using Cadre.Server.Invitations;
 using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
+using Cadre.Server.Workflows;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
 using Cadre.Server.Users;
@@ -119,6 +120,7 @@ internal static class CadreServer
         app.MapTeams();
         app.MapServiceAccounts();
         app.MapPersonas();
+        app.MapWorkflows();
         app.MapApiKeys();
         return app;
     }

@@ -48,6 +48,14 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Personas.PersonaDraft> PersonaDrafts => Set<Personas.PersonaDraft>();
 
+    public DbSet<Workflows.Workflow> Workflows => Set<Workflows.Workflow>();
+
+    public DbSet<Workflows.WorkflowLabel> WorkflowLabels => Set<Workflows.WorkflowLabel>();
+
+    public DbSet<Workflows.WorkflowVersion> WorkflowVersions => Set<Workflows.WorkflowVersion>();
+
+    public DbSet<Workflows.CustomEventType> EventTypes => Set<Workflows.CustomEventType>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -17,6 +17,9 @@ public static partial class WorkflowRules
     public const int MaxListItems = 100;
     public const int MaxJsonBytes = 64 * 1024;
 
+    /// <summary>Names taken by routes under <c>…/workflows/</c>.</summary>
+    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.Ordinal) { "bulk-delete", "export", "import" };
+
     public static IReadOnlyList<string> Types { get; } = ["manual", "event", "webhook", "schedule"];
 
     public static IReadOnlyList<string> SubTypes { get; } = ["workflow", "agent_session", "pipeline"];
@@ -136,6 +139,10 @@ public static partial class WorkflowRules
         else if (!Slug.IsValid(spec.Name))
         {
             errors.Add("name", $"Must be {Slug.Rule}");
+        }
+        else if (ReservedNames.Contains(spec.Name))
+        {
+            errors.Add("name", $"'{spec.Name}' is reserved by the API (…/workflows/{spec.Name}); choose another.");
         }
 
         Text.ValidateLabel(spec.Title, "title", 200, errors);

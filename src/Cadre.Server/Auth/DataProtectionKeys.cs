@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Cadre.Common;
 using Cadre.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -23,6 +25,27 @@ internal static class DataProtectionKeys
         services.AddDataProtection()
             .SetApplicationName("cadre")
             .PersistKeysToDbContext<DataProtectionKeyContext>();
+        services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
         return services;
+    }
+}
+
+/// <summary>Core's secret encryption, by the same key ring; a purpose string keeps these ciphertexts apart from cookies.</summary>
+internal sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+{
+    private readonly IDataProtector _protector = provider.CreateProtector("Cadre.Secrets.v1");
+
+    public string Protect(string plaintext) => _protector.Protect(plaintext);
+
+    public string? Unprotect(string protectedText)
+    {
+        try
+        {
+            return _protector.Unprotect(protectedText);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
     }
 }

@@ -216,23 +216,12 @@ internal static class PersonaEndpoints
     private static async Task<Results<Ok<PersonaDiffResponse>, ProblemHttpResult>> Diff(
         string persona, [FromQuery(Name = "from")] int? from, [FromQuery(Name = "to")] int? to, WorkspaceAccess access, PersonaService personas, CancellationToken cancellationToken)
     {
-        if (from is null || to is null)
+        if (VersionRange.Check(from, to) is { } missing)
         {
-            var errors = new ValidationErrors();
-            if (from is null)
-            {
-                errors.Add("from", "Is required: a version number.");
-            }
-
-            if (to is null)
-            {
-                errors.Add("to", "Is required: a version number.");
-            }
-
-            return Problems.BadQuery(errors.ToDictionary());
+            return missing;
         }
 
-        var result = await personas.DiffAsync(access.Workspace.Id, persona, from.Value, to.Value, cancellationToken);
+        var result = await personas.DiffAsync(access.Workspace.Id, persona, from!.Value, to!.Value, cancellationToken);
         return result.Value is { } diff ? TypedResults.Ok(diff) : Problems.From(result.Error!);
     }
 

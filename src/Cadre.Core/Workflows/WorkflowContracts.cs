@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Cadre.Common;
+
+namespace Cadre.Workflows;
+
+/// <summary>A workflow as the API answers it: the whole normalised definition (steps expanded, graph laid out) and its identity.</summary>
+public sealed record WorkflowResponse : WorkflowSpec
+{
+    public WorkflowResponse(WorkflowSpec spec)
+        : base(spec)
+    {
+    }
+
+    public required string Id { get; init; }
+
+    public required string WorkspaceId { get; init; }
+
+    /// <summary>Incremented by every change; the ETag.</summary>
+    public required int Version { get; init; }
+
+    /// <summary><c>active</c> or <c>deleted</c> (in the bin). Whether triggers fire is <see cref="WorkflowSpec.IsActive"/>.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The path a webhook workflow is called at; the token is shown by <c>…/webhook-token</c> to editors.</summary>
+    public string? WebhookPath { get; init; }
+
+    public Actor? CreatedBy { get; init; }
+
+    public Actor? UpdatedBy { get; init; }
+
+    public required DateTime CreatedAt { get; init; }
+
+    public required DateTime UpdatedAt { get; init; }
+
+    public DateTime? DeletedAt { get; init; }
+
+    public Actor? DeletedBy { get; init; }
+}
+
+/// <summary>A workflow as lists show it.</summary>
+/// <param name="Trigger">What starts it: the event type, the cron expression, <c>webhook</c> or <c>manual</c>.</param>
+/// <param name="Personas">The personas its steps use, by name.</param>
+/// <param name="LastRun">The latest run (once runs exist).</param>
+public sealed record WorkflowSummary(
+    string Id,
+    string Name,
+    string Title,
+    string? Description,
+    string Type,
+    string SubType,
+    bool IsActive,
+    string Trigger,
+    IReadOnlyList<string> Personas,
+    int StepCount,
+    int Version,
+    string Status,
+    object? LastRun,
+    Actor? CreatedBy,
+    Actor? UpdatedBy,
+    DateTime CreatedAt,
+    DateTime UpdatedAt);
+
+public sealed record WorkflowQuery(
+    string? Search = null,
+    bool? Active = null,
+    string? Type = null,
+    string? EventType = null,
+    string? Persona = null,
+    string? Status = null,
+    string? Sort = null);
+
+public sealed record WorkflowVersionSummary(int Version, string Change, string Name, string Title, Actor? CreatedBy, DateTime CreatedAt);
+
+public sealed record WorkflowVersionResponse(int Version, string Change, Actor? CreatedBy, DateTime CreatedAt, WorkflowSpec Definition);
+
+public sealed record WorkflowDiffResponse(int From, int To, IReadOnlyList<FieldChange> Changes);
+
+/// <summary>Body of <c>POST …/workflows/{workflow}/rename</c>.</summary>
+public sealed record RenameWorkflowRequest(string? Name, string? Title = null);
+
+/// <summary>Body of <c>POST …/workflows/{workflow}/duplicate</c> (optional): the copy's name and title.</summary>
+public sealed record DuplicateWorkflowRequest(string? Name = null, string? Title = null);
+
+public sealed record RevertWorkflowRequest(int? Version);
+
+public sealed record BulkDeleteWorkflowsRequest(IReadOnlyList<string>? Items);
+
+/// <summary>A webhook workflow's token: callers POST to <see cref="Path"/>.</summary>
+public sealed record WebhookTokenResponse(string Token, string Path);
+
+public static class WorkflowJson
+{
+    public static string Serialize(WorkflowSpec spec) => JsonSerializer.Serialize(spec, StrictJson.Options);
+
+    public static WorkflowSpec Deserialize(string json) =>
+        JsonSerializer.Deserialize<WorkflowSpec>(json, StrictJson.Options) ?? throw new JsonException("A workflow definition is null.");
+}

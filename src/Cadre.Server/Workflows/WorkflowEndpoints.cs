@@ -1,0 +1,237 @@
+using System.Text.Json.Nodes;
+using Cadre.Auth;
+using Cadre.Common;
+using Cadre.Server.Auth;
+using Cadre.Server.Http;
+using Cadre.Workflows;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Cadre.Server.Workflows;
+
+/// <summary>The query parameters of a workflow list.</summary>
+/// <param name="Search">Words that must all appear in the name, title or description.</param>
+/// <param name="Active">Only workflows whose triggers are on (true) or off (false).</param>
+/// <param name="Type"><c>manual</c>, <c>event</c>, <c>webhook</c> or <c>schedule</c>.</param>
+/// <param name="EventType">Only event workflows started by this event type.</param>
+/// <param name="Persona">Only workflows that use this persona (ID or name).</param>
+/// <param name="Status"><c>active</c> (default), <c>deleted</c> (the bin) or <c>all</c>.</param>
+/// <param name="Sort"><c>createdAt</c>, <c>updatedAt</c>, <c>name</c> or <c>title</c>, with a leading <c>-</c> for descending (default <c>-createdAt</c>).</param>
+public sealed record WorkflowListQuery(
+    [FromQuery(Name = "q")] string? Search,
+    [FromQuery(Name = "active")] bool? Active,
+    [FromQuery(Name = "type")] string? Type,
+    [FromQuery(Name = "eventType")] string? EventType,
+    [FromQuery(Name = "persona")] string? Persona,
+    [FromQuery(Name = "status")] string? Status,
+    [FromQuery(Name = "sort")] string? Sort)
+{
+    internal WorkflowQuery ToQuery() => new(Search, Active, Type, EventType, Persona, Status, Sort);
+}
+
+internal static class WorkflowEndpoints
+{
+    public static IEndpointRouteBuilder MapWorkflows(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/workspaces/{workspace}/workflows").WithTags("Workflows");
+
+        group.MapGet("/", List)
+            .WithName("ListWorkflows").WithSummary("List and filter workflows")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
+        group.MapPost("/", Create)
+            .WithName("CreateWorkflow").WithSummary("Create a workflow")
+            .WithDescription("Answers the whole definition: defaults filled, a persona pipeline expanded into steps, a graph laid out when none was given.")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/bulk-delete", BulkDelete)
+            .WithName("BulkDeleteWorkflows").WithSummary("Move many workflows to the bin; each item succeeds or says why")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors();
+
+        group.MapGet("/{workflow}", Get)
+            .WithName("GetWorkflow").WithSummary("Get a workflow by ID or name")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer);
+        group.MapPatch("/{workflow}", Update)
+            .WithName("UpdateWorkflow").WithSummary("Change a workflow (JSON Merge Patch) as a new version")
+            .WithDescription("Omitted fields stay; members set to null are removed; lists (steps) are replaced whole. Changing steps without a graph lays the graph out again. Honours If-Match.")
+            .Accepts<WorkflowSpec>("application/merge-patch+json", "application/json")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapDelete("/{workflow}", Delete)
+            .WithName("DeleteWorkflow").WithSummary("Move a workflow to the bin, or delete it for good")
+            .WithDescription("Without permanent=true the workflow goes to the bin (restorable, its name free, its triggers silent). permanent=true deletes it and its history (admin).")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapPost("/{workflow}/restore", Restore)
+            .WithName("RestoreWorkflow").WithSummary("Take a workflow out of the bin")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{workflow}/duplicate", Duplicate)
+            .WithName("DuplicateWorkflow").WithSummary("Copy a workflow (steps, persona pipeline, graph) under a new name, inactive")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{workflow}/rename", Rename)
+            .WithName("RenameWorkflow").WithSummary("Give a workflow a new name (and title)")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapPost("/{workflow}/activate", Activate)
+            .WithName("ActivateWorkflow").WithSummary("Turn a workflow's triggers on")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapPost("/{workflow}/deactivate", Deactivate)
+            .WithName("DeactivateWorkflow").WithSummary("Turn a workflow's triggers off (manual runs still work)")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapGet("/{workflow}/versions", ListVersions)
+            .WithName("ListWorkflowVersions").WithSummary("List a workflow's versions, newest first")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
+        group.MapGet("/{workflow}/versions/{version:int}", GetVersion)
+            .WithName("GetWorkflowVersion").WithSummary("Get a workflow as it was at one version")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer);
+        group.MapGet("/{workflow}/diff", Diff)
+            .WithName("DiffWorkflowVersions").WithSummary("The fields that differ between two versions")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors().ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapPost("/{workflow}/revert", Revert)
+            .WithName("RevertWorkflow").WithSummary("Save an earlier version as the next one")
+            .WithDescription("The current version stays in the history. Honours If-Match.")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapGet("/{workflow}/webhook-token", GetWebhookToken)
+            .WithName("GetWorkflowWebhookToken").WithSummary("The token a webhook calls this workflow with (editors and up)")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{workflow}/webhook-token/rotate", RotateWebhookToken)
+            .WithName("RotateWorkflowWebhookToken").WithSummary("Replace the webhook token; the old one stops working at once")
+            .RequireWorkspaceRole(WorkspaceRole.Editor);
+        return app;
+    }
+
+    private static Task<Results<Ok<PagedResponse<WorkflowSummary>>, ProblemHttpResult>> List(
+        [AsParameters] PageQuery page, [AsParameters] WorkflowListQuery query, WorkspaceAccess access, WorkflowService workflows, HttpRequest request, CancellationToken cancellationToken) =>
+        Paging.PageAsync(page, request, p => workflows.ListAsync(access.Workspace.Id, query.ToQuery(), p, cancellationToken));
+
+    private static async Task<Results<Created<WorkflowResponse>, ProblemHttpResult>> Create(
+        WorkflowSpec request, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var result = await workflows.CreateAsync(access.Workspace.Id, request, access.Caller, cancellationToken);
+        return result.Value is { } workflow ? Created(access, workflow, response) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<BulkResponse>, ProblemHttpResult>> BulkDelete(
+        BulkDeleteWorkflowsRequest request, WorkspaceAccess access, WorkflowService workflows, CancellationToken cancellationToken)
+    {
+        var result = await workflows.BulkDeleteAsync(access.Workspace.Id, request, access.Caller, cancellationToken);
+        return result.Value is { } bulk ? TypedResults.Ok(bulk) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Get(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (await workflows.GetAsync(access.Workspace.Id, workflow, cancellationToken) is not { } found)
+        {
+            return Problems.NotFound($"Workflow '{workflow}' not found.");
+        }
+
+        response.Headers.ETag = ETags.For(found.Version);
+        return TypedResults.Ok(found);
+    }
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Update(
+        string workflow, JsonObject changes, WorkspaceAccess access, WorkflowService workflows, HttpContext http, CancellationToken cancellationToken) =>
+        WithETag(await workflows.PatchAsync(access.Workspace.Id, workflow, changes, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static async Task<Results<Ok<WorkflowResponse>, NoContent, ProblemHttpResult>> Delete(
+        string workflow, [FromQuery(Name = "permanent")] bool? permanent, WorkspaceAccess access, WorkflowService workflows, HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (permanent == true)
+        {
+            if (access.Role < WorkspaceRole.Admin)
+            {
+                return Problems.Forbidden($"Deleting a workflow for good needs role 'admin' or higher; you have '{access.Role.ToWireName()}'. Without permanent=true it goes to the bin.");
+            }
+
+            var purged = await workflows.PurgeAsync(access.Workspace.Id, workflow, cancellationToken);
+            return purged.IsSuccess ? TypedResults.NoContent() : Problems.From(purged.Error!);
+        }
+
+        var result = await workflows.DeleteAsync(access.Workspace.Id, workflow, access.Caller, ETags.IfMatch(request), cancellationToken);
+        return result.Value is { } deleted ? TypedResults.Ok(deleted) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Restore(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken) =>
+        WithETag(await workflows.RestoreAsync(access.Workspace.Id, workflow, cancellationToken), response);
+
+    private static async Task<Results<Created<WorkflowResponse>, ProblemHttpResult>> Duplicate(
+        string workflow, DuplicateWorkflowRequest? request, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var result = await workflows.DuplicateAsync(access.Workspace.Id, workflow, request ?? new DuplicateWorkflowRequest(), access.Caller, cancellationToken);
+        return result.Value is { } copy ? Created(access, copy, response) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Rename(
+        string workflow, RenameWorkflowRequest request, WorkspaceAccess access, WorkflowService workflows, HttpContext http, CancellationToken cancellationToken) =>
+        WithETag(await workflows.RenameAsync(access.Workspace.Id, workflow, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Activate(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpContext http, CancellationToken cancellationToken) =>
+        WithETag(await workflows.SetActiveAsync(access.Workspace.Id, workflow, true, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Deactivate(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpContext http, CancellationToken cancellationToken) =>
+        WithETag(await workflows.SetActiveAsync(access.Workspace.Id, workflow, false, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static Task<Results<Ok<PagedResponse<WorkflowVersionSummary>>, ProblemHttpResult>> ListVersions(
+        string workflow, [AsParameters] PageQuery page, WorkspaceAccess access, WorkflowService workflows, HttpRequest request, CancellationToken cancellationToken) =>
+        Paging.PageAsync(page, request, p => workflows.ListVersionsAsync(access.Workspace.Id, workflow, p, cancellationToken));
+
+    private static async Task<Results<Ok<WorkflowVersionResponse>, ProblemHttpResult>> GetVersion(
+        string workflow, int version, WorkspaceAccess access, WorkflowService workflows, CancellationToken cancellationToken)
+    {
+        var result = await workflows.GetVersionAsync(access.Workspace.Id, workflow, version, cancellationToken);
+        return result.Value is { } found ? TypedResults.Ok(found) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WorkflowDiffResponse>, ProblemHttpResult>> Diff(
+        string workflow, [FromQuery(Name = "from")] int? from, [FromQuery(Name = "to")] int? to, WorkspaceAccess access, WorkflowService workflows, CancellationToken cancellationToken)
+    {
+        if (VersionRange.Check(from, to) is { } missing)
+        {
+            return missing;
+        }
+
+        var result = await workflows.DiffAsync(access.Workspace.Id, workflow, from!.Value, to!.Value, cancellationToken);
+        return result.Value is { } diff ? TypedResults.Ok(diff) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Revert(
+        string workflow, RevertWorkflowRequest request, WorkspaceAccess access, WorkflowService workflows, HttpContext http, CancellationToken cancellationToken) =>
+        request.Version is not { } version
+            ? Problems.Validation(new Dictionary<string, string[]> { ["version"] = ["Is required: the version to save again."] })
+            : WithETag(await workflows.RevertAsync(access.Workspace.Id, workflow, version, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static async Task<Results<Ok<WebhookTokenResponse>, ProblemHttpResult>> GetWebhookToken(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+    {
+        response.Headers.CacheControl = "no-store";
+        var result = await workflows.GetWebhookTokenAsync(access.Workspace.Id, workflow, cancellationToken);
+        return result.Value is { } token ? TypedResults.Ok(token) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<WebhookTokenResponse>, ProblemHttpResult>> RotateWebhookToken(
+        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+    {
+        response.Headers.CacheControl = "no-store";
+        var result = await workflows.RotateWebhookTokenAsync(access.Workspace.Id, workflow, cancellationToken);
+        return result.Value is { } token ? TypedResults.Ok(token) : Problems.From(result.Error!);
+    }
+
+    private static Created<WorkflowResponse> Created(WorkspaceAccess access, WorkflowResponse workflow, HttpResponse response)
+    {
+        response.Headers.ETag = ETags.For(workflow.Version);
+        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/workflows/{workflow.Id}", workflow);
+    }
+
+    private static Results<Ok<WorkflowResponse>, ProblemHttpResult> WithETag(ServiceResult<WorkflowResponse> result, HttpResponse response)
+    {
+        if (result.Value is not { } workflow)
+        {
+            return Problems.From(result.Error!);
+        }
+
+        response.Headers.ETag = ETags.For(workflow.Version);
+        return TypedResults.Ok(workflow);
+    }
+}
