@@ -70,6 +70,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Personas.PersonaDraftService>();
         services.TryAddScoped<Personas.PersonaTransferService>();
         services.TryAddScoped<Workflows.WorkflowService>();
+        services.TryAddScoped<Workflows.EventTypeService>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

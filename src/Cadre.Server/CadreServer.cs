@@ -121,6 +121,7 @@ internal static class CadreServer
         app.MapServiceAccounts();
         app.MapPersonas();
         app.MapWorkflows();
+        app.MapWorkflowRegistries();
         app.MapApiKeys();
         return app;
     }

@@ -96,6 +96,36 @@ public sealed record Page<T>(IReadOnlyList<T> Items, int TotalCount, PageCursor?
 public static class KeysetPagination
 {
     /// <summary>
+    /// The same paging over a small list already in memory, ordered by <paramref name="key"/>
+    /// ascending (for registries that join built-in entries with stored ones).
+    /// </summary>
+    public static Page<T> ToPage<T>(IReadOnlyList<T> ascending, Func<T, string> key, PageRequest page)
+    {
+        ArgumentNullException.ThrowIfNull(ascending);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(page);
+        var cursor = page.Cursor;
+        if (cursor is { Backward: true })
+        {
+            var before = ascending.Where(item => string.CompareOrdinal(key(item), cursor.Key) < 0).ToList();
+            var items = before.TakeLast(page.Limit).ToList();
+            return new Page<T>(
+                items,
+                ascending.Count,
+                items.Count > 0 ? new PageCursor(key(items[^1]), Backward: false) : null,
+                before.Count > page.Limit ? new PageCursor(key(items[0]), Backward: true) : null);
+        }
+
+        var after = cursor is null ? ascending : ascending.Where(item => string.CompareOrdinal(key(item), cursor.Key) > 0).ToList();
+        var pageItems = after.Take(page.Limit).ToList();
+        return new Page<T>(
+            pageItems,
+            ascending.Count,
+            after.Count > page.Limit ? new PageCursor(key(pageItems[^1]), Backward: false) : null,
+            cursor is not null && pageItems.Count > 0 ? new PageCursor(key(pageItems[0]), Backward: true) : null);
+    }
+
+    /// <summary>
     /// Reads one page ordered by a unique, time-ordered string key, newest first. Keyset rather
     /// than offset paging, so inserts and deletes between requests neither repeat nor skip items.
     /// </summary>

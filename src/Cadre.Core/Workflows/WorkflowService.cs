@@ -15,7 +15,7 @@ namespace Cadre.Workflows;
 /// webhook tokens. Every change of a definition goes through <see cref="SaveAsync"/>.
 /// </summary>
 internal sealed partial class WorkflowService(
-    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets)
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets, EventTypeService eventTypes)
 {
     public const string WebhookPathPrefix = "/hooks/";
 
@@ -437,6 +437,13 @@ internal sealed partial class WorkflowService(
         if (normalized.TeamId is { } teamId && !await db.Teams.AnyAsync(t => t.Id == teamId && t.WorkspaceId == workspaceId, cancellationToken))
         {
             errors.Add("teamId", $"There is no team '{teamId}' in this workspace.");
+        }
+
+        // A pattern (ticket.*) may name types that do not exist yet; an exact name must be a known type, so a typo cannot silence a workflow.
+        if (normalized.Type == "event" && normalized.Trigger?.EventType is { } eventType && !eventType.Contains('*', StringComparison.Ordinal)
+            && !await eventTypes.ExistsAsync(workspaceId, eventType, cancellationToken))
+        {
+            errors.Add("trigger.eventType", $"There is no event type '{eventType}'; create it at …/event-types, or use a built-in one.");
         }
 
         var references = PersonaReferences(normalized).ToList();

@@ -51,7 +51,12 @@ public sealed class MalformedRequestSweepTests
         var accountId = (string)keys["results"]![0]!["owner"]!["id"]!;
         var persona = await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/personas",
             Api.JsonContent(new { name = "sweep", instructions = "You help {{ params.who }}.", parameters = new[] { new { name = "who", type = "string" } } }))).ReadObjectAsync();
-        var ids = new Dictionary<string, string> { ["keyId"] = keyId, ["serviceAccountId"] = accountId, ["persona"] = (string)persona["id"]!, ["version"] = "1" };
+        var workflow = await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/workflows",
+            Api.JsonContent(Workflows.WorkflowApi.Body("sweep")))).ReadObjectAsync();
+        var ids = new Dictionary<string, string>
+        {
+            ["keyId"] = keyId, ["serviceAccountId"] = accountId, ["persona"] = (string)persona["id"]!, ["workflow"] = (string)workflow["id"]!, ["version"] = "1",
+        };
         var routes = EndpointCatalog.All(app);
         routes.Count.ShouldBeGreaterThan(8);
         var failures = new List<string>();

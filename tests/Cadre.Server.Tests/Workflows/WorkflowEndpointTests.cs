@@ -235,6 +235,7 @@ public sealed class WorkflowEndpointTests
         var app = await SharedApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
         var persona = await workspace.CreatePersonaAsync("support-bot");
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/event-types", new { name = "ticket.created" })).ShouldBeAsync(HttpStatusCode.Created);
         await workspace.CreateWorkflowAsync("ticket-triage", new
         {
             title = "Ticket triage",
