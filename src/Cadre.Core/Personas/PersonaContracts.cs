@@ -135,14 +135,6 @@ public sealed record PersonaExport : PersonaSpec
 /// <summary>A JSON export, also what JSON import takes (a bare array of personas works too).</summary>
 public sealed record PersonaExportDocument(DateTime? ExportedAt, string? Workspace, IReadOnlyList<PersonaExport>? Personas);
 
-/// <summary>What import did, or would do in a dry run, to one item.</summary>
-/// <param name="Action"><c>create</c>, <c>update</c>, <c>unchanged</c> or <c>error</c>.</param>
-/// <param name="Changes">For an update: the paths of the fields that change.</param>
-public sealed record ImportItemResult(int Index, string? Name, string Action, string? Id, int Status, IReadOnlyList<string>? Changes, BulkItemError? Error);
-
-public sealed record ImportSummary(int Create, int Update, int Unchanged, int Error);
-
-public sealed record ImportResponse(bool DryRun, string Mode, ImportSummary Summary, IReadOnlyList<ImportItemResult> Results);
 
 /// <summary>How personas are written as JSON where Cadre itself reads them back (stored definitions, imports, patches).</summary>
 public static class PersonaJson

@@ -166,12 +166,7 @@ internal sealed class PersonaTransferService(PersonaService personas)
             results.Add(await ImportOneAsync(workspaceId, item, mode, dryRun, caller, seen, cancellationToken));
         }
 
-        var summary = new ImportSummary(
-            results.Count(r => r.Action == "create"),
-            results.Count(r => r.Action == "update"),
-            results.Count(r => r.Action == "unchanged"),
-            results.Count(r => r.Action == "error"));
-        return new ImportResponse(dryRun, mode, summary, results);
+        return ImportResponse.Of(dryRun, mode, results);
     }
 
     private async Task<ImportItemResult> ImportOneAsync(
@@ -215,7 +210,7 @@ internal sealed class PersonaTransferService(PersonaService personas)
             return Failed(item.Index, name, ServiceError.Conflict($"A persona named '{name}' exists; import with mode=upsert to update it."));
         }
 
-        var changes = JsonDiff.Compare(JsonNode.Parse(existing.Definition), PersonaJson.ToNode(normalized)).Select(c => c.Path).ToList();
+        var changes = JsonDiff.Compare(JsonNode.Parse(existing.Definition), PersonaJson.ToNode(normalized));
         if (changes.Count == 0)
         {
             return new ImportItemResult(item.Index, name, "unchanged", existing.Id, 200, [], null);

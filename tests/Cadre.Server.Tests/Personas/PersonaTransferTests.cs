@@ -229,7 +229,8 @@ public sealed class PersonaTransferTests
         ((bool)report["dryRun"]!).ShouldBeTrue();
         var results = report["results"]!.AsArray();
         results.Select(r => (string)r!["action"]!).ShouldBe(["unchanged", "update", "create", "error"]);
-        results[1]!["changes"]!.AsArray().Select(c => (string)c!).ShouldBe(["description", "tags"], ignoreOrder: true);
+        results[1]!["changes"]!.AsArray().Select(c => (string)c!["path"]!).ShouldBe(["description", "tags"], ignoreOrder: true);
+        ((string)results[1]!["changes"]!.AsArray().Single(c => (string)c!["path"]! == "description")!["after"]!).ShouldBe("New description");
         ((int)results[3]!["status"]!).ShouldBe(422);
         report["summary"]!.ToJsonString().ShouldBe("""{"create":1,"update":1,"unchanged":1,"error":1}""");
         ((int)(await workspace.GetPersonaAsync("changing"))["version"]!).ShouldBe(1);
