@@ -71,6 +71,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Personas.PersonaTransferService>();
         services.TryAddScoped<Workflows.WorkflowService>();
         services.TryAddScoped<Workflows.EventTypeService>();
+        services.TryAddScoped<Workflows.WorkflowTransferService>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

@@ -153,7 +153,8 @@ public static partial class JsonYaml
                 switch (node.GetValueKind())
                 {
                     case JsonValueKind.String:
-                        WriteString(emitter, node.GetValue<string>());
+                        // A value made from a DateTime (or another CLR type) is text in JSON but not a string inside.
+                        WriteString(emitter, node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node.Deserialize<string>()!);
                         break;
                     default:
                         // Numbers and booleans as JSON writes them, plain.

@@ -97,6 +97,16 @@ internal sealed partial class WorkflowService(
         return found.Map(w => ToSummary(w, resolved));
     }
 
+    /// <summary>Every workflow a filter matches (no paging), by name, for export.</summary>
+    internal async Task<ServiceResult<List<Workflow>>> AllAsync(string workspaceId, WorkflowQuery filter, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var query = await FilterAsync(workspaceId, filter, errors, cancellationToken);
+        return errors.IsEmpty
+            ? await query.OrderBy(w => w.Name).ThenBy(w => w.Id).ToListAsync(cancellationToken)
+            : ServiceError.Validation(errors);
+    }
+
     /// <summary>Applies a JSON Merge Patch to the definition and saves the result as a new version.</summary>
     public async Task<ServiceResult<WorkflowResponse>> PatchAsync(
         string workspaceId, string idOrName, JsonObject patch, Caller caller, VersionPrecondition? precondition, CancellationToken cancellationToken)

@@ -6,6 +6,8 @@ using Cadre.Server.Http;
 using Cadre.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace Cadre.Server.Workflows;
 
@@ -31,6 +33,8 @@ public sealed record WorkflowListQuery(
 
 internal static class WorkflowEndpoints
 {
+    public const string YamlMediaType = "application/yaml";
+
     public static IEndpointRouteBuilder MapWorkflows(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/workspaces/{workspace}/workflows").WithTags("Workflows");
@@ -42,6 +46,32 @@ internal static class WorkflowEndpoints
             .WithName("CreateWorkflow").WithSummary("Create a workflow")
             .WithDescription("Answers the whole definition: defaults filled, a persona pipeline expanded into steps, a graph laid out when none was given.")
             .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/export", Export)
+            .WithName("ExportWorkflows").WithSummary("Export workflows as JSON or YAML")
+            .WithDescription("format=json (default) or yaml; takes the filters of the list. Personas and teams are named, secrets referenced by name, never inlined.")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors()
+            .Produces<JsonObject>(StatusCodes.Status200OK).Produces<string>(StatusCodes.Status200OK, YamlMediaType);
+        var importLimit = app.ServiceProvider.GetRequiredService<IOptions<HttpOptions>>().Value.MaxImportBytes;
+        group.MapPost("/import", Import)
+            .WithName("ImportWorkflows").WithSummary("Import workflows from JSON or YAML")
+            .WithDescription("mode=create-only (default) or upsert (by name); dryRun=true answers each item's diff and changes nothing. " +
+                "The body is an export document (or an array of workflows), optionally with mapping: {personas, secrets, teams} renaming names of the source workspace.")
+            // One Accepts for all: routing matches the content type against the last IAcceptsMetadata only.
+            .Accepts<JsonObject>("application/json", YamlMediaType, "application/x-yaml", "text/yaml")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                foreach (var (mediaType, content) in operation.RequestBody?.Content ?? new Dictionary<string, OpenApiMediaType>())
+                {
+                    if (mediaType != "application/json")
+                    {
+                        content.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The same document as YAML." };
+                    }
+                }
+
+                return Task.CompletedTask;
+            })
+            .WithMetadata(new RequestSizeLimitAttribute(importLimit))
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors();
         group.MapPost("/bulk-delete", BulkDelete)
             .WithName("BulkDeleteWorkflows").WithSummary("Move many workflows to the bin; each item succeeds or says why")
             .RequireWorkspaceRole(WorkspaceRole.Editor).WithIdempotency().WithJsonBodyErrors();
@@ -89,6 +119,10 @@ internal static class WorkflowEndpoints
             .WithDescription("The current version stays in the history. Honours If-Match.")
             .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        group.MapGet("/{workflow}/export", ExportOne)
+            .WithName("ExportWorkflow").WithSummary("Export one workflow as JSON or YAML (an export document of one)")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors()
+            .Produces<JsonObject>(StatusCodes.Status200OK).Produces<string>(StatusCodes.Status200OK, YamlMediaType);
         group.MapGet("/{workflow}/webhook-token", GetWebhookToken)
             .WithName("GetWorkflowWebhookToken").WithSummary("The token a webhook calls this workflow with (editors and up)")
             .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
@@ -201,6 +235,69 @@ internal static class WorkflowEndpoints
         request.Version is not { } version
             ? Problems.Validation(new Dictionary<string, string[]> { ["version"] = ["Is required: the version to save again."] })
             : WithETag(await workflows.RevertAsync(access.Workspace.Id, workflow, version, access.Caller, ETags.IfMatch(http.Request), cancellationToken), http.Response);
+
+    private static Task<Results<Ok<JsonObject>, ContentHttpResult, ProblemHttpResult>> Export(
+        [FromQuery(Name = "format")] string? format, [AsParameters] WorkflowListQuery query, WorkspaceAccess access,
+        WorkflowTransferService transfer, TimeProvider time, HttpResponse response, CancellationToken cancellationToken) =>
+        ExportAsync(format, access, () => transfer.ExportAsync(access.Workspace.Id, access.Workspace.Name, query.ToQuery(), null, time.GetUtcNowTruncated(), cancellationToken),
+            $"{access.Workspace.Name}-workflows", response);
+
+    private static Task<Results<Ok<JsonObject>, ContentHttpResult, ProblemHttpResult>> ExportOne(
+        string workflow, [FromQuery(Name = "format")] string? format, WorkspaceAccess access,
+        WorkflowTransferService transfer, TimeProvider time, HttpResponse response, CancellationToken cancellationToken) =>
+        ExportAsync(format, access, () => transfer.ExportAsync(access.Workspace.Id, access.Workspace.Name, null, workflow, time.GetUtcNowTruncated(), cancellationToken),
+            $"{access.Workspace.Name}-{workflow}", response);
+
+    private static async Task<Results<Ok<JsonObject>, ContentHttpResult, ProblemHttpResult>> ExportAsync(
+        string? format, WorkspaceAccess access, Func<Task<ServiceResult<JsonObject>>> export, string fileName, HttpResponse response)
+    {
+        if (format is not (null or "json" or "yaml"))
+        {
+            return Problems.BadQuery(new Dictionary<string, string[]> { ["format"] = ["Must be json or yaml."] });
+        }
+
+        var result = await export();
+        if (result.Value is not { } document)
+        {
+            return result.Error!.Kind == ServiceErrorKind.Validation ? Problems.BadQuery(result.Error.Errors!) : Problems.From(result.Error);
+        }
+
+        var yaml = format == "yaml";
+        response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}.{(yaml ? "yaml" : "json")}\"";
+        return yaml ? TypedResults.Text(JsonYaml.Serialize(document), YamlMediaType + "; charset=utf-8", System.Text.Encoding.UTF8) : TypedResults.Ok(document);
+    }
+
+    private static async Task<Results<Ok<ImportResponse>, ProblemHttpResult>> Import(
+        [FromQuery(Name = "mode")] string? mode, [FromQuery(Name = "dryRun")] bool? dryRun, WorkspaceAccess access,
+        WorkflowTransferService transfer, HttpRequest request, CancellationToken cancellationToken)
+    {
+        mode ??= "create-only";
+        if (mode is not ("create-only" or "upsert"))
+        {
+            return Problems.BadQuery(new Dictionary<string, string[]> { ["mode"] = ["Must be create-only or upsert."] });
+        }
+
+        using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(cancellationToken);
+        JsonNode? document;
+        try
+        {
+            document = request.HasJsonContentType()
+                ? JsonNode.Parse(body, documentOptions: new System.Text.Json.JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = JsonYaml.MaxDepth })
+                : JsonYaml.Parse(body);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [$"Is not valid JSON: {ex.Message.Split(" Path:")[0]}"] }, "The import cannot be read; nothing was changed.");
+        }
+        catch (JsonYamlException ex)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["body"] = [ex.Message] }, "The import cannot be read; nothing was changed.");
+        }
+
+        var result = await transfer.ImportAsync(access.Workspace.Id, document, mode, dryRun == true, access.Caller, cancellationToken);
+        return result.Value is { } report ? TypedResults.Ok(report) : Problems.From(result.Error!);
+    }
 
     private static async Task<Results<Ok<WebhookTokenResponse>, ProblemHttpResult>> GetWebhookToken(
         string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
