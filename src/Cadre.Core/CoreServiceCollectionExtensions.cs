@@ -72,6 +72,12 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Workflows.WorkflowService>();
         services.TryAddScoped<Workflows.EventTypeService>();
         services.TryAddScoped<Workflows.WorkflowTransferService>();
+        services.AddOptions<Net.OutboundOptions>().BindConfiguration(Net.OutboundOptions.SectionName);
+        services.TryAddSingleton<Net.OutboundHttp>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.PersonaAnnotator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.WorkflowAnnotator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.HttpAnnotator>());
+        services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

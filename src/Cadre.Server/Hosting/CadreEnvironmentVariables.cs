@@ -17,7 +17,7 @@ internal sealed class CadreEnvironmentVariablesSource(IDictionary? variables = n
 
     private static readonly (string Prefix, string Section)[] Sections =
     [
-        ("AUTH_", "Auth"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"), ("RATE_LIMIT_", "RateLimit"), ("SMTP_", "Smtp"),
+        ("AUTH_", "Auth"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"), ("OUTBOUND_", "Outbound"), ("RATE_LIMIT_", "RateLimit"), ("SMTP_", "Smtp"),
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
@@ -37,15 +37,22 @@ internal sealed class CadreEnvironmentVariablesSource(IDictionary? variables = n
             return alias;
         }
 
-        if (!name.Contains("__", StringComparison.Ordinal)
-            && Sections.FirstOrDefault(s => name.StartsWith(s.Prefix, StringComparison.OrdinalIgnoreCase)) is { Section: { } section } known)
+        // "__" separates sections as usual; within the first part, a known section prefix also starts a section
+        // (OUTBOUND_ALLOWED_HOSTS__0 is Outbound:AllowedHosts:0), and other underscores are ignored.
+        var parts = name.Split("__", StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(':', parts.Select((part, i) =>
         {
-            return $"{section}:{name[known.Prefix.Length..].Replace("_", "", StringComparison.Ordinal)}";
-        }
+            var section = Sections.FirstOrDefault(s => s.Prefix.TrimEnd('_').Equals(part, StringComparison.OrdinalIgnoreCase)).Section;
+            if (section is not null)
+            {
+                return section;
+            }
 
-        return string.Join(':', name.Split("__", StringSplitOptions.RemoveEmptyEntries)
-            .Select(part => Sections.FirstOrDefault(s => s.Prefix.TrimEnd('_').Equals(part, StringComparison.OrdinalIgnoreCase)).Section
-                ?? part.Replace("_", "", StringComparison.Ordinal)));
+            var known = i == 0 ? Sections.FirstOrDefault(s => part.StartsWith(s.Prefix, StringComparison.OrdinalIgnoreCase)) : default;
+            return known.Section is { } prefixed
+                ? $"{prefixed}:{part[known.Prefix.Length..].Replace("_", "", StringComparison.Ordinal)}"
+                : part.Replace("_", "", StringComparison.Ordinal);
+        }));
     }
 
     private sealed class Provider(IDictionary? variables) : ConfigurationProvider

@@ -123,6 +123,10 @@ internal static class WorkflowEndpoints
             .WithName("ExportWorkflow").WithSummary("Export one workflow as JSON or YAML (an export document of one)")
             .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors()
             .Produces<JsonObject>(StatusCodes.Status200OK).Produces<string>(StatusCodes.Status200OK, YamlMediaType);
+        group.MapPost("/{workflow}/annotate", Annotate)
+            .WithName("AnnotateWorkflowContext").WithSummary("Run the workflow's annotations against a context, as a run would before its first step")
+            .WithDescription("Answers the enriched context and what each annotation wrote; 422 naming the annotation that could not be fetched. Makes the http annotations' requests.")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors();
         group.MapGet("/{workflow}/webhook-token", GetWebhookToken)
             .WithName("GetWorkflowWebhookToken").WithSummary("The token a webhook calls this workflow with (editors and up)")
             .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
@@ -297,6 +301,19 @@ internal static class WorkflowEndpoints
 
         var result = await transfer.ImportAsync(access.Workspace.Id, document, mode, dryRun == true, access.Caller, cancellationToken);
         return result.Value is { } report ? TypedResults.Ok(report) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<AnnotateResponse>, ProblemHttpResult>> Annotate(
+        string workflow, AnnotateRequest? request, WorkspaceAccess access, WorkflowService workflows, AnnotationService annotations, CancellationToken cancellationToken)
+    {
+        if (await workflows.GetAsync(access.Workspace.Id, workflow, cancellationToken) is not { } found)
+        {
+            return Problems.NotFound($"Workflow '{workflow}' not found.");
+        }
+
+        var self = new JsonObject { ["id"] = found.Id, ["name"] = found.Name, ["title"] = found.Title, ["version"] = found.Version };
+        var result = await annotations.AnnotateAsync(access.Workspace.Id, found, request?.Context ?? [], self, cancellationToken);
+        return result.Value is { } annotated ? TypedResults.Ok(annotated) : Problems.From(result.Error!);
     }
 
     private static async Task<Results<Ok<WebhookTokenResponse>, ProblemHttpResult>> GetWebhookToken(

@@ -21,6 +21,8 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_RATE_LIMIT__PERMITS_PER_SECOND", "Cadre:RateLimit:PermitsPerSecond")]
     [InlineData("CADRE_AUTH_LOCKOUT_THRESHOLD", "Cadre:Auth:LockoutThreshold")]
     [InlineData("CADRE_IDEMPOTENCY_RETENTION", "Cadre:Idempotency:Retention")]
+    [InlineData("CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS", "Cadre:Outbound:AllowPrivateNetworks")]
+    [InlineData("CADRE_OUTBOUND_ALLOWED_HOSTS__0", "Cadre:Outbound:AllowedHosts:0")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()

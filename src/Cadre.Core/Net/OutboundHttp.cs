@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Cadre.Net;
+
+/// <summary>Where Cadre may send HTTP on its users' behalf (http annotators now; the http activity and webhooks later). Section <c>Cadre:Outbound</c>.</summary>
+public sealed class OutboundOptions
+{
+    public const string SectionName = "Cadre:Outbound";
+
+    /// <summary>
+    /// Allow loopback, private (RFC 1918, unique-local), link-local, CGNAT and cloud metadata
+    /// addresses. Off by default: a definition must not be able to reach the server's own network.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>Host names allowed even when they resolve to such addresses (an internal API you trust).</summary>
+    public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>Longest wait for a whole request, unless a call asks for less.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The HttpClient for requests that definitions make. Addresses are checked where the connection is
+/// made (after DNS), so a public name that resolves to a private address, or a redirect to one, is
+/// refused too, not only literal IPs in the URL.
+/// </summary>
+public sealed class OutboundHttp : IDisposable
+{
+    private readonly OutboundOptions _options;
+
+    public OutboundHttp(IOptions<OutboundOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = 5,
+            UseCookies = false,
+            ConnectCallback = ConnectAsync,
+        };
+        Client = new HttpClient(handler) { Timeout = _options.Timeout };
+        Client.DefaultRequestHeaders.UserAgent.ParseAdd("Cadre/1.0");
+    }
+
+    public HttpClient Client { get; }
+
+    public void Dispose() => Client.Dispose();
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var trusted = _options.AllowPrivateNetworks || _options.AllowedHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
+        var allowed = trusted ? addresses : addresses.Where(a => !IsInternal(a)).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new OutboundRefusedException(
+                $"'{host}' resolves to a private, loopback, link-local or metadata address, which Cadre does not call unless Cadre:Outbound allows it.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether an address belongs to the server's own networks rather than the internet.</summary>
+    public static bool IsInternal(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
+        {
+            return true;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast
+                || (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8); // documentation range
+        }
+
+        var b = address.GetAddressBytes();
+        return b[0] switch
+        {
+            0 or 10 or 127 => true,
+            100 => b[1] is >= 64 and <= 127, // carrier-grade NAT
+            169 => b[1] == 254, // link-local, including the 169.254.169.254 metadata service
+            172 => b[1] is >= 16 and <= 31,
+            192 => (b[1] == 168) || (b[1] == 0 && b[2] is 0 or 2), // private; IETF and documentation
+            198 => b[1] is 18 or 19, // benchmarking
+            >= 224 => true, // multicast and reserved
+            _ => false,
+        };
+    }
+}
+
+/// <summary>A request Cadre refused to send: it would reach an internal address.</summary>
+public sealed class OutboundRefusedException(string message) : Exception(message);

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Cadre.Server.Tests.Infrastructure;
+
+/// <summary>A real HTTP server on 127.0.0.1 for outbound calls under test, answering with a handler and recording requests.</summary>
+public sealed class FakeHttpServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeHttpServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public List<(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)> Requests { get; } = [];
+
+    public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, Task> handler)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        FakeHttpServer? server = null;
+        app.Run(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            lock (server!.Requests)
+            {
+                // Copied: Kestrel reuses the header collection once the request ends.
+                var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                server.Requests.Add((context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body));
+            }
+
+            await handler(context);
+        });
+        await app.StartAsync();
+        server = new FakeHttpServer(app, new Uri(app.Urls.First()));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
