@@ -78,6 +78,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.WorkflowAnnotator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.HttpAnnotator>());
         services.TryAddScoped<Workflows.AnnotationService>();
+        services.TryAddSingleton<Workflows.CompiledWorkflows>();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
