@@ -1,3 +1,4 @@
+using Cadre.Common;
 using Cadre.Workspaces;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -8,7 +9,7 @@ namespace Cadre.Personas;
 /// A persona's current state: the full definition as JSON, with the fields lists filter, sort and
 /// search on kept beside it as columns.
 /// </summary>
-internal sealed class Persona
+internal sealed class Persona : IBinnable
 {
     public const string IdPrefix = "per";
 

@@ -169,19 +169,9 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             return NotFound(idOrName);
         }
 
-        if (precondition is not null && !precondition.IsMetBy(persona.Version))
-        {
-            return ServiceError.PreconditionFailed($"{precondition.Describe()}, but persona '{persona.Name}' is at version {persona.Version}.");
-        }
-
-        if (persona.DeletedAt is null)
-        {
-            persona.DeletedAt = time.GetUtcNowTruncated();
-            persona.DeletedBy = caller.ActorId;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        return await ToResponseAsync(persona, cancellationToken);
+        return await Bin.MoveAsync(db, persona, "persona", caller, precondition, time.GetUtcNowTruncated(), cancellationToken) is { } error
+            ? error
+            : await ToResponseAsync(persona, cancellationToken);
     }
 
     /// <summary>Takes a persona out of the bin, if its name is still free.</summary>
@@ -193,22 +183,9 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
             return NotFound(id);
         }
 
-        if (persona.DeletedAt is not null)
-        {
-            persona.DeletedAt = null;
-            persona.DeletedBy = null;
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
-            {
-                db.ChangeTracker.Clear();
-                return ServiceError.Conflict($"The name '{persona.Name}' now belongs to another persona; rename or delete that one, then restore this one.");
-            }
-        }
-
-        return await ToResponseAsync(persona, cancellationToken);
+        return await Bin.RestoreAsync(db, storage, persona, "persona", cancellationToken) is { } error
+            ? error
+            : await ToResponseAsync(persona, cancellationToken);
     }
 
     /// <summary>Deletes a persona for good, with its history and drafts.</summary>

@@ -1,3 +1,4 @@
+using Cadre.Common;
 using Cadre.Workspaces;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -9,7 +10,7 @@ namespace Cadre.Workflows;
 /// columns lists filter and sort on copied beside it, and the webhook token (hashed for lookup,
 /// protected for showing to editors).
 /// </summary>
-internal sealed class Workflow
+internal sealed class Workflow : IBinnable
 {
     public const string IdPrefix = "wf";
 

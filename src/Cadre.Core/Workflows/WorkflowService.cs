@@ -119,7 +119,7 @@ internal sealed partial class WorkflowService(
         }
 
         // The graph is laid out from the steps when absent: a patch that changes the steps without a graph gets a fresh layout.
-        if (patch.ContainsKey("steps") && !patch.ContainsKey("graph") || patch.ContainsKey("personaPipeline") && !patch.ContainsKey("graph"))
+        if ((patch.ContainsKey("steps") || patch.ContainsKey("personaPipeline")) && !patch.ContainsKey("graph"))
         {
             patch = patch.DeepClone().AsObject();
             patch["graph"] = null;
@@ -205,19 +205,9 @@ internal sealed partial class WorkflowService(
             return NotFound(idOrName);
         }
 
-        if (precondition is not null && !precondition.IsMetBy(workflow.Version))
-        {
-            return ServiceError.PreconditionFailed($"{precondition.Describe()}, but workflow '{workflow.Name}' is at version {workflow.Version}.");
-        }
-
-        if (workflow.DeletedAt is null)
-        {
-            workflow.DeletedAt = time.GetUtcNowTruncated();
-            workflow.DeletedBy = caller.ActorId;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        return await ToResponseAsync(workflow, cancellationToken);
+        return await Bin.MoveAsync(db, workflow, "workflow", caller, precondition, time.GetUtcNowTruncated(), cancellationToken) is { } error
+            ? error
+            : await ToResponseAsync(workflow, cancellationToken);
     }
 
     /// <summary>Takes a workflow out of the bin, if its name is still free. A restored workflow keeps whether it was active.</summary>
@@ -229,22 +219,9 @@ internal sealed partial class WorkflowService(
             return NotFound(id);
         }
 
-        if (workflow.DeletedAt is not null)
-        {
-            workflow.DeletedAt = null;
-            workflow.DeletedBy = null;
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
-            {
-                db.ChangeTracker.Clear();
-                return ServiceError.Conflict($"The name '{workflow.Name}' now belongs to another workflow; rename or delete that one, then restore this one.");
-            }
-        }
-
-        return await ToResponseAsync(workflow, cancellationToken);
+        return await Bin.RestoreAsync(db, storage, workflow, "workflow", cancellationToken) is { } error
+            ? error
+            : await ToResponseAsync(workflow, cancellationToken);
     }
 
     /// <summary>Deletes a workflow for good, with its history.</summary>
