@@ -79,6 +79,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.HttpAnnotator>());
         services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
+        services.AddCadreEngine();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
@@ -86,5 +87,28 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IdempotencyStore>();
         services.AddHostedService<HousekeepingService>();
         return services;
+    }
+
+    /// <summary>The durable engine: built-in activities, the run service, the task runner and this node's worker pool.</summary>
+    private static void AddCadreEngine(this IServiceCollection services)
+    {
+        services.AddOptions<Runs.EngineOptions>().BindConfiguration(Runs.EngineOptions.SectionName)
+            .Validate(o => o.Workers is >= 1 and <= 1024, "Cadre:Engine:Workers must be between 1 and 1024.")
+            .Validate(o => o.LeaseDuration >= TimeSpan.FromSeconds(1), "Cadre:Engine:LeaseDuration must be at least 1 second.")
+            .Validate(o => o.PollInterval >= TimeSpan.FromMilliseconds(10) && o.PollInterval <= TimeSpan.FromMinutes(1), "Cadre:Engine:PollInterval must be between 10 ms and 1 minute.")
+            .Validate(o => o.MaxInlineSteps >= 0, "Cadre:Engine:MaxInlineSteps must not be negative.")
+            .Validate(o => o.MaxRunsPerWorkspace >= 0, "Cadre:Engine:MaxRunsPerWorkspace must not be negative.")
+            .ValidateOnStart();
+        services.TryAddSingleton<Runs.RunNotifier>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ConditionActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SwitchActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SleepActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.HttpActivity>());
+        services.TryAddScoped<Runs.RunEngine>();
+        services.TryAddScoped<Runs.TaskRunner>();
+        services.TryAddScoped<Runs.RunService>();
+        services.TryAddSingleton<Runs.RunWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
     }
 }

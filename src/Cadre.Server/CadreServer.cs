@@ -9,6 +9,7 @@ using Cadre.Server.Invitations;
 using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
+using Cadre.Server.Runs;
 using Cadre.Server.Workflows;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
@@ -122,6 +123,7 @@ internal static class CadreServer
         app.MapPersonas();
         app.MapWorkflows();
         app.MapWorkflowRegistries();
+        app.MapRuns();
         app.MapApiKeys();
         return app;
     }

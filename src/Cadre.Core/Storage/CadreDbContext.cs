@@ -56,6 +56,16 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Workflows.CustomEventType> EventTypes => Set<Workflows.CustomEventType>();
 
+    public DbSet<Runs.Run> Runs => Set<Runs.Run>();
+
+    public DbSet<Runs.RunStep> RunSteps => Set<Runs.RunStep>();
+
+    public DbSet<Runs.RunTask> Tasks => Set<Runs.RunTask>();
+
+    public DbSet<Runs.RunEvent> RunEvents => Set<Runs.RunEvent>();
+
+    public DbSet<Runs.WorkflowRunCounter> WorkflowRunCounters => Set<Runs.WorkflowRunCounter>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -48,6 +48,37 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether an exception means the database is unreachable or busy, so a retry may succeed (answered 503).</summary>
     public abstract bool IsTransientFailure(Exception exception);
 
+    /// <summary>
+    /// Leases up to <paramref name="max"/> queued tasks whose time has come to <paramref name="owner"/>
+    /// until <paramref name="leaseUntil"/>, in one statement so two workers never hold one task.
+    /// Picks round-robin across workspaces (each workspace's oldest first), so one workspace's
+    /// backlog does not starve the others.
+    /// </summary>
+    public abstract Task<List<Runs.RunTask>> LeaseTasksAsync(
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The next run number of a workflow (1, 2, …), taken inside the caller's transaction; with
+    /// <paramref name="lockOnly"/>, only takes the counter row's lock (and answers the last number).
+    /// </summary>
+    public static async Task<int> NextRunNumberAsync(CadreDbContext db, string workflowId, CancellationToken cancellationToken, bool lockOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        // One upsert on both engines: the row lock (PostgreSQL) or the write lock (SQLite) orders
+        // concurrent starts and admissions of one workflow for the rest of the transaction.
+        var increment = lockOnly ? 0 : 1;
+        var numbers = await db.Database.SqlQueryRaw<int>(
+            "INSERT INTO workflow_run_counters (workflow_id, last_number) VALUES ({0}, {1}) " +
+            "ON CONFLICT (workflow_id) DO UPDATE SET last_number = workflow_run_counters.last_number + {1} RETURNING last_number AS \"Value\"",
+            workflowId, increment).ToListAsync(cancellationToken);
+        return numbers.Single();
+    }
+
+    /// <summary>The round-robin choice of ready tasks shared by both engines' lease statements.</summary>
+    protected const string ReadyTasksInTurn =
+        "SELECT id FROM (SELECT id, available_at, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY available_at, id) AS turn " +
+        "FROM tasks WHERE status = 'queued' AND available_at <= {2}) AS ready ORDER BY turn, available_at, id LIMIT {3}";
+
     public static StorageProvider Create(StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -38,6 +38,9 @@ public sealed class CompiledWorkflows : IDisposable
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Capacity });
 
+    public bool TryGet(string workflowId, int version, out CompiledWorkflow compiled) =>
+        _cache.TryGetValue((workflowId, version), out compiled!);
+
     public CompiledWorkflow Get(string workflowId, int version, Func<WorkflowSpec> definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

@@ -349,9 +349,9 @@ public static partial class WorkflowRules
             return;
         }
 
-        if (retry.MaximumAttempts is < 1 or > 100)
+        if (retry.MaximumAttempts is < 0 or > 1000)
         {
-            errors.Add($"{field}.maximumAttempts", "Must be between 1 (no retry) and 100.");
+            errors.Add($"{field}.maximumAttempts", "Must be between 1 (no retry) and 1000, or 0 for no limit.");
         }
 
         var initial = Duration(retry.InitialInterval, $"{field}.initialInterval", TimeSpan.FromDays(1), errors);

@@ -166,7 +166,7 @@ public sealed record ActivityReference
 
 public sealed record RetryPolicy
 {
-    /// <summary>1–100 (1: no retry).</summary>
+    /// <summary>1–1000 (1: no retry), or 0 for no limit.</summary>
     public int? MaximumAttempts { get; init; }
 
     public string? InitialInterval { get; init; }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Cadre.Server.Auth;
 using Cadre.Storage;
 
@@ -53,9 +54,14 @@ public sealed class MalformedRequestSweepTests
             Api.JsonContent(new { name = "sweep", instructions = "You help {{ params.who }}.", parameters = new[] { new { name = "who", type = "string" } } }))).ReadObjectAsync();
         var workflow = await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/workflows",
             Api.JsonContent(Workflows.WorkflowApi.Body("sweep")))).ReadObjectAsync();
+        var quick = Workflows.WorkflowApi.Body("sweep-quick");
+        quick["steps"] = JsonNode.Parse("""[{"id": "only", "activity": {"uniqueIdentifier": "transform"}, "input": {"n": 1}}]""");
+        await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/workflows", Api.JsonContent(quick))).ShouldBeAsync(HttpStatusCode.Created);
+        var run = await (await workspace.Owner.PostAsync($"/api/v1/workspaces/{workspace.Name}/workflows/sweep-quick/runs", Api.JsonContent(new { }))).ReadObjectAsync();
         var ids = new Dictionary<string, string>
         {
             ["keyId"] = keyId, ["serviceAccountId"] = accountId, ["persona"] = (string)persona["id"]!, ["workflow"] = (string)workflow["id"]!, ["version"] = "1",
+            ["run"] = (string)run["id"]!,
         };
         var routes = EndpointCatalog.All(app);
         routes.Count.ShouldBeGreaterThan(8);
@@ -71,7 +77,8 @@ public sealed class MalformedRequestSweepTests
                 HttpResponseMessage response;
                 try
                 {
-                    response = await workspace.Owner.SendAsync(request, timeout.Token);
+                    // Headers only: a stream that answers 200 goes on for as long as the run (or workspace) lives.
+                    response = await workspace.Owner.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 }
                 catch (HttpRequestException ex)
                 {
@@ -83,8 +90,10 @@ public sealed class MalformedRequestSweepTests
                 var mediaType = response.Content.Headers.ContentType?.MediaType;
                 if (status >= 500 || (status >= 400 && mediaType != "application/problem+json"))
                 {
-                    failures.Add($"{description} → {status} {mediaType}: {Shorten(await response.Content.ReadAsStringAsync())}");
+                    failures.Add($"{description} → {status} {mediaType}: {Shorten(await response.Content.ReadAsStringAsync(timeout.Token))}");
                 }
+
+                response.Dispose();
             }
         }
 

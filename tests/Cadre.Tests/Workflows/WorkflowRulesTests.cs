@@ -138,7 +138,7 @@ public sealed class WorkflowRulesTests
                 case "template reads a later step": Step(workflow, 1)["input"]!["total"] = "{{ steps.notify.output }}"; break;
                 case "template reads no such step": Step(workflow, 1)["input"]!["total"] = "{{ steps.ghost.output }}"; break;
                 case "bad when operator": Step(workflow, 2)["when"] = new JsonObject { ["{{ steps.shape.output.total }}"] = new JsonObject { ["~big"] = 1 } }; break;
-                case "retry attempts": Step(workflow, 0)["retryPolicy"]!["maximumAttempts"] = 0; break;
+                case "retry attempts": Step(workflow, 0)["retryPolicy"]!["maximumAttempts"] = -1; break;
                 case "retry interval": Step(workflow, 0)["retryPolicy"]!["initialInterval"] = "soon"; break;
                 case "retry backoff": Step(workflow, 0)["retryPolicy"]!["backoffCoefficient"] = 11; break;
                 case "retry maximum below initial": Step(workflow, 0)["retryPolicy"]!["maximumInterval"] = "1s"; break;

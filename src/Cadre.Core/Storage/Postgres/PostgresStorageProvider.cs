@@ -41,6 +41,19 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
             "SELECT * FROM personas WHERE workspace_id = {0} AND search_vector @@ to_tsquery('simple', {1})", workspaceId, query);
     }
 
+    // SKIP LOCKED: concurrent workers on any node pass over rows another is taking instead of
+    // waiting for it. The lock is taken on the outer level because PostgreSQL refuses FOR UPDATE
+    // beside the window function that chooses the turn.
+    public override Task<List<Runs.RunTask>> LeaseTasksAsync(
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Tasks.FromSqlRaw(
+            "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} WHERE id IN (" +
+            $"SELECT id FROM tasks WHERE status = 'queued' AND id IN ({ReadyTasksInTurn}) FOR UPDATE SKIP LOCKED) RETURNING *",
+            owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
+    }
+
     public override bool IsMissingTable(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
 

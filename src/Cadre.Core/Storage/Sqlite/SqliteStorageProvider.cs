@@ -56,6 +56,17 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
         return db.Personas.Where(p => p.WorkspaceId == workspaceId && matching.Contains(p.Id));
     }
 
+    // SQLite has one writer at a time, so a plain UPDATE … RETURNING over the chosen IDs is already exclusive.
+    public override Task<List<Runs.RunTask>> LeaseTasksAsync(
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Tasks.FromSqlRaw(
+            "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
+            $"WHERE status = 'queued' AND id IN ({ReadyTasksInTurn}) RETURNING *",
+            owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
+    }
+
     // SQLite reports a missing table as a generic SQLITE_ERROR; only the message tells it apart.
     public override bool IsMissingTable(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 1 } sqlite && sqlite.Message.Contains("no such table", StringComparison.Ordinal);

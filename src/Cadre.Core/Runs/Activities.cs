@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using Cadre.Expressions;
+using Cadre.Workflows;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// What an activity is given for one attempt of one step: the rendered input, the run's values,
+/// the idempotency key side effects should carry (<c>runId/stepId/attempt</c>), and a log.
+/// </summary>
+public sealed class ActivityContext(
+    string workspaceId, string runId, string stepId, int attempt, int iteration, WorkflowStep step, JsonNode? input, ExpressionScope scope, RunLog log)
+{
+    public string WorkspaceId { get; } = workspaceId;
+
+    public string RunId { get; } = runId;
+
+    public string StepId { get; } = stepId;
+
+    public int Attempt { get; } = attempt;
+
+    /// <summary>The loop pass, for steps in a loop body (1 elsewhere).</summary>
+    public int Iteration { get; } = iteration;
+
+    /// <summary>Stable across retries of the same attempt number, unique across attempts: hand it to anything with side effects.</summary>
+    public string IdempotencyKey => KeyFor(RunId, StepId, Attempt, Iteration);
+
+    public WorkflowStep Step { get; } = step;
+
+    public JsonNode? Input { get; } = input;
+
+    public ExpressionScope Scope { get; } = scope;
+
+    public RunLog Log { get; } = log;
+
+    public static string KeyFor(string runId, string stepId, int attempt, int iteration) =>
+        $"{runId}/{stepId}/{attempt}" + (iteration > 1 ? $"/{iteration}" : "");
+}
+
+/// <summary>Log lines and messages an activity writes into the run's event stream (persisted with the attempt's result).</summary>
+public sealed class RunLog
+{
+    private readonly List<(string Type, JsonObject Data)> _entries = [];
+
+    public IReadOnlyList<(string Type, JsonObject Data)> Entries => _entries;
+
+    public void Info(string message) => _entries.Add(("log", new JsonObject { ["level"] = "info", ["message"] = message }));
+
+    public void Warn(string message) => _entries.Add(("log", new JsonObject { ["level"] = "warning", ["message"] = message }));
+
+    /// <summary>A whole message (an agent's answer); deltas stream separately.</summary>
+    public void Message(string role, string text) => _entries.Add(("message", new JsonObject { ["role"] = role, ["text"] = text }));
+}
+
+/// <summary>Why an attempt failed: a type (matched against <c>nonRetryableErrors</c>), a message, and whether a retry may help.</summary>
+public sealed record ActivityError(string Type, string Message, bool Retryable = true, JsonNode? Details = null)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["type"] = Type,
+        ["message"] = Message,
+        ["retryable"] = Retryable,
+        ["details"] = Details?.DeepClone(),
+    };
+}
+
+/// <summary>How an attempt ended.</summary>
+public abstract record ActivityOutcome
+{
+    public static ActivityOutcome Success(JsonNode? output) => new Succeeded(output);
+
+    public static ActivityOutcome Failure(string type, string message, bool retryable = true, JsonNode? details = null) =>
+        new FailedOutcome(new ActivityError(type, message, retryable, details));
+}
+
+public sealed record Succeeded(JsonNode? Output) : ActivityOutcome;
+
+public sealed record FailedOutcome(ActivityError Error) : ActivityOutcome;
+
+/// <summary>The step waits for a time (a sleep): a durable timer completes it with <see cref="Output"/>.</summary>
+public sealed record SleepUntil(DateTimeOffset WakeAt, JsonNode? Output) : ActivityOutcome;
+
+/// <summary>The step waits for something outside the run (a decision, an event, a child run); <see cref="Deadline"/> fires a timer.</summary>
+public sealed record WaitForSignal(string Reason, DateTimeOffset? Deadline) : ActivityOutcome;
+
+/// <summary>
+/// A step's behaviour. Pure activities (no side effects) may run inline, many to a commit; the
+/// others are checkpointed before and after. The LLM activities plug in here.
+/// </summary>
+public interface IActivity
+{
+    string Name { get; }
+
+    bool IsPure { get; }
+
+    Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>An activity whose step waits (<see cref="WaitForSignal"/>) and must decide what a passed deadline means.</summary>
+internal interface IWaitingActivity
+{
+    /// <summary>The step's deadline passed while it was still waiting: how the step ends (or waits again).</summary>
+    Task<ActivityOutcome> OnDeadlineAsync(RunState state, string stepId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Expressions;
+using Cadre.Net;
+using Cadre.Workflows;
+
+namespace Cadre.Runs;
+
+/// <summary>transform: its output is its input with every template evaluated (the engine renders inputs before calling).</summary>
+internal sealed class TransformActivity : IActivity
+{
+    public string Name => "transform";
+
+    public bool IsPure => true;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(ActivityOutcome.Success(context.Input?.DeepClone()));
+}
+
+/// <summary>condition: <c>{result}</c>, whether the <c>test</c> filter holds; dependents branch on it with <c>when</c>.</summary>
+internal sealed class ConditionActivity : IActivity
+{
+    public string Name => "condition";
+
+    public bool IsPure => true;
+
+    // The filter is taken from the step's own (unrendered) input: its operands may be templates evaluated by the filter.
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(ActivityOutcome.Success(PureActivities.Condition(context.Step.Input!.AsObject(), context.Scope)));
+}
+
+/// <summary>switch: <c>{case, value}</c> of the first case whose filter holds, else the default.</summary>
+internal sealed class SwitchActivity : IActivity
+{
+    public string Name => "switch";
+
+    public bool IsPure => true;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(ActivityOutcome.Success(PureActivities.Switch(context.Step.Input!.AsObject(), context.Scope)));
+}
+
+/// <summary>sleep: waits for <c>duration</c> (or <c>until</c>, an ISO-8601 time) on a durable timer.</summary>
+internal sealed class SleepActivity(TimeProvider time) : IActivity
+{
+    public string Name => "sleep";
+
+    public bool IsPure => false;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        DateTimeOffset wake;
+        if (context.Input?["until"] is JsonValue until && until.TryGetValue<string>(out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            wake = at;
+        }
+        else if (context.Input?["duration"] is JsonValue duration && duration.TryGetValue<string>(out var span) && Durations.TryParse(span, out var length))
+        {
+            wake = now + length;
+        }
+        else
+        {
+            return Task.FromResult(ActivityOutcome.Failure("invalid_input", "sleep needs a duration (such as 30s) or an until time.", retryable: false));
+        }
+
+        var output = new JsonObject { ["sleptUntil"] = wake.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) };
+        return Task.FromResult<ActivityOutcome>(wake <= now ? new Succeeded(output) : new SleepUntil(wake, output));
+    }
+}
+
+/// <summary>
+/// http: a request to an outside service, carrying the attempt's <c>Idempotency-Key</c>. Internal
+/// addresses are refused on every hop (<see cref="OutboundHttp"/>). 408, 429 and 5xx answers are
+/// retryable failures; other non-success statuses fail at once unless listed in <c>successStatuses</c>.
+/// </summary>
+internal sealed class HttpActivity(OutboundHttp http) : IActivity
+{
+    public const int MaxResponseBytes = 4 * 1024 * 1024;
+
+    public string Name => "http";
+
+    public bool IsPure => false;
+
+    public async Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var input = context.Input as JsonObject ?? [];
+        if (input["url"] is not JsonValue urlValue || !urlValue.TryGetValue<string>(out var url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return ActivityOutcome.Failure("invalid_input", "url must be an absolute http(s) URL.", retryable: false);
+        }
+
+        if (input["query"] is JsonObject query && query.Count > 0)
+        {
+            var builder = new UriBuilder(uri);
+            var extra = string.Join('&', query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value?.ToString() ?? "")}"));
+            builder.Query = string.IsNullOrEmpty(builder.Query) ? extra : builder.Query.TrimStart('?') + "&" + extra;
+            uri = builder.Uri;
+        }
+
+        var method = input["method"] is JsonValue m && m.TryGetValue<string>(out var name) ? name.ToUpperInvariant() : "GET";
+        using var request = new HttpRequestMessage(new HttpMethod(method), uri);
+        foreach (var (header, value) in input["headers"] as JsonObject ?? [])
+        {
+            if (!request.Headers.TryAddWithoutValidation(header, value?.ToString()))
+            {
+                return ActivityOutcome.Failure("invalid_input", $"'{header}' is not a request header Cadre can send.", retryable: false);
+            }
+        }
+
+        if (!request.Headers.Contains("Idempotency-Key"))
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", context.IdempotencyKey);
+        }
+
+        if (input["body"] is { } body)
+        {
+            request.Content = body is JsonValue text && text.TryGetValue<string>(out var raw)
+                ? new StringContent(raw, Encoding.UTF8, "text/plain")
+                : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        var timeout = input["timeout"] is JsonValue t && t.TryGetValue<string>(out var span) && Durations.TryParse(span, out var parsed) ? parsed : (TimeSpan?)null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } limit)
+        {
+            deadline.CancelAfter(limit);
+        }
+
+        try
+        {
+            using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            var content = await ReadAsync(response.Content, deadline.Token);
+            var status = (int)response.StatusCode;
+            var result = new JsonObject
+            {
+                ["status"] = status,
+                ["headers"] = new JsonObject(response.Headers.Concat(response.Content.Headers)
+                    .Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), (JsonNode?)JsonValue.Create(string.Join(", ", h.Value))))),
+                ["body"] = content is null ? null : Body(response.Content.Headers.ContentType, content, input["responseType"]),
+            };
+            var accepted = input["successStatuses"] is JsonArray codes ? codes.Any(c => c is JsonValue v && v.TryGetValue<int>(out var code) && code == status) : response.IsSuccessStatusCode;
+            if (accepted)
+            {
+                return ActivityOutcome.Success(result);
+            }
+
+            var retryable = status is 408 or 429 or >= 500;
+            return ActivityOutcome.Failure($"http_{status}", $"{method} {uri.GetLeftPart(UriPartial.Path)} answered {status}.", retryable, result);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is OutboundRefusedException refused)
+        {
+            return ActivityOutcome.Failure("outbound_refused", refused.Message, retryable: false);
+        }
+        catch (HttpRequestException ex)
+        {
+            return ActivityOutcome.Failure("http_error", $"{method} {uri.GetLeftPart(UriPartial.Path)} failed: {ex.Message}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ActivityOutcome.Failure("timeout", $"{method} {uri.GetLeftPart(UriPartial.Path)} took longer than {timeout?.TotalSeconds:0.#} s.");
+        }
+        catch (ResponseTooLargeException)
+        {
+            return ActivityOutcome.Failure("response_too_large", $"The response is larger than {MaxResponseBytes / (1024 * 1024)} MiB.", retryable: false);
+        }
+    }
+
+    private static JsonNode? Body(MediaTypeHeaderValue? type, string content, JsonNode? responseType)
+    {
+        var wantsText = responseType is JsonValue v && v.TryGetValue<string>(out var kind) && kind == "text";
+        var isJson = type?.MediaType is { } media && (media == "application/json" || media.EndsWith("+json", StringComparison.Ordinal));
+        if (!wantsText && (isJson || responseType is not null))
+        {
+            try
+            {
+                return JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            }
+            catch (JsonException)
+            {
+                return JsonValue.Create(content);
+            }
+        }
+
+        return JsonValue.Create(content);
+    }
+
+    private static async Task<string?> ReadAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxResponseBytes)
+            {
+                throw new ResponseTooLargeException();
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.Length == 0 ? null : Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private sealed class ResponseTooLargeException : Exception;
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+
+namespace Cadre.Runs;
+
+/// <summary>The body of a manual start: what steps read as <c>context.body</c>, <c>context.prompt</c> and the rest.</summary>
+public sealed record StartRunRequest
+{
+    /// <summary>The trigger input, read by steps as <c>context.body</c> (default <c>{}</c>).</summary>
+    public JsonNode? Input { get; init; }
+
+    /// <summary>A free-text instruction for agent steps, read as <c>context.prompt</c>.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Files or links for the run (objects such as <c>{name, url, contentType}</c>), read as <c>context.attachments</c>.</summary>
+    public JsonArray? Attachments { get; init; }
+
+    /// <summary>Per-run settings the steps read as <c>context.config</c>.</summary>
+    public JsonObject? Config { get; init; }
+
+    /// <summary>A repository the run works on, read as <c>context.repo.url</c>.</summary>
+    public string? GithubRepoUrl { get; init; }
+
+    /// <summary>Its branch, read as <c>context.repo.branch</c>.</summary>
+    public string? BranchName { get; init; }
+}
+
+public sealed record RunQuery(string? Workflow, string? Status, string? Trigger, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore);
+
+/// <summary>A run in a list: no context, no steps.</summary>
+public sealed record RunSummary(
+    string Id,
+    string WorkflowId,
+    int WorkflowVersion,
+    int Number,
+    string DisplayId,
+    string Status,
+    RunTrigger Trigger,
+    JsonNode? Output,
+    JsonObject? Error,
+    string? ParentRunId,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    DateTime UpdatedAt);
+
+/// <summary>How a run started: the trigger, who (a user or service account ID) and, for reruns and child runs, from what.</summary>
+public sealed record RunTrigger(string Type, string? StartedBy, string? ParentRunId, string? ParentStepId);
+
+/// <summary>A run in full.</summary>
+public sealed record RunResponse(
+    string Id,
+    string WorkflowId,
+    string WorkflowName,
+    int WorkflowVersion,
+    int Number,
+    string DisplayId,
+    string Status,
+    bool HaltRequested,
+    RunTrigger Trigger,
+    JsonNode? Input,
+    JsonObject Context,
+    JsonNode? Output,
+    JsonObject? Error,
+    JsonObject Links,
+    IReadOnlyList<RunStepResponse> Steps,
+    RunUsage Usage,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    DateTime UpdatedAt,
+    int Version);
+
+public sealed record RunStepResponse(
+    string Id,
+    string Activity,
+    string Status,
+    int Attempts,
+    int Iteration,
+    JsonNode? Output,
+    JsonObject? Error,
+    DateTime? StartedAt,
+    DateTime? FinishedAt);
+
+/// <summary>Tokens and cost the run's model calls used (zero until a step calls a model).</summary>
+public sealed record RunUsage(long InputTokens, long OutputTokens, decimal CostUsd);
+
+/// <summary>One attempt: a step run, a timer, or a compensation.</summary>
+public sealed record RunTaskResponse(
+    long Id,
+    string StepId,
+    string Kind,
+    int Attempt,
+    string Status,
+    string IdempotencyKey,
+    DateTime AvailableAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    string? Worker,
+    JsonObject? Error);
+
+/// <summary>One entry of a run's history.</summary>
+public sealed record RunEventResponse(long Id, string RunId, string Type, JsonObject Data, DateTime CreatedAt);

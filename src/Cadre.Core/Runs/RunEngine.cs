@@ -1,0 +1,726 @@
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Expressions;
+using Cadre.Storage;
+using Cadre.Workflows;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// Moves runs forward. Every change goes through <see cref="CommitAsync"/>: load the run, decide in
+/// memory (<see cref="RunState"/>), save the attempt's result, the run's state, the new tasks and the
+/// events in one transaction. The run row's version makes concurrent commits on one run take turns.
+/// </summary>
+internal sealed partial class RunEngine(
+    CadreDbContext db,
+    CompiledWorkflows compiled,
+    IEnumerable<IActivity> activities,
+    TimeProvider time,
+    RunNotifier notifier,
+    IOptions<EngineOptions> options,
+    ILogger<RunEngine> logger)
+{
+    private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
+
+    /// <summary>Loads a run for a commit: its row and steps tracked, its workflow version compiled (cached).</summary>
+    internal async Task<RunState?> LoadAsync(string runId, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null)
+        {
+            return null;
+        }
+
+        var steps = await db.RunSteps.Where(s => s.RunId == runId).ToListAsync(cancellationToken);
+        var workflow = await CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
+        return new RunState(run, steps, workflow, WorkflowValues(run.WorkflowId, workflow.Spec, run.WorkflowVersion), time.GetUtcNowTruncated());
+    }
+
+    /// <summary>What templates read as <c>workflow</c>.</summary>
+    internal static JsonObject WorkflowValues(string workflowId, WorkflowSpec spec, int version) => new()
+    {
+        ["id"] = workflowId,
+        ["name"] = spec.Name,
+        ["title"] = spec.Title,
+        ["version"] = version,
+    };
+
+    internal async Task<CompiledWorkflow> CompiledAsync(string workflowId, int version, CancellationToken cancellationToken)
+    {
+        // A version never changes: its definition is read from the history once and the compiled form kept.
+        if (compiled.TryGet(workflowId, version, out var cached))
+        {
+            return cached;
+        }
+
+        var definition = await db.WorkflowVersions.AsNoTracking()
+            .Where(v => v.WorkflowId == workflowId && v.Version == version).Select(v => v.Definition).SingleAsync(cancellationToken);
+        return compiled.Get(workflowId, version, () => WorkflowJson.Deserialize(definition));
+    }
+
+    /// <summary>
+    /// Applies <paramref name="decide"/> to the freshly loaded run and saves everything it decided in
+    /// one transaction, retrying from a fresh load when another commit on the run came first.
+    /// Answers the committed state, or null when <paramref name="decide"/> chose to change nothing.
+    /// </summary>
+    internal async Task<RunState?> CommitAsync(string runId, Func<RunState, Task<bool>> decide, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var state = await LoadAsync(runId, cancellationToken);
+            if (state is null || !await decide(state))
+            {
+                return null;
+            }
+
+            try
+            {
+                await SaveAsync(state, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 20)
+            {
+                continue;
+            }
+
+            Announce(state);
+            if (state.Released && HasLimits(state.Workflow))
+            {
+                await AdmitQueuedAsync(state.Run.WorkspaceId, cancellationToken);
+            }
+
+            return state;
+        }
+    }
+
+    private bool HasLimits(CompiledWorkflow workflow) =>
+        workflow.Spec.Defaults?.Concurrency?.MaxRuns is > 0 || options.Value.MaxRunsPerWorkspace > 0;
+
+    /// <summary>
+    /// Starts runs that queued for a concurrency slot, oldest first, while the workflow's and the
+    /// workspace's limits allow. Called when a run gives up its slot, and by the worker's sweep (so a
+    /// crash between the two loses nothing).
+    /// </summary>
+    internal async Task AdmitQueuedAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var queued = await db.Runs.AsNoTracking().Where(r => r.WorkspaceId == workspaceId && r.Status == "queued" && !r.HaltRequested)
+            .OrderBy(r => r.Id).Select(r => r.Id).Take(100).ToListAsync(cancellationToken);
+        var full = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var runId in queued)
+        {
+            var workspaceFull = false;
+            await CommitAsync(runId, async state =>
+            {
+                if (state.Run.Status != "queued" || state.Run.HaltRequested || full.Contains(state.Run.WorkflowId))
+                {
+                    return false;
+                }
+
+                // The counter row's lock orders admission against concurrent starts of the workflow.
+                await StorageProvider.NextRunNumberAsync(db, state.Run.WorkflowId, cancellationToken, lockOnly: true);
+                var workflowId = state.Run.WorkflowId;
+                if (state.Workflow.Spec.Defaults?.Concurrency?.MaxRuns is > 0 and var max
+                    && await db.Runs.CountAsync(r => r.WorkflowId == workflowId && SlotHolding.Contains(r.Status), cancellationToken) >= max)
+                {
+                    full.Add(workflowId);
+                    return false;
+                }
+
+                if (options.Value.MaxRunsPerWorkspace is > 0 and var workspaceMax
+                    && await db.Runs.CountAsync(r => r.WorkspaceId == workspaceId && SlotHolding.Contains(r.Status), cancellationToken) >= workspaceMax)
+                {
+                    workspaceFull = true;
+                    return false;
+                }
+
+                await AdmitAsync(state, cancellationToken);
+                return true;
+            }, cancellationToken);
+            if (workspaceFull)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Statuses that hold a concurrency slot.</summary>
+    internal static readonly string[] SlotHolding = ["running", "waiting", "compensating"];
+
+    /// <summary>Writes what a decision changed; the caller owns the transaction.</summary>
+    internal async Task SaveAsync(RunState state, CancellationToken cancellationToken)
+    {
+        state.Run.Version++;
+        state.Run.UpdatedAt = state.Now;
+        db.Tasks.AddRange(state.NewTasks);
+        db.RunEvents.AddRange(state.NewEvents);
+        if (state.CancelQueuedKinds is { } kinds)
+        {
+            var runId = state.Run.Id;
+            await db.Tasks.Where(t => t.RunId == runId && t.Status == "queued" && kinds.Contains(t.Kind))
+                .ExecuteUpdateAsync(t => t.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.FinishedAt, state.Now), cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    internal void Announce(RunState state)
+    {
+        notifier.Publish([.. state.NewEvents.Select(e => new RunEventMessage(e.Id, e.RunId, e.WorkspaceId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt))]);
+        notifier.WorkAvailable(state.NewTasks.Count(t => t.Status == "queued" && t.AvailableAt <= state.Now));
+        if (state.IsTerminal || state.Run.Status == "halted")
+        {
+            notifier.Finished(state.Run.Id);
+        }
+    }
+
+    /// <summary>
+    /// Moves every step whose dependencies are done: a false <c>when</c> skips it, a loop starts a
+    /// pass, a pure step runs inline (up to the inline budget), anything else is queued. Repeats until
+    /// nothing more becomes ready, then settles the run's status.
+    /// </summary>
+    internal async Task AdvanceAsync(RunState state, CancellationToken cancellationToken)
+    {
+        var budget = options.Value.MaxInlineSteps;
+        bool progressed;
+        do
+        {
+            progressed = false;
+            foreach (var (id, compiledStep) in state.Workflow.Steps)
+            {
+                if (state.IsTerminal || state.Run.Status == "compensating" || state.Run.HaltRequested)
+                {
+                    return;
+                }
+
+                var step = state.Steps[id];
+                if (step.Status != "pending" || !state.IsReady(id))
+                {
+                    continue;
+                }
+
+                progressed = true;
+                bool take;
+                try
+                {
+                    take = compiledStep.When.Matches(state.ScopeFor(id));
+                }
+                catch (ExpressionEvaluationException ex)
+                {
+                    step.Attempts = Math.Max(step.Attempts, 1);
+                    FailStep(state, id, new ActivityError("when_error", $"The step's when filter could not be evaluated: {ex.Message}", Retryable: false));
+                    continue;
+                }
+
+                if (!take)
+                {
+                    step.Status = "skipped";
+                    step.FinishedAt = state.Now;
+                    state.EmitStep(id, "skipped");
+                    AfterBodyStep(state, id);
+                    continue;
+                }
+
+                var activityId = compiledStep.Step.Activity!.UniqueIdentifier!;
+                if (activityId == "loop")
+                {
+                    StartLoop(state, id);
+                }
+                else if (_activities.TryGetValue(activityId, out var activity) && activity.IsPure && budget-- > 0)
+                {
+                    await RunInlineAsync(state, id, activity, cancellationToken);
+                }
+                else
+                {
+                    step.Status = "queued";
+                    state.NewTask(id, "step", step.Attempts + 1, state.Now);
+                }
+            }
+        }
+        while (progressed);
+
+        Settle(state);
+    }
+
+    /// <summary>Runs a pure step inside the commit: it still gets its task record (an attempt), its events and its output.</summary>
+    private async Task RunInlineAsync(RunState state, string stepId, IActivity activity, CancellationToken cancellationToken)
+    {
+        var step = state.Steps[stepId];
+        step.Attempts++;
+        step.Status = "running";
+        step.StartedAt = state.Now;
+        state.EmitStep(stepId, "started");
+        var task = state.NewTask(stepId, "step", step.Attempts, state.Now);
+        task.LeaseOwner = "inline";
+        task.StartedAt = state.Now;
+        var (outcome, log) = await ExecuteActivityAsync(state, stepId, activity, state.Workflow.Steps[stepId].Input, step.Attempts, cancellationToken);
+        EmitLog(state, stepId, log);
+        task.Status = outcome is FailedOutcome ? "failed" : "succeeded";
+        task.Error = (outcome as FailedOutcome)?.Error.ToJson().ToJsonString();
+        task.FinishedAt = state.Now;
+        ApplyOutcome(state, stepId, outcome);
+    }
+
+    /// <summary>
+    /// Renders <paramref name="template"/> against the run and runs the activity; template errors and
+    /// activity exceptions become failed outcomes. The log comes back apart, for the commit that records the attempt.
+    /// </summary>
+    internal async Task<(ActivityOutcome Outcome, RunLog Log)> ExecuteActivityAsync(
+        RunState state, string stepId, IActivity activity, JsonTemplate template, int attempt, CancellationToken cancellationToken)
+    {
+        var scope = state.ScopeFor(stepId);
+        var log = new RunLog();
+        JsonNode? input;
+        try
+        {
+            input = template.Render(scope);
+        }
+        catch (ExpressionEvaluationException ex)
+        {
+            return (ActivityOutcome.Failure("template_error", $"The step's input could not be rendered: {ex.Message}", retryable: false), log);
+        }
+
+        var context = new ActivityContext(
+            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log);
+        try
+        {
+            return (await activity.ExecuteAsync(context, cancellationToken), log);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogActivityCrash(logger, ex, activity.Name, state.Run.Id, stepId);
+            return (ActivityOutcome.Failure("activity_error", $"{activity.Name} failed unexpectedly: {ex.Message}"), log);
+        }
+    }
+
+    internal static void EmitLog(RunState state, string stepId, RunLog log)
+    {
+        foreach (var (type, data) in log.Entries)
+        {
+            data["stepId"] = stepId;
+            state.Emit(type, data);
+        }
+    }
+
+    /// <summary>Records how an attempt ended and what follows from it.</summary>
+    internal void ApplyOutcome(RunState state, string stepId, ActivityOutcome outcome)
+    {
+        var step = state.Steps[stepId];
+        switch (outcome)
+        {
+            case Succeeded succeeded:
+                state.MarkSucceeded(stepId, succeeded.Output);
+                AfterBodyStep(state, stepId);
+                break;
+            case SleepUntil sleep:
+                step.Status = "waiting";
+                step.Output = sleep.Output?.ToJsonString();
+                state.NewTask(stepId, "timer", step.Attempts, sleep.WakeAt.UtcDateTime);
+                state.EmitStep(stepId, "waiting", new JsonObject { ["until"] = sleep.WakeAt.UtcDateTime });
+                break;
+            case WaitForSignal wait:
+                step.Status = "waiting";
+                if (wait.Deadline is { } deadline)
+                {
+                    state.NewTask(stepId, "timer", step.Attempts, deadline.UtcDateTime);
+                }
+
+                state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = wait.Reason });
+                break;
+            case FailedOutcome failed:
+                var policy = RetryPolicyFor(state, stepId);
+                var retryable = failed.Error.Retryable && !(policy.NonRetryableErrors ?? []).Contains(failed.Error.Type);
+                var max = policy.MaximumAttempts ?? 1;
+                if (retryable && (max == 0 || step.Attempts < max))
+                {
+                    var delay = Backoff(policy, step.Attempts);
+                    step.Status = "retrying";
+                    step.Error = failed.Error.ToJson().ToJsonString();
+                    state.NewTask(stepId, "step", step.Attempts + 1, state.Now + delay);
+                    state.EmitStep(stepId, "retrying", new JsonObject { ["error"] = failed.Error.ToJson(), ["retryAt"] = state.Now + delay });
+                }
+                else
+                {
+                    FailStep(state, stepId, failed.Error);
+                }
+
+                break;
+        }
+    }
+
+    internal void FailStep(RunState state, string stepId, ActivityError error)
+    {
+        var step = state.Steps[stepId];
+        step.Status = "failed";
+        step.Error = error.ToJson().ToJsonString();
+        step.FinishedAt = state.Now;
+        state.EmitStep(stepId, "failed", new JsonObject { ["error"] = error.ToJson() });
+        switch (state.Workflow.Steps[stepId].Step.OnFailure)
+        {
+            case "continue":
+                AfterBodyStep(state, stepId);
+                break;
+            case "compensate":
+                FailRun(state, stepId, error, "compensated");
+                break;
+            default:
+                FailRun(state, stepId, error, "failed");
+                break;
+        }
+    }
+
+    /// <summary>Ends the run after a failed step: stops the rest, then unwinds completed steps' compensations newest first.</summary>
+    private static void FailRun(RunState state, string stepId, ActivityError error, string finalStatus)
+    {
+        var runError = error.ToJson();
+        runError["stepId"] = stepId;
+        runError["outcome"] = finalStatus;
+        state.Run.Error = runError.ToJsonString();
+        foreach (var (id, step) in state.Steps)
+        {
+            if (step.Status is "pending" or "queued" or "running" or "retrying" or "waiting")
+            {
+                step.Status = "cancelled";
+                step.FinishedAt = state.Now;
+                state.EmitStep(id, "cancelled");
+            }
+        }
+
+        state.CancelQueuedKinds = ["step", "timer"];
+        if (!StartNextCompensation(state))
+        {
+            state.SetRunStatus(finalStatus, new JsonObject { ["error"] = runError });
+        }
+    }
+
+    /// <summary>Queues the compensation of the latest completed step that has one; false when none is left.</summary>
+    internal static bool StartNextCompensation(RunState state)
+    {
+        var next = state.Steps.Values
+            .Where(s => s.Status == "succeeded" && state.Workflow.Steps[s.StepId].Step.Compensation is not null)
+            .OrderByDescending(s => s.CompletedOrder)
+            .FirstOrDefault();
+        if (next is null)
+        {
+            return false;
+        }
+
+        state.SetRunStatus("compensating");
+        next.Status = "compensating";
+        state.NewTask(next.StepId, "compensation", 1, state.Now);
+        state.EmitStep(next.StepId, "compensating");
+        return true;
+    }
+
+    /// <summary>After a compensation attempt: the step is compensated (or marked failed, never silently), then the next unwinds or the run ends.</summary>
+    internal static void ApplyCompensation(RunState state, string stepId, int attempt, ActivityOutcome outcome)
+    {
+        var step = state.Steps[stepId];
+        if (outcome is FailedOutcome failed)
+        {
+            var policy = RetryPolicyFor(state, stepId);
+            var max = policy.MaximumAttempts ?? 1;
+            if (failed.Error.Retryable && (max == 0 || attempt < max))
+            {
+                var delay = Backoff(policy, attempt);
+                state.NewTask(stepId, "compensation", attempt + 1, state.Now + delay);
+                state.EmitStep(stepId, "compensation_retrying", new JsonObject { ["error"] = failed.Error.ToJson(), ["retryAt"] = state.Now + delay });
+                return;
+            }
+
+            step.Status = "compensation_failed";
+            state.EmitStep(stepId, "compensation_failed", new JsonObject { ["error"] = failed.Error.ToJson() });
+        }
+        else
+        {
+            step.Status = "compensated";
+            state.EmitStep(stepId, "compensated");
+        }
+
+        if (!StartNextCompensation(state))
+        {
+            FinishUnwind(state);
+        }
+    }
+
+    private static void StartLoop(RunState state, string loopId)
+    {
+        var loop = state.Steps[loopId];
+        loop.Status = "running";
+        loop.Iteration = 1;
+        loop.Attempts = 1;
+        loop.StartedAt = state.Now;
+        state.EmitStep(loopId, "started", new JsonObject { ["iteration"] = 1 });
+    }
+
+    /// <summary>After a body step of a loop finishes: when the pass is complete, end the loop or start the next pass.</summary>
+    private void AfterBodyStep(RunState state, string stepId)
+    {
+        if (state.LoopOf(stepId) is not { } loopId || state.Steps[loopId].Status != "running")
+        {
+            return;
+        }
+
+        var spec = state.Workflow.Steps[loopId];
+        var body = spec.Step.Loop!.Body!;
+        if (body.Any(member => state.Steps[member].Status is not ("succeeded" or "skipped")
+            && !(state.Steps[member].Status == "failed" && state.Workflow.Steps[member].Step.OnFailure == "continue")))
+        {
+            return;
+        }
+
+        var loop = state.Steps[loopId];
+        var max = spec.Step.Loop.MaxIterations ?? state.Workflow.Spec.Defaults?.MaxIterations ?? 10;
+        bool done;
+        try
+        {
+            done = spec.Until?.Matches(state.ScopeFor(loopId)) ?? false;
+        }
+        catch (ExpressionEvaluationException ex)
+        {
+            FailStep(state, loopId, new ActivityError("until_error", $"The loop's until filter could not be evaluated: {ex.Message}", Retryable: false));
+            return;
+        }
+
+        if (done || loop.Iteration >= max)
+        {
+            var output = new JsonObject { ["iterations"] = loop.Iteration, ["stoppedBy"] = done ? "until" : "maxIterations" };
+            // The loop's own record: one attempt spanning its passes.
+            var record = state.NewTask(loopId, "step", 1, state.Now);
+            record.Status = "succeeded";
+            record.LeaseOwner = "inline";
+            record.StartedAt = loop.StartedAt;
+            record.FinishedAt = state.Now;
+            state.MarkSucceeded(loopId, output);
+            return;
+        }
+
+        loop.Iteration++;
+        foreach (var member in body)
+        {
+            var step = state.Steps[member];
+            step.Status = "pending";
+            step.Iteration = loop.Iteration;
+            step.Attempts = 0;
+            step.Error = null;
+        }
+
+        state.Emit("loop", new JsonObject { ["stepId"] = loopId, ["iteration"] = loop.Iteration });
+    }
+
+    /// <summary>Sets the run's status from its steps: running while work is queued or running, waiting while only timers and signals remain, succeeded when all is done.</summary>
+    internal static void Settle(RunState state)
+    {
+        if (state.IsTerminal || state.Run.Status is "compensating" or "queued" || state.Run.HaltRequested)
+        {
+            return;
+        }
+
+        var statuses = state.Steps.Values.Select(s => s.Status).ToList();
+        if (statuses.Any(s => s is "queued" or "running" or "retrying"))
+        {
+            state.SetRunStatus("running");
+        }
+        else if (statuses.Any(s => s == "waiting"))
+        {
+            state.SetRunStatus("waiting");
+        }
+        else if (!statuses.Any(s => s == "pending"))
+        {
+            var output = state.RunOutput();
+            state.Run.Output = output?.ToJsonString();
+            state.SetRunStatus("running");
+            state.SetRunStatus("succeeded", new JsonObject { ["output"] = output?.DeepClone() });
+        }
+    }
+
+    /// <summary>
+    /// A lease lapsed (its worker died or stalled): the attempt is recorded as abandoned and counts;
+    /// the step retries by its policy, a timer fires again, a compensation is tried again.
+    /// </summary>
+    internal async Task ReturnLapsedAsync(RunTask lapsed, DateTime cutoff, CancellationToken cancellationToken)
+    {
+        await CommitAsync(lapsed.RunId, async state =>
+        {
+            var row = await db.Tasks.FirstOrDefaultAsync(t => t.Id == lapsed.Id, cancellationToken);
+            if (row is not { Status: "leased" } || row.LeaseOwner != lapsed.LeaseOwner || !(row.LeaseExpiresAt < cutoff))
+            {
+                return false;
+            }
+
+            var error = new ActivityError("lease_expired", $"The worker running this attempt ({row.LeaseOwner}) stopped before finishing it.");
+            row.Status = "abandoned";
+            row.FinishedAt = state.Now;
+            row.Error = error.ToJson().ToJsonString();
+            var step = state.Steps[row.StepId];
+            switch (row.Kind)
+            {
+                case "timer":
+                    state.NewTask(row.StepId, "timer", row.Attempt, state.Now);
+                    break;
+                case "compensation" when step.Status == "compensating":
+                    ApplyCompensation(state, row.StepId, row.Attempt, new FailedOutcome(error));
+                    break;
+                case "step" when step.Status is "queued" or "retrying" or "running" && !state.IsTerminal:
+                    if (state.Run.HaltRequested)
+                    {
+                        step.Status = "pending";
+                        break;
+                    }
+
+                    step.Attempts = row.Attempt;
+                    step.Status = "running";
+                    ApplyOutcome(state, row.StepId, new FailedOutcome(error));
+                    await AdvanceAsync(state, cancellationToken);
+                    break;
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Lets a run that waited for a concurrency slot begin: its first steps become ready.</summary>
+    internal async Task AdmitAsync(RunState state, CancellationToken cancellationToken)
+    {
+        state.SetRunStatus("running");
+        await AdvanceAsync(state, cancellationToken);
+    }
+
+    /// <summary>
+    /// Halts a run: nothing new is scheduled, queued work is withdrawn (its steps back to pending, so a
+    /// resume runs them), in-flight attempts are asked to stop. Timers keep going: a sleep that ends
+    /// during the halt is recorded, and the run moves on when resumed.
+    /// </summary>
+    internal static void Halt(RunState state, string? by)
+    {
+        state.Run.HaltRequested = true;
+        foreach (var (id, step) in state.Steps)
+        {
+            if (step.Status is "queued" or "retrying")
+            {
+                step.Status = "pending";
+                state.EmitStep(id, "pending", new JsonObject { ["reason"] = "halted" });
+            }
+        }
+
+        state.CancelQueuedKinds = ["step", "compensation"];
+        state.SetRunStatus("halted", new JsonObject { ["by"] = by });
+    }
+
+    /// <summary>Resumes a halted run where it stopped: pending steps become ready again and an interrupted unwind carries on.</summary>
+    internal async Task ResumeAsync(RunState state, string? by, CancellationToken cancellationToken)
+    {
+        state.Run.HaltRequested = false;
+        var unwinding = RunState.Parse(state.Run.Error) is not null;
+        if (unwinding)
+        {
+            state.SetRunStatus("compensating", new JsonObject { ["by"] = by });
+            foreach (var step in state.Steps.Values.Where(s => s.Status == "compensating"))
+            {
+                state.NewTask(step.StepId, "compensation", 1, state.Now);
+            }
+
+            if (!state.Steps.Values.Any(s => s.Status == "compensating") && !StartNextCompensation(state))
+            {
+                FinishUnwind(state);
+            }
+
+            return;
+        }
+
+        state.SetRunStatus("running", new JsonObject { ["by"] = by });
+        await AdvanceAsync(state, cancellationToken);
+    }
+
+    /// <summary>
+    /// Retry-from-failed: steps that failed, were cancelled by the failure, or were compensated run
+    /// again (with new attempt numbers, so new idempotency keys); succeeded steps keep their outputs.
+    /// </summary>
+    internal async Task RetryFailedAsync(RunState state, string? by, CancellationToken cancellationToken)
+    {
+        foreach (var (id, step) in state.Steps)
+        {
+            if (step.Status is "failed" or "cancelled" or "compensated" or "compensation_failed")
+            {
+                step.Status = "pending";
+                step.Error = null;
+                step.Output = null;
+                step.FinishedAt = null;
+                step.CompletedOrder = null;
+                state.EmitStep(id, "pending", new JsonObject { ["reason"] = "retry" });
+            }
+        }
+
+        state.Run.Error = null;
+        state.Run.Output = null;
+        state.Run.FinishedAt = null;
+        state.SetRunStatus("running", new JsonObject { ["by"] = by, ["reason"] = "retry" });
+        await AdvanceAsync(state, cancellationToken);
+    }
+
+    /// <summary>Ends a run at once without unwinding (a concurrency policy made room): its work is cancelled and it fails with <paramref name="reason"/>.</summary>
+    internal static void Cancel(RunState state, string type, string reason)
+    {
+        var error = new ActivityError(type, reason, Retryable: false).ToJson();
+        state.Run.Error = error.ToJsonString();
+        foreach (var (id, step) in state.Steps)
+        {
+            if (step.Status is "pending" or "queued" or "running" or "retrying" or "waiting" or "compensating")
+            {
+                step.Status = "cancelled";
+                step.FinishedAt = state.Now;
+                state.EmitStep(id, "cancelled");
+            }
+        }
+
+        state.SetRunStatus("failed", new JsonObject { ["error"] = error });
+    }
+
+    private static void FinishUnwind(RunState state)
+    {
+        var error = RunState.Parse(state.Run.Error)?.AsObject();
+        var final = (string?)error?["outcome"] ?? "failed";
+        state.SetRunStatus(final, new JsonObject { ["error"] = error?.DeepClone() });
+    }
+
+    /// <summary>The step's timeout, else the workflow's default, else none.</summary>
+    internal static TimeSpan? TimeoutFor(RunState state, string stepId)
+    {
+        var text = state.Workflow.Steps[stepId].Step.Timeout ?? state.Workflow.Spec.Defaults?.Timeout;
+        return Durations.TryParse(text, out var timeout) ? timeout : null;
+    }
+
+    internal static RetryPolicy RetryPolicyFor(RunState state, string stepId)
+    {
+        var defaults = state.Workflow.Spec.Defaults?.RetryPolicy ?? new RetryPolicy();
+        var own = state.Workflow.Steps[stepId].Step.RetryPolicy;
+        return new RetryPolicy
+        {
+            MaximumAttempts = own?.MaximumAttempts ?? defaults.MaximumAttempts ?? 3,
+            InitialInterval = own?.InitialInterval ?? defaults.InitialInterval ?? "1s",
+            BackoffCoefficient = own?.BackoffCoefficient ?? defaults.BackoffCoefficient ?? 2,
+            MaximumInterval = own?.MaximumInterval ?? defaults.MaximumInterval ?? "1m",
+            NonRetryableErrors = own?.NonRetryableErrors ?? defaults.NonRetryableErrors ?? [],
+        };
+    }
+
+    /// <summary>initial × coefficient^(attempt − 1), capped, with ±20 % jitter so retries of many runs do not arrive together.</summary>
+    internal static TimeSpan Backoff(RetryPolicy policy, int attempt)
+    {
+        var initial = Durations.TryParse(policy.InitialInterval, out var i) ? i : TimeSpan.FromSeconds(1);
+        var maximum = Durations.TryParse(policy.MaximumInterval, out var m) ? m : TimeSpan.FromMinutes(1);
+        var raw = initial.TotalMilliseconds * Math.Pow(policy.BackoffCoefficient ?? 2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(raw, maximum.TotalMilliseconds);
+        var jittered = capped * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, maximum.TotalMilliseconds));
+    }
+
+    internal IActivity? Activity(string uniqueIdentifier) => _activities.GetValueOrDefault(uniqueIdentifier);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Activity {Activity} threw in run {RunId}, step {StepId}")]
+    private static partial void LogActivityCrash(ILogger logger, Exception exception, string activity, string runId, string stepId);
+}

@@ -1,0 +1,590 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cadre.Auth;
+using Cadre.Common;
+using Cadre.Storage;
+using Cadre.Workflows;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// Runs as the API sees them: start (with concurrency limits and a durable idempotency key), read,
+/// list, their attempts and history, and the controls (halt, resume, retry from failed, rerun).
+/// </summary>
+internal sealed class RunService(
+    CadreDbContext db,
+    StorageProvider storage,
+    RunEngine engine,
+    RunNotifier notifier,
+    AnnotationService annotations,
+    IdGenerator ids,
+    TimeProvider time,
+    IOptions<EngineOptions> options)
+{
+    public const int MaxPromptLength = 100_000;
+    public const int MaxAttachments = 100;
+
+    /// <summary>Statuses that hold a concurrency slot.</summary>
+    private static readonly string[] SlotHolding = RunEngine.SlotHolding;
+
+    /// <summary>
+    /// Starts a run of the workflow's current version. A start with an Idempotency-Key that already
+    /// made a run answers that run (<c>Existing</c>), even after a crash lost the first response.
+    /// </summary>
+    public async Task<ServiceResult<StartedRun>> StartAsync(
+        string workspaceId, string workflowRef, StartRunRequest request, Caller caller, string? idempotencyKey, string trigger, CancellationToken cancellationToken,
+        JsonObject? triggerDetails = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
+        if (Check(request) is { IsEmpty: false } errors)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        var workflow = await db.Workflows.AsNoTracking()
+            .FirstOrDefaultAsync(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && (w.Id == workflowRef || w.Name == workflowRef), cancellationToken);
+        if (workflow is null)
+        {
+            return ServiceError.NotFound($"Workflow '{workflowRef}' not found.");
+        }
+
+        if (idempotencyKey is not null && await ExistingAsync(workflow.Id, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return new StartedRun(earlier, Existing: true);
+        }
+
+        var compiled = await engine.CompiledAsync(workflow.Id, workflow.Version, cancellationToken);
+        var values = RunEngine.WorkflowValues(workflow.Id, compiled.Spec, workflow.Version);
+        var context = Context(request, compiled.Spec, trigger, caller.ActorId, triggerDetails);
+        ActivityError? annotationError = null;
+        if (compiled.Spec.Annotations is { Count: > 0 })
+        {
+            var annotated = await annotations.AnnotateAsync(workspaceId, compiled.Spec, context, values, cancellationToken);
+            if (annotated.Error is { } failed)
+            {
+                var detail = failed.Errors is { Count: > 0 } fields ? string.Join(" ", fields.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) : failed.Detail;
+                annotationError = new ActivityError("annotation_failed", $"The run's annotations could not be fetched. {detail}", Retryable: false);
+            }
+        }
+
+        var policy = compiled.Spec.Defaults?.Concurrency;
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Taking the number locks the workflow's counter row, so concurrent starts of one workflow count slots one at a time.
+            var number = await StorageProvider.NextRunNumberAsync(db, workflow.Id, cancellationToken);
+            var admit = true;
+            string? cancelOldest = null;
+            if (annotationError is null && await SlotsFullAsync(workspaceId, workflow.Id, policy, cancellationToken) is { } full)
+            {
+                switch (full.WhenFull)
+                {
+                    case "reject":
+                        return ServiceError.Conflict(full.Reason, new Dictionary<string, object?> { ["limit"] = full.Limit, ["active"] = full.Active });
+                    case "cancel-oldest" when full.OldestRunId is not null:
+                        cancelOldest = full.OldestRunId;
+                        break;
+                    default:
+                        admit = false;
+                        break;
+                }
+            }
+
+            var now = time.GetUtcNowTruncated();
+            var run = new Run
+            {
+                Id = ids.NewId(Run.IdPrefix),
+                WorkspaceId = workspaceId,
+                WorkflowId = workflow.Id,
+                WorkflowVersion = workflow.Version,
+                Number = number,
+                DisplayId = $"{workflow.Name.ToUpperInvariant()}-{number.ToString(CultureInfo.InvariantCulture)}",
+                Status = "queued",
+                TriggerType = trigger,
+                StartedBy = caller.ActorId,
+                Input = (request.Input ?? new JsonObject()).ToJsonString(),
+                Context = context.ToJsonString(),
+                Links = "{}",
+                IdempotencyKey = idempotencyKey,
+                ParentRunId = (string?)triggerDetails?["parentRunId"],
+                ParentStepId = (string?)triggerDetails?["parentStepId"],
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            var steps = compiled.Steps.Keys.Select(id => new RunStep { RunId = run.Id, StepId = id, Status = "pending", Iteration = 1 }).ToList();
+            db.Runs.Add(run);
+            db.RunSteps.AddRange(steps);
+            var state = new RunState(run, steps, compiled, values, now);
+            state.Emit("status", new JsonObject { ["status"] = "queued", ["trigger"] = trigger, ["by"] = caller.ActorId });
+            if (annotationError is not null)
+            {
+                run.Error = annotationError.ToJson().ToJsonString();
+                RunEngine.Cancel(state, annotationError.Type, annotationError.Message);
+            }
+            else if (admit)
+            {
+                await engine.AdmitAsync(state, cancellationToken);
+            }
+
+            try
+            {
+                await engine.SaveAsync(state, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex) && attempt < 3)
+            {
+                // The same Idempotency-Key raced in from another request: answer the run it made.
+                await transaction.RollbackAsync(cancellationToken);
+                if (idempotencyKey is not null && await ExistingAsync(workflow.Id, idempotencyKey, cancellationToken) is { } raced)
+                {
+                    return new StartedRun(raced, Existing: true);
+                }
+
+                continue;
+            }
+
+            engine.Announce(state);
+            if (cancelOldest is not null)
+            {
+                await engine.CommitAsync(cancelOldest, s =>
+                {
+                    if (s.IsTerminal)
+                    {
+                        return Task.FromResult(false);
+                    }
+
+                    RunEngine.Cancel(s, "cancelled", $"Cancelled to make room for run {run.DisplayId} (concurrency policy cancel-oldest).");
+                    return Task.FromResult(true);
+                }, cancellationToken);
+            }
+
+            return new StartedRun(await ResponseAsync(run.Id, cancellationToken) ?? throw new InvalidOperationException("A run just committed is missing."), Existing: false);
+        }
+    }
+
+    /// <summary>Waits until the run ends (or halts) or <paramref name="timeout"/> passes, then answers it as it is.</summary>
+    public async Task<RunResponse?> WaitAsync(string runId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await notifier.WaitForFinishAsync(
+            runId,
+            async () => await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.Status).FirstOrDefaultAsync(cancellationToken) is "succeeded" or "failed" or "compensated" or "halted" or null,
+            timeout,
+            cancellationToken);
+        return await ResponseAsync(runId, cancellationToken);
+    }
+
+    public async Task<RunResponse?> GetAsync(string workspaceId, string runId, CancellationToken cancellationToken) =>
+        await db.Runs.AsNoTracking().AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken)
+            ? await ResponseAsync(runId, cancellationToken)
+            : null;
+
+    public async Task<ServiceResult<Page<RunSummary>>> ListAsync(string workspaceId, RunQuery filter, PageRequest page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var errors = new ValidationErrors();
+        var query = db.Runs.AsNoTracking().Where(r => r.WorkspaceId == workspaceId);
+        if (filter.Workflow is { } workflowRef)
+        {
+            var workflowId = await db.Workflows.Where(w => w.WorkspaceId == workspaceId && (w.Id == workflowRef || w.Name == workflowRef && w.DeletedAt == null))
+                .Select(w => w.Id).FirstOrDefaultAsync(cancellationToken);
+            if (workflowId is null)
+            {
+                return ServiceError.NotFound($"Workflow '{workflowRef}' not found.");
+            }
+
+            query = query.Where(r => r.WorkflowId == workflowId);
+        }
+
+        if (filter.Status is { } status)
+        {
+            var statuses = status.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (statuses.Length == 0 || statuses.Any(s => s is not ("queued" or "running" or "waiting" or "succeeded" or "failed" or "halted" or "compensating" or "compensated")))
+            {
+                errors.Add("status", "Must be one or more (comma-separated) of queued, running, waiting, succeeded, failed, halted, compensating, compensated.");
+            }
+
+            query = query.Where(r => statuses.Contains(r.Status));
+        }
+
+        if (filter.Trigger is { } trigger)
+        {
+            if (trigger is not ("manual" or "event" or "webhook" or "schedule" or "rerun" or "child"))
+            {
+                errors.Add("trigger", "Must be manual, event, webhook, schedule, rerun or child.");
+            }
+
+            query = query.Where(r => r.TriggerType == trigger);
+        }
+
+        if (filter.CreatedAfter is { } after)
+        {
+            var from = after.ToStorageTime();
+            query = query.Where(r => r.CreatedAt >= from);
+        }
+
+        if (filter.CreatedBefore is { } before)
+        {
+            var to = before.ToStorageTime();
+            query = query.Where(r => r.CreatedAt < to);
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        var runs = await query.ToPageAsync(r => r.Id, page, cancellationToken);
+        return runs.Map(Summary);
+    }
+
+    public async Task<ServiceResult<Page<RunTaskResponse>>> ListTasksAsync(string workspaceId, string runId, PageRequest page, CancellationToken cancellationToken)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        {
+            return ServiceError.NotFound($"Run '{runId}' not found.");
+        }
+
+        var tasks = db.Tasks.AsNoTracking().Where(t => t.RunId == runId);
+        return await AscendingPageAsync(tasks, t => t.Id, page, t => t.Id, TaskResponse, cancellationToken);
+    }
+
+    public async Task<ServiceResult<Page<RunEventResponse>>> ListEventsAsync(
+        string workspaceId, string runId, long? after, IReadOnlyList<string>? types, PageRequest page, CancellationToken cancellationToken)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        {
+            return ServiceError.NotFound($"Run '{runId}' not found.");
+        }
+
+        var events = db.RunEvents.AsNoTracking().Where(e => e.RunId == runId);
+        if (after is { } afterId)
+        {
+            events = events.Where(e => e.Id > afterId);
+        }
+
+        if (types is { Count: > 0 })
+        {
+            events = events.Where(e => types.Contains(e.Type));
+        }
+
+        return await AscendingPageAsync(events, e => e.Id, page, e => e.Id, EventResponse, cancellationToken);
+    }
+
+    /// <summary>Events after <paramref name="afterId"/> of one run, or of a workspace's runs, oldest first: what a stream replays before going live.</summary>
+    public async Task<List<RunEventMessage>> EventsAfterAsync(
+        string workspaceId, string? runId, long afterId, int limit, CancellationToken cancellationToken, string? workflowId = null)
+    {
+        var query = db.RunEvents.AsNoTracking().Where(e => e.WorkspaceId == workspaceId && e.Id > afterId);
+        if (runId is not null)
+        {
+            query = query.Where(e => e.RunId == runId);
+        }
+
+        if (workflowId is not null)
+        {
+            query = query.Where(e => db.Runs.Any(r => r.Id == e.RunId && r.WorkflowId == workflowId));
+        }
+
+        var rows = await query.OrderBy(e => e.Id).Take(limit).ToListAsync(cancellationToken);
+        return [.. rows.Select(e => new RunEventMessage(e.Id, e.RunId, e.WorkspaceId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt))];
+    }
+
+    /// <summary>A live workflow's ID by ID or name, or null.</summary>
+    public Task<string?> WorkflowIdAsync(string workspaceId, string workflowRef, CancellationToken cancellationToken) =>
+        db.Workflows.AsNoTracking().Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && (w.Id == workflowRef || w.Name == workflowRef))
+            .Select(w => w.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The run's status, or null when it is not in the workspace.</summary>
+    public Task<string?> StatusAsync(string workspaceId, string runId, CancellationToken cancellationToken) =>
+        db.Runs.AsNoTracking().Where(r => r.Id == runId && r.WorkspaceId == workspaceId).Select(r => r.Status).FirstOrDefaultAsync(cancellationToken);
+
+    public Task<ServiceResult<RunResponse>> HaltAsync(string workspaceId, string runId, Caller caller, CancellationToken cancellationToken) =>
+        ControlAsync(workspaceId, runId, state =>
+        {
+            if (state.IsTerminal || state.Run.HaltRequested)
+            {
+                return Task.FromResult<ServiceError?>(ServiceError.Conflict($"Run {state.Run.DisplayId} is {state.Run.Status}; only a run in progress can be halted."));
+            }
+
+            RunEngine.Halt(state, caller.ActorId);
+            return Task.FromResult<ServiceError?>(null);
+        }, halted: true, cancellationToken);
+
+    public Task<ServiceResult<RunResponse>> ResumeAsync(string workspaceId, string runId, Caller caller, CancellationToken cancellationToken) =>
+        ControlAsync(workspaceId, runId, async state =>
+        {
+            if (!state.Run.HaltRequested)
+            {
+                return ServiceError.Conflict($"Run {state.Run.DisplayId} is {state.Run.Status}; only a halted run can be resumed.");
+            }
+
+            await engine.ResumeAsync(state, caller.ActorId, cancellationToken);
+            return null;
+        }, halted: false, cancellationToken);
+
+    public Task<ServiceResult<RunResponse>> RetryAsync(string workspaceId, string runId, Caller caller, CancellationToken cancellationToken) =>
+        ControlAsync(workspaceId, runId, async state =>
+        {
+            if (state.Run.Status != "failed")
+            {
+                return ServiceError.Conflict($"Run {state.Run.DisplayId} is {state.Run.Status}; only a failed run can be retried from its failed steps.");
+            }
+
+            await engine.RetryFailedAsync(state, caller.ActorId, cancellationToken);
+            return null;
+        }, halted: false, cancellationToken);
+
+    /// <summary>A fresh run of the workflow's current version with the same input, prompt, attachments, config and repository.</summary>
+    public async Task<ServiceResult<StartedRun>> RerunAsync(string workspaceId, string runId, Caller caller, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken);
+        if (run is null)
+        {
+            return ServiceError.NotFound($"Run '{runId}' not found.");
+        }
+
+        var context = JsonNode.Parse(run.Context)!.AsObject();
+        var request = new StartRunRequest
+        {
+            Input = JsonNode.Parse(run.Input),
+            Prompt = (string?)context["prompt"],
+            Attachments = context["attachments"]?.DeepClone().AsArray(),
+            Config = context["config"]?.DeepClone().AsObject(),
+            GithubRepoUrl = (string?)context["repo"]?["url"],
+            BranchName = (string?)context["repo"]?["branch"],
+        };
+        return await StartAsync(workspaceId, run.WorkflowId, request, caller, idempotencyKey, "rerun", cancellationToken, new JsonObject { ["rerunOf"] = run.Id });
+    }
+
+    private async Task<ServiceResult<RunResponse>> ControlAsync(
+        string workspaceId, string runId, Func<RunState, Task<ServiceError?>> control, bool halted, CancellationToken cancellationToken)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        {
+            return ServiceError.NotFound($"Run '{runId}' not found.");
+        }
+
+        ServiceError? refused = null;
+        await engine.CommitAsync(runId, async state =>
+        {
+            refused = await control(state);
+            return refused is null;
+        }, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (halted)
+        {
+            notifier.Halted(runId);
+        }
+
+        return (await ResponseAsync(runId, cancellationToken))!;
+    }
+
+    private async Task<RunResponse?> ExistingAsync(string workflowId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var id = await db.Runs.AsNoTracking().Where(r => r.WorkflowId == workflowId && r.IdempotencyKey == idempotencyKey).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+        return id is null ? null : await ResponseAsync(id, cancellationToken);
+    }
+
+    private sealed record FullSlots(string WhenFull, string Reason, int Limit, int Active, string? OldestRunId);
+
+    /// <summary>Whether the workflow's or the workspace's limit leaves no slot (or earlier runs already queue for one).</summary>
+    private async Task<FullSlots?> SlotsFullAsync(string workspaceId, string workflowId, ConcurrencyPolicy? policy, CancellationToken cancellationToken)
+    {
+        var whenFull = policy?.WhenFull ?? "queue";
+        if (policy?.MaxRuns is > 0 and var max)
+        {
+            var active = db.Runs.Where(r => r.WorkflowId == workflowId && SlotHolding.Contains(r.Status));
+            var count = await active.CountAsync(cancellationToken);
+            var waiting = whenFull == "queue" && await db.Runs.AnyAsync(r => r.WorkflowId == workflowId && r.Status == "queued", cancellationToken);
+            if (count >= max || waiting)
+            {
+                var oldest = whenFull == "cancel-oldest" ? await active.OrderBy(r => r.Id).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken) : null;
+                return new FullSlots(whenFull, $"The workflow allows {max} run(s) at once and {count} are in progress.", max, count, oldest);
+            }
+        }
+
+        if (options.Value.MaxRunsPerWorkspace is > 0 and var workspaceMax)
+        {
+            var count = await db.Runs.CountAsync(r => r.WorkspaceId == workspaceId && SlotHolding.Contains(r.Status), cancellationToken);
+            var waiting = await db.Runs.AnyAsync(r => r.WorkspaceId == workspaceId && r.Status == "queued", cancellationToken);
+            if (count >= workspaceMax || waiting)
+            {
+                // The workspace limit queues: it is the operator's guard, not the workflow author's policy.
+                return new FullSlots("queue", $"The workspace allows {workspaceMax} run(s) at once and {count} are in progress.", workspaceMax, count, null);
+            }
+        }
+
+        return null;
+    }
+
+    private static ValidationErrors Check(StartRunRequest request)
+    {
+        var errors = new ValidationErrors();
+        if (request.Prompt is { Length: > MaxPromptLength })
+        {
+            errors.Add("prompt", $"Must be at most {MaxPromptLength} characters.");
+        }
+
+        if (request.Attachments is { } attachments)
+        {
+            if (attachments.Count > MaxAttachments)
+            {
+                errors.Add("attachments", $"At most {MaxAttachments} attachments.");
+            }
+
+            for (var i = 0; i < attachments.Count; i++)
+            {
+                if (attachments[i] is not JsonObject)
+                {
+                    errors.Add($"attachments[{i}]", "Must be an object, such as {\"name\": \"spec.pdf\", \"url\": \"https://…\"}.");
+                }
+            }
+        }
+
+        if (request.GithubRepoUrl is { } url && (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
+        {
+            errors.Add("githubRepoUrl", "Must be an absolute http(s) URL.");
+        }
+
+        if (request.BranchName is { } branch && (branch.Length is 0 or > 255 || branch.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            errors.Add("branchName", "Must be 1 to 255 characters without spaces.");
+        }
+
+        return errors;
+    }
+
+    private static JsonObject Context(StartRunRequest request, WorkflowSpec spec, string trigger, string startedBy, JsonObject? details)
+    {
+        var triggerInfo = new JsonObject { ["type"] = trigger, ["startedBy"] = startedBy };
+        foreach (var (key, value) in details ?? [])
+        {
+            triggerInfo[key] = value?.DeepClone();
+        }
+
+        return new JsonObject
+        {
+            ["body"] = request.Input?.DeepClone() ?? new JsonObject(),
+            ["prompt"] = request.Prompt,
+            ["attachments"] = request.Attachments?.DeepClone() ?? new JsonArray(),
+            ["config"] = request.Config?.DeepClone() ?? new JsonObject(),
+            ["repo"] = new JsonObject
+            {
+                ["url"] = request.GithubRepoUrl ?? spec.Repository?.RepoUrl,
+                ["branch"] = request.BranchName ?? spec.Repository?.RepoBranch,
+            },
+            ["trigger"] = triggerInfo,
+            ["annotations"] = new JsonObject(),
+        };
+    }
+
+    private async Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null)
+        {
+            return null;
+        }
+
+        var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == runId).ToDictionaryAsync(s => s.StepId, cancellationToken);
+        var compiled = await engine.CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
+        var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
+        // Steps in the definition's order, which is how people read the workflow.
+        var stepResponses = compiled.Spec.Steps!.Select(spec => steps[spec.Id!]).Select(s => new RunStepResponse(
+            s.StepId,
+            compiled.Steps[s.StepId].Step.Activity!.UniqueIdentifier!,
+            s.Status,
+            s.Attempts,
+            Math.Max(1, s.Iteration),
+            RunState.Parse(s.Output),
+            RunState.Parse(s.Error)?.AsObject(),
+            s.StartedAt,
+            s.FinishedAt)).ToList();
+        return new RunResponse(
+            run.Id,
+            run.WorkflowId,
+            name,
+            run.WorkflowVersion,
+            run.Number,
+            run.DisplayId,
+            run.Status,
+            run.HaltRequested,
+            Trigger(run),
+            RunState.Parse(run.Input),
+            JsonNode.Parse(run.Context)!.AsObject(),
+            RunState.Parse(run.Output),
+            RunState.Parse(run.Error)?.AsObject(),
+            JsonNode.Parse(run.Links)!.AsObject(),
+            stepResponses,
+            new RunUsage(0, 0, 0m),
+            run.CreatedAt,
+            run.StartedAt,
+            run.FinishedAt,
+            run.UpdatedAt,
+            run.Version);
+    }
+
+    private static RunTrigger Trigger(Run run) => new(run.TriggerType, run.StartedBy, run.ParentRunId, run.ParentStepId);
+
+    private static RunSummary Summary(Run run) => new(
+        run.Id, run.WorkflowId, run.WorkflowVersion, run.Number, run.DisplayId, run.Status, Trigger(run),
+        RunState.Parse(run.Output), RunState.Parse(run.Error)?.AsObject(), run.ParentRunId, run.CreatedAt, run.StartedAt, run.FinishedAt, run.UpdatedAt);
+
+    private static RunTaskResponse TaskResponse(RunTask task) => new(
+        task.Id, task.StepId, task.Kind, task.Attempt, task.Status, task.IdempotencyKey, task.AvailableAt, task.StartedAt, task.FinishedAt,
+        task.LeaseOwner, RunState.Parse(task.Error)?.AsObject());
+
+    private static RunEventResponse EventResponse(RunEvent e) => new(e.Id, e.RunId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt);
+
+    /// <summary>History reads oldest first: keyset pages over a numeric ID, ascending.</summary>
+    private static async Task<ServiceResult<Page<TOut>>> AscendingPageAsync<T, TOut>(
+        IQueryable<T> query, System.Linq.Expressions.Expression<Func<T, long>> key, PageRequest page, Func<T, long> getKey, Func<T, TOut> map, CancellationToken cancellationToken)
+    {
+        long? from = null;
+        if (page.Cursor is { } cursor)
+        {
+            if (!long.TryParse(cursor.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ServiceError.Validation("cursor", "Is not a cursor this API issued; use the 'next' or 'previous' link of a list response.");
+            }
+
+            from = parsed;
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var parameter = key.Parameters[0];
+        if (page.Cursor is { Backward: true })
+        {
+            var before = System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(System.Linq.Expressions.Expression.LessThan(key.Body, System.Linq.Expressions.Expression.Constant(from!.Value)), parameter);
+            var older = await query.Where(before).OrderByDescending(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+            var items = older.Take(page.Limit).Reverse().ToList();
+            return new Page<TOut>(
+                [.. items.Select(map)],
+                total,
+                items.Count > 0 ? new PageCursor(getKey(items[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
+                older.Count > page.Limit ? new PageCursor(getKey(items[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
+        }
+
+        var filtered = from is { } start
+            ? query.Where(System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(System.Linq.Expressions.Expression.GreaterThan(key.Body, System.Linq.Expressions.Expression.Constant(start)), parameter))
+            : query;
+        var newer = await filtered.OrderBy(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var pageItems = newer.Take(page.Limit).ToList();
+        return new Page<TOut>(
+            [.. pageItems.Select(map)],
+            total,
+            newer.Count > page.Limit ? new PageCursor(getKey(pageItems[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
+            from is not null && pageItems.Count > 0 ? new PageCursor(getKey(pageItems[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
+    }
+}
+
+/// <summary>A started run, and whether the start found an earlier run of the same Idempotency-Key.</summary>
+public sealed record StartedRun(RunResponse Run, bool Existing);

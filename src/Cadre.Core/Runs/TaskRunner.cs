@@ -1,0 +1,259 @@
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// Runs one leased task: checkpoints the attempt as started, runs the activity under its timeout
+/// while renewing the lease, then commits the result, the run's new state and the next ready work
+/// together. A result only lands while this worker still holds the lease, so an attempt that was
+/// taken over after a stall never completes twice.
+/// </summary>
+internal sealed partial class TaskRunner(
+    CadreDbContext db,
+    RunEngine engine,
+    RunNotifier notifier,
+    TimeProvider time,
+    IOptions<EngineOptions> options,
+    ILogger<TaskRunner> logger)
+{
+    public async Task RunAsync(RunTask task, string owner, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        switch (task.Kind)
+        {
+            case "timer":
+                await engine.CommitAsync(task.RunId, async state => await FireTimerAsync(state, task, owner, stopping), stopping);
+                break;
+            default:
+                await RunAttemptAsync(task, owner, stopping);
+                break;
+        }
+    }
+
+    private async Task RunAttemptAsync(RunTask task, string owner, CancellationToken stopping)
+    {
+        var compensation = task.Kind == "compensation";
+        IActivity? activity = null;
+        var started = await engine.CommitAsync(task.RunId, async state =>
+        {
+            var row = await OwnedAsync(task, owner, stopping);
+            if (row is null)
+            {
+                return false;
+            }
+
+            var step = state.Steps[task.StepId];
+            var expected = compensation ? step.Status == "compensating" : step.Status is "queued" or "retrying";
+            if (!expected || state.IsTerminal && !compensation || state.Run.HaltRequested)
+            {
+                // Stale (the run moved on, or was halted while this sat in the queue): record and drop.
+                Finish(row, "cancelled", state.Now, null);
+                if (state.Run.HaltRequested && step.Status is "queued" or "retrying")
+                {
+                    step.Status = "pending";
+                }
+
+                return true;
+            }
+
+            var spec = state.Workflow.Steps[task.StepId].Step;
+            var activityId = compensation ? spec.Compensation!.Activity!.UniqueIdentifier! : spec.Activity!.UniqueIdentifier!;
+            activity = engine.Activity(activityId);
+            row.StartedAt = state.Now;
+            if (activity is null)
+            {
+                Finish(row, "failed", state.Now, new ActivityError("unknown_activity", $"No activity '{activityId}' is registered on this node.", Retryable: false));
+                engine.FailStep(state, task.StepId, new ActivityError("unknown_activity", $"No activity '{activityId}' is registered on this node.", Retryable: false));
+                return true;
+            }
+
+            if (compensation)
+            {
+                state.EmitStep(task.StepId, "compensation_started", new JsonObject { ["attempt"] = task.Attempt });
+            }
+            else
+            {
+                step.Status = "running";
+                step.Attempts = task.Attempt;
+                step.StartedAt = state.Now;
+                state.EmitStep(task.StepId, "started");
+                RunEngine.Settle(state);
+            }
+
+            return true;
+        }, stopping);
+        if (started is null || activity is null || started.Steps[task.StepId].Status is not ("running" or "compensating"))
+        {
+            return;
+        }
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var timeout = RunEngine.TimeoutFor(started, task.StepId);
+        if (timeout is { } limit)
+        {
+            attempt.CancelAfter(limit);
+        }
+
+        var signals = new AttemptSignals();
+        using var halt = notifier.OnHalt(task.RunId, () =>
+        {
+            signals.Halted = true;
+            attempt.Cancel();
+        });
+        var heartbeat = KeepLeaseAsync(task, owner, attempt, signals);
+        var template = compensation ? started.Workflow.Steps[task.StepId].CompensationInput! : started.Workflow.Steps[task.StepId].Input;
+        var (outcome, log) = await engine.ExecuteActivityAsync(started, task.StepId, activity, template, task.Attempt, attempt.Token);
+        await attempt.CancelAsync();
+        await heartbeat;
+        if (stopping.IsCancellationRequested || signals.Lost)
+        {
+            // Shutting down, or another worker owns the attempt now: leave the result unrecorded.
+            return;
+        }
+
+        if (attempt.IsCancellationRequested && outcome is FailedOutcome { Error.Type: "activity_error" } && timeout is not null && !signals.Halted)
+        {
+            outcome = ActivityOutcome.Failure("timeout", $"The step took longer than its timeout of {timeout.Value.TotalSeconds:0.###} s.");
+        }
+
+        await engine.CommitAsync(task.RunId, async state =>
+        {
+            var row = await OwnedAsync(task, owner, CancellationToken.None);
+            if (row is null)
+            {
+                return false;
+            }
+
+            RunEngine.EmitLog(state, task.StepId, log);
+            var step = state.Steps[task.StepId];
+            if (signals.Halted && outcome is FailedOutcome)
+            {
+                // Stopped by the halt, not by its own fault: the step runs again on resume.
+                Finish(row, "cancelled", state.Now, null);
+                if (step.Status == "running")
+                {
+                    step.Status = "pending";
+                    state.EmitStep(task.StepId, "pending", new JsonObject { ["reason"] = "halted" });
+                }
+
+                return true;
+            }
+
+            Finish(row, outcome is FailedOutcome ? "failed" : "succeeded", state.Now, (outcome as FailedOutcome)?.Error);
+            if (compensation)
+            {
+                if (step.Status == "compensating")
+                {
+                    RunEngine.ApplyCompensation(state, task.StepId, task.Attempt, outcome);
+                }
+
+                return true;
+            }
+
+            if (step.Status != "running" || step.Attempts != task.Attempt)
+            {
+                // The run moved on while this ran (it failed elsewhere, or was cancelled): the attempt is recorded, nothing follows from it.
+                return true;
+            }
+
+            engine.ApplyOutcome(state, task.StepId, outcome);
+            await engine.AdvanceAsync(state, CancellationToken.None);
+            return true;
+        }, CancellationToken.None);
+    }
+
+    /// <summary>A sleep ends, or a deadline passes.</summary>
+    private async Task<bool> FireTimerAsync(RunState state, RunTask task, string owner, CancellationToken cancellationToken)
+    {
+        var row = await OwnedAsync(task, owner, cancellationToken);
+        if (row is null)
+        {
+            return false;
+        }
+
+        var step = state.Steps[task.StepId];
+        row.StartedAt = state.Now;
+        if (step.Status != "waiting" || step.Attempts != task.Attempt || Math.Max(1, step.Iteration) != task.Iteration)
+        {
+            Finish(row, "cancelled", state.Now, null);
+            return true;
+        }
+
+        Finish(row, "succeeded", state.Now, null);
+        var activityId = state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier!;
+        if (engine.Activity(activityId) is IWaitingActivity waiting)
+        {
+            engine.ApplyOutcome(state, task.StepId, await waiting.OnDeadlineAsync(state, task.StepId, cancellationToken));
+        }
+        else
+        {
+            engine.ApplyOutcome(state, task.StepId, new Succeeded(RunState.Parse(step.Output)));
+        }
+
+        await engine.AdvanceAsync(state, cancellationToken);
+        return true;
+    }
+
+    /// <summary>The task's row, tracked, if this worker still holds its lease.</summary>
+    private async Task<RunTask?> OwnedAsync(RunTask task, string owner, CancellationToken cancellationToken)
+    {
+        var row = await db.Tasks.FirstOrDefaultAsync(t => t.Id == task.Id, cancellationToken);
+        return row is { Status: "leased" } && row.LeaseOwner == owner ? row : null;
+    }
+
+    private static void Finish(RunTask row, string status, DateTime now, ActivityError? error)
+    {
+        row.Status = status;
+        row.FinishedAt = now;
+        row.StartedAt ??= now;
+        row.Error = error?.ToJson().ToJsonString();
+    }
+
+    /// <summary>Renews the lease until the attempt ends; a renewal that finds the lease gone stops the attempt.</summary>
+    private async Task KeepLeaseAsync(RunTask task, string owner, CancellationTokenSource attempt, AttemptSignals signals)
+    {
+        var duration = options.Value.LeaseDuration;
+        using var timer = new PeriodicTimer(duration / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(attempt.Token))
+            {
+                var until = time.GetUtcNowTruncated() + duration;
+                var renewed = await db.Tasks.Where(t => t.Id == task.Id && t.Status == "leased" && t.LeaseOwner == owner)
+                    .ExecuteUpdateAsync(t => t.SetProperty(x => x.LeaseExpiresAt, until), attempt.Token);
+                // Another node may have halted the run: it says so in the row, and the attempt stops here.
+                var halted = await db.Runs.Where(r => r.Id == task.RunId).Select(r => r.HaltRequested).FirstOrDefaultAsync(attempt.Token);
+                if (renewed == 0 || halted)
+                {
+                    signals.Lost = renewed == 0;
+                    signals.Halted = halted;
+                    await attempt.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            // The database is unreachable: the attempt carries on; if the lease lapses meanwhile, the result is refused at commit.
+            LogHeartbeatFailed(logger, ex, task.Id);
+        }
+    }
+
+    /// <summary>Why an attempt was stopped early, set from the heartbeat and the halt signal.</summary>
+    private sealed class AttemptSignals
+    {
+        public volatile bool Lost;
+        public volatile bool Halted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the lease of task {TaskId}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, long taskId);
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Cadre.Runs;
+using Cadre.Server.Auth;
+using Cadre.Server.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Cadre.Server.Runs;
+
+/// <summary>
+/// Server-sent events of runs. The event log is the stream: a subscriber replays from the log what
+/// its Last-Event-ID has not seen, then each local commit wakes it to read on from the log, so it
+/// gets every event exactly once and in order however commits and wake-ups interleave. Idle, it
+/// still looks every second (events of other nodes) and sends a heartbeat every 15 seconds.
+/// </summary>
+internal static class RunStreams
+{
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often an idle stream reads the log anyway, for events committed by other nodes.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    private const int PageSize = 500;
+
+    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamRun(
+        string run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
+        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, HttpContext http)
+    {
+        if (await runs.StatusAsync(access.Workspace.Id, run, http.RequestAborted) is null)
+        {
+            return Problems.NotFound($"Run '{run}' not found.");
+        }
+
+        if (LastEventId(http.Request, after) is not { } from)
+        {
+            return BadLastEventId();
+        }
+
+        var filter = Types(type);
+        await WriteAsync(http, lifetime, notifier.Subscribe(access.Workspace.Id, run), subscription =>
+            Events(runs, access.Workspace.Id, run, null, from, filter, subscription, http.RequestAborted));
+        return TypedResults.Empty;
+    }
+
+    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamWorkspace(
+        [FromQuery(Name = "workflow")] string? workflow, [FromQuery(Name = "run")] string? run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
+        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, HttpContext http)
+    {
+        if (LastEventId(http.Request, after) is not { } from)
+        {
+            return BadLastEventId();
+        }
+
+        string? workflowId = null;
+        if (workflow is not null && (workflowId = await runs.WorkflowIdAsync(access.Workspace.Id, workflow, http.RequestAborted)) is null)
+        {
+            return Problems.BadQuery(new Dictionary<string, string[]> { ["workflow"] = [$"No workflow '{workflow}' in this workspace."] });
+        }
+
+        var filter = Types(type);
+        await WriteAsync(http, lifetime, notifier.Subscribe(access.Workspace.Id, run), subscription =>
+            Events(runs, access.Workspace.Id, run, workflowId, from, filter, subscription, http.RequestAborted, endWithRun: false));
+        return TypedResults.Empty;
+    }
+
+    /// <summary>A comma-separated <c>type</c> filter, or null for all types.</summary>
+    internal static string[]? Types(string? type) =>
+        type?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } types ? types : null;
+
+    private static long? LastEventId(HttpRequest request, long? after)
+    {
+        var header = request.Headers["Last-Event-ID"].ToString();
+        if (header.Length == 0)
+        {
+            return after ?? 0;
+        }
+
+        return long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    }
+
+    private static ProblemHttpResult BadLastEventId() =>
+        Problems.Problem(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", "Last-Event-ID must be the id of an event this stream sent (a whole number).");
+
+    private static async Task WriteAsync(
+        HttpContext http, IHostApplicationLifetime lifetime, RunNotifier.Subscription subscription, Func<RunNotifier.Subscription, IAsyncEnumerable<SseItem<string>>> events)
+    {
+        using var _ = subscription;
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        // A client that stopped reading blocks the write; being cut off (or the server stopping) cancels it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping, subscription.CutOffToken);
+        try
+        {
+            await response.Body.FlushAsync(stop.Token);
+            await SseFormatter.WriteAsync(events(subscription), response.Body, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away, fell too far behind, or the server is stopping: a normal end.
+        }
+
+        if (subscription.CutOffToken.IsCancellationRequested)
+        {
+            // Closed without a clean end, so the client knows to reconnect with its Last-Event-ID.
+            http.Abort();
+        }
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> Events(
+        RunService runs, string workspaceId, string? runId, string? workflowId, long from, string[]? types, RunNotifier.Subscription subscription,
+        [EnumeratorCancellation] CancellationToken cancellationToken, bool endWithRun = true)
+    {
+        var last = from;
+        var sinceHeartbeat = DateTime.UtcNow;
+        while (!cancellationToken.IsCancellationRequested && !subscription.CutOffToken.IsCancellationRequested)
+        {
+            List<RunEventMessage> page;
+            do
+            {
+                page = await runs.EventsAfterAsync(workspaceId, runId, last, PageSize, cancellationToken, workflowId);
+                foreach (var message in page)
+                {
+                    last = message.Id;
+                    if (types is null || types.Contains(message.Type))
+                    {
+                        yield return new SseItem<string>(message.Data.ToJsonString(), message.Type) { EventId = message.Id.ToString(CultureInfo.InvariantCulture) };
+                        sinceHeartbeat = DateTime.UtcNow;
+                    }
+
+                    if (endWithRun && message.Type == "status" && (string?)message.Data["status"] is "succeeded" or "failed" or "compensated")
+                    {
+                        yield break;
+                    }
+                }
+            }
+            while (page.Count == PageSize);
+
+            if (await WaitForNewsAsync(subscription, cancellationToken) && DateTime.UtcNow - sinceHeartbeat >= HeartbeatInterval)
+            {
+                yield return new SseItem<string>("{}", "heartbeat");
+                sinceHeartbeat = DateTime.UtcNow;
+            }
+        }
+    }
+
+    /// <summary>Waits for a local commit's wake-up or the poll interval; true when it was only the interval.</summary>
+    private static async Task<bool> WaitForNewsAsync(RunNotifier.Subscription subscription, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(PollInterval);
+        try
+        {
+            if (!await subscription.Reader.WaitToReadAsync(wait.Token))
+            {
+                // Completed: cut off for falling behind, or disposed.
+                await Task.Delay(Timeout.Infinite, subscription.CutOffToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                return false;
+            }
+
+            while (subscription.Reader.TryRead(out _))
+            {
+                // Only a wake-up: the events are read from the log, in order.
+            }
+
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+    }
+}
