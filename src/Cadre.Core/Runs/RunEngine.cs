@@ -290,7 +290,12 @@ internal sealed partial class RunEngine(
         {
             return (await activity.ExecuteAsync(context, cancellationToken), log);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Halted, timed out or shutting down: the caller knows which and records it accordingly.
+            return (ActivityOutcome.Failure("cancelled", "The attempt was cancelled before it finished."), log);
+        }
+        catch (Exception ex)
         {
             LogActivityCrash(logger, ex, activity.Name, state.Run.Id, stepId);
             return (ActivityOutcome.Failure("activity_error", $"{activity.Name} failed unexpectedly: {ex.Message}"), log);

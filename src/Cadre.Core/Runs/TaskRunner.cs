@@ -116,7 +116,7 @@ internal sealed partial class TaskRunner(
             return;
         }
 
-        if (attempt.IsCancellationRequested && outcome is FailedOutcome { Error.Type: "activity_error" } && timeout is not null && !signals.Halted)
+        if (outcome is FailedOutcome { Error.Type: "cancelled" } && timeout is not null && !signals.Halted)
         {
             outcome = ActivityOutcome.Failure("timeout", $"The step took longer than its timeout of {timeout.Value.TotalSeconds:0.###} s.");
         }
