@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Cadre.Runs;
+using Cadre.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cadre.Server.Tests.Runs;
+
+/// <summary>Server-sent events: exact resumption, many subscribers, and a client that stops reading.</summary>
+public sealed class RunStreamTests
+{
+    [Theory, AllDatabases]
+    public async Task Stream_ResumedWithLastEventId_ContinuesExactly(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync(Chain(10));
+        var run = await workspace.StartAsync(flow);
+        var id = (string)run["id"]!;
+
+        var all = await ReadStreamAsync(workspace.Owner, workspace.Runs($"/{id}/stream"));
+        var history = await workspace.ListAllAsync(workspace.Runs($"/{id}/events"));
+
+        all.Select(e => e.Id).ShouldBe(history.Select(e => (long)e["id"]!));
+        all[^1].Type.ShouldBe("status");
+        all[^1].Data["status"]!.GetValue<string>().ShouldBe("succeeded");
+        foreach (var cut in new[] { 0, 5, all.Count - 2 })
+        {
+            var resumed = await ReadStreamAsync(workspace.Owner, workspace.Runs($"/{id}/stream"), lastEventId: all[cut].Id);
+            resumed.Select(e => e.Id).ShouldBe(all.Skip(cut + 1).Select(e => e.Id));
+        }
+
+        var steps = await ReadStreamAsync(workspace.Owner, workspace.Runs($"/{id}/stream?type=step,status"));
+        steps.ShouldAllBe(e => e.Type == "step" || e.Type == "status");
+    }
+
+    [Theory, AllDatabases]
+    public async Task Stream_TwoHundredSubscribers_AllGetEveryEvent(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var steps = new List<object> { new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "1500ms" } } };
+        steps.AddRange(Chain(20, after: "nap"));
+        var flow = await workspace.CreateFlowAsync([.. steps]);
+        var run = await workspace.StartAsync(flow, wait: null);
+        var id = (string)run["id"]!;
+
+        // Subscribed while the run sleeps: each replays what it missed, then follows live to the end.
+        var readers = Enumerable.Range(0, 200).Select(_ => ReadStreamAsync(workspace.Owner, workspace.Runs($"/{id}/stream"))).ToList();
+        var results = await Task.WhenAll(readers);
+
+        var history = (await workspace.ListAllAsync(workspace.Runs($"/{id}/events"))).Select(e => (long)e["id"]!).ToList();
+        history.Count.ShouldBeGreaterThan(40);
+        results.ShouldAllBe(events => events.Select(e => e.Id).SequenceEqual(history));
+    }
+
+    [Fact]
+    public async Task Stream_ClientThatStopsReading_IsCutOff_WithoutHoldingMemory()
+    {
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, EngineApps.Settings);
+        var workspace = await app.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync(
+        [
+            new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "1s" } },
+            new
+            {
+                id = "again", activity = new { uniqueIdentifier = "loop" }, dependsOn = new[] { "nap" },
+                loop = new { body = new[] { "work" }, maxIterations = 1000, until = new Dictionary<string, object> { ["{{ run.iteration }}"] = new Dictionary<string, object> { ["~gt"] = 5000 } } },
+            },
+            new { id = "work", activity = new { uniqueIdentifier = "transform" }, dependsOn = new[] { "again" }, input = new { padding = new string('x', 2000), n = "{{ run.iteration }}" } },
+        ]);
+        var run = await workspace.StartAsync(flow, wait: null);
+        var notifier = app.Services.GetRequiredService<RunNotifier>();
+        var uri = new Uri(app.Client().BaseAddress!, workspace.Runs($"/{run["id"]}/stream"));
+
+        // A raw client with a tiny receive window that sends its request and never reads.
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        await socket.ConnectAsync(uri.Host, uri.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {workspace.OwnerKey}\r\n\r\n"));
+        await WaitUntilAsync(() => notifier.SubscriberCount == 1);
+
+        var done = await workspace.WaitForRunAsync((string)run["id"]!, seconds: 120);
+
+        ((string)done["status"]!).ShouldBe("succeeded");
+        // The engine finished regardless, and the stalled subscriber was dropped rather than buffered.
+        await WaitUntilAsync(() => notifier.SubscriberCount == 0);
+        var received = await DrainAsync(socket);
+        var history = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events"));
+        CountOccurrences(received, "\nid: ").ShouldBeLessThan(history.Count, "the stream was cut off, not carried to its end");
+        received.ShouldNotContain("\"status\":\"succeeded\"");
+    }
+
+    /// <summary>Reads what the server sent until it closes the connection.</summary>
+    private static async Task<string> DrainAsync(Socket socket)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset by the server: the same as a close for this test.
+        }
+
+        return received.ToString();
+    }
+
+    private static int CountOccurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static object[] Chain(int length, string? after = null) => [.. Enumerable.Range(1, length).Select(i => (object)new
+    {
+        id = $"s{i}",
+        activity = new { uniqueIdentifier = "transform" },
+        dependsOn = i == 1 ? (after is null ? Array.Empty<string>() : [after]) : [$"s{i - 1}"],
+        input = new { n = i },
+    })];
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The condition did not hold within 60 s.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    internal sealed record StreamEvent(long Id, string Type, JsonObject Data);
+
+    /// <summary>Reads a stream to its end, as an EventSource would (ignoring heartbeats).</summary>
+    internal static async Task<List<StreamEvent>> ReadStreamAsync(HttpClient client, string path, long? lastEventId = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (lastEventId is { } last)
+        {
+            request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var events = new List<StreamEvent>();
+        string? id = null, type = null;
+        var data = new StringBuilder();
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (id is not null && type is not null)
+                {
+                    events.Add(new StreamEvent(long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), type, JsonNode.Parse(data.ToString())!.AsObject()));
+                }
+
+                id = type = null;
+                data.Clear();
+                continue;
+            }
+
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                id = line[4..];
+            }
+            else if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                type = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data.Append(line[6..]);
+            }
+        }
+
+        return events;
+    }
+}
