@@ -105,9 +105,11 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SwitchActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SleepActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.HttpActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ApprovalActivity>());
         services.TryAddScoped<Runs.RunEngine>();
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();
+        services.TryAddScoped<Runs.ApprovalService>();
         services.TryAddSingleton<Runs.RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
     }

@@ -124,6 +124,7 @@ internal static class CadreServer
         app.MapWorkflows();
         app.MapWorkflowRegistries();
         app.MapRuns();
+        app.MapApprovals();
         app.MapApiKeys();
         return app;
     }

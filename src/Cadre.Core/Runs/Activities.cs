@@ -83,6 +83,9 @@ public sealed record SleepUntil(DateTimeOffset WakeAt, JsonNode? Output) : Activ
 /// <summary>The step waits for something outside the run (a decision, an event, a child run); <see cref="Deadline"/> fires a timer.</summary>
 public sealed record WaitForSignal(string Reason, DateTimeOffset? Deadline) : ActivityOutcome;
 
+/// <summary>The step asks people (its <c>approval</c> settings) and waits for their decision; <see cref="Summary"/> is what they are shown.</summary>
+public sealed record WaitForApproval(JsonNode? Summary) : ActivityOutcome;
+
 /// <summary>
 /// A step's behaviour. Pure activities (no side effects) may run inline, many to a commit; the
 /// others are checkpointed before and after. The LLM activities plug in here.
@@ -94,11 +97,4 @@ public interface IActivity
     bool IsPure { get; }
 
     Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken);
-}
-
-/// <summary>An activity whose step waits (<see cref="WaitForSignal"/>) and must decide what a passed deadline means.</summary>
-internal interface IWaitingActivity
-{
-    /// <summary>The step's deadline passed while it was still waiting: how the step ends (or waits again).</summary>
-    Task<ActivityOutcome> OnDeadlineAsync(RunState state, string stepId, CancellationToken cancellationToken);
 }

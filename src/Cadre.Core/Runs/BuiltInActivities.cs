@@ -74,6 +74,17 @@ internal sealed class SleepActivity(TimeProvider time) : IActivity
     }
 }
 
+/// <summary>approval: puts the rendered input to the step's approvers; the engine records the question and the step waits.</summary>
+internal sealed class ApprovalActivity : IActivity
+{
+    public string Name => "approval";
+
+    public bool IsPure => false;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken) =>
+        Task.FromResult<ActivityOutcome>(new WaitForApproval(context.Input?.DeepClone()));
+}
+
 /// <summary>
 /// http: a request to an outside service, carrying the attempt's <c>Idempotency-Key</c>. Internal
 /// addresses are refused on every hop (<see cref="OutboundHttp"/>). 408, 429 and 5xx answers are

@@ -18,6 +18,7 @@ internal sealed partial class RunEngine(
     CadreDbContext db,
     CompiledWorkflows compiled,
     IEnumerable<IActivity> activities,
+    IdGenerator ids,
     TimeProvider time,
     RunNotifier notifier,
     IOptions<EngineOptions> options,
@@ -158,6 +159,12 @@ internal sealed partial class RunEngine(
         state.Run.UpdatedAt = state.Now;
         db.Tasks.AddRange(state.NewTasks);
         db.RunEvents.AddRange(state.NewEvents);
+        foreach (var (approval, approvers) in state.NewApprovals)
+        {
+            db.Approvals.Add(approval);
+            db.ApprovalApprovers.AddRange(approvers.Distinct(StringComparer.Ordinal).Select(a => new ApprovalApprover { ApprovalId = approval.Id, ApproverId = a }));
+        }
+
         if (state.CancelQueuedKinds is { } kinds)
         {
             var runId = state.Run.Id;
@@ -166,6 +173,14 @@ internal sealed partial class RunEngine(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (state.IsTerminal)
+        {
+            // Nobody need answer a question the run no longer waits for. After the save, so an
+            // approval this commit settled is no longer pending.
+            var runId = state.Run.Id;
+            await db.Approvals.Where(a => a.RunId == runId && a.Status == "pending")
+                .ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.DecidedAt, state.Now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        }
     }
 
     internal void Announce(RunState state)
@@ -326,6 +341,9 @@ internal sealed partial class RunEngine(
                 step.Output = sleep.Output?.ToJsonString();
                 state.NewTask(stepId, "timer", step.Attempts, sleep.WakeAt.UtcDateTime);
                 state.EmitStep(stepId, "waiting", new JsonObject { ["until"] = sleep.WakeAt.UtcDateTime });
+                break;
+            case WaitForApproval ask:
+                OpenApproval(state, stepId, ask.Summary);
                 break;
             case WaitForSignal wait:
                 step.Status = "waiting";
@@ -586,6 +604,155 @@ internal sealed partial class RunEngine(
 
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>Opens the step's approval: the question, who may answer, the deadline (a durable timer).</summary>
+    private void OpenApproval(RunState state, string stepId, JsonNode? summary)
+    {
+        var spec = state.Workflow.Steps[stepId].Step.Approval ?? new ApprovalSpec();
+        var step = state.Steps[stepId];
+        DateTime? deadline = Durations.TryParse(spec.Timeout, out var timeout) ? state.Now + timeout : null;
+        var approval = new Approval
+        {
+            Id = ids.NewId(Approval.IdPrefix),
+            WorkspaceId = state.Run.WorkspaceId,
+            RunId = state.Run.Id,
+            StepId = stepId,
+            Iteration = Math.Max(1, step.Iteration),
+            Status = "pending",
+            Quorum = spec.Quorum ?? 1,
+            Deadline = deadline,
+            Summary = summary?.ToJsonString() ?? "null",
+            CreatedAt = state.Now,
+            Version = 1,
+        };
+        state.NewApprovals.Add((approval, spec.Approvers ?? []));
+        step.Status = "waiting";
+        if (deadline is { } at)
+        {
+            state.NewTask(stepId, "timer", step.Attempts, at);
+        }
+
+        state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = "approval", ["approvalId"] = approval.Id });
+        state.Emit("approval", new JsonObject
+        {
+            ["approvalId"] = approval.Id,
+            ["stepId"] = stepId,
+            ["status"] = "pending",
+            ["approvers"] = new JsonArray([.. (spec.Approvers ?? []).Select(a => (JsonNode?)JsonValue.Create(a))]),
+            ["quorum"] = approval.Quorum,
+            ["deadline"] = deadline,
+        });
+    }
+
+    /// <summary>Records one person's decision; when it settles the approval, the step ends and the run moves on.</summary>
+    internal async Task<string?> DecideAsync(RunState state, Approval approval, string actorId, string decision, string? comment, CancellationToken cancellationToken)
+    {
+        if (approval.Status != "pending")
+        {
+            return $"The approval is already {approval.Status}.";
+        }
+
+        if (await db.ApprovalDecisions.AnyAsync(d => d.ApprovalId == approval.Id && d.UserId == actorId, cancellationToken))
+        {
+            return "You have already decided on this approval; each approver decides once.";
+        }
+
+        db.ApprovalDecisions.Add(new ApprovalDecision { ApprovalId = approval.Id, UserId = actorId, Decision = decision, Comment = comment, CreatedAt = state.Now });
+        approval.Version++;
+        state.Emit("approval", new JsonObject
+        {
+            ["approvalId"] = approval.Id,
+            ["stepId"] = approval.StepId,
+            ["status"] = "pending",
+            ["decision"] = new JsonObject { ["by"] = actorId, ["decision"] = decision, ["comment"] = comment, ["at"] = state.Now },
+        });
+        // The decision just added is not saved yet: counted by hand.
+        var approvals = await db.ApprovalDecisions.CountAsync(d => d.ApprovalId == approval.Id && d.Decision == "approve", cancellationToken) + (decision == "approve" ? 1 : 0);
+        if (decision == "reject")
+        {
+            await SettleApprovalAsync(state, approval, "rejected", "rejected", cancellationToken);
+        }
+        else if (approvals >= approval.Quorum)
+        {
+            await SettleApprovalAsync(state, approval, "approved", "quorum", cancellationToken);
+        }
+
+        return null;
+    }
+
+    /// <summary>The approval's deadline passed: reject (default), approve, or ask the escalation approvers once with a new deadline.</summary>
+    internal async Task ApprovalDeadlineAsync(RunState state, string stepId, CancellationToken cancellationToken)
+    {
+        var iteration = Math.Max(1, state.Steps[stepId].Iteration);
+        var runId = state.Run.Id;
+        var approval = await db.Approvals.FirstOrDefaultAsync(a => a.RunId == runId && a.StepId == stepId && a.Iteration == iteration && a.Status == "pending", cancellationToken);
+        if (approval is null)
+        {
+            return;
+        }
+
+        var spec = state.Workflow.Steps[stepId].Step.Approval ?? new ApprovalSpec();
+        switch (spec.OnTimeout)
+        {
+            case "approve":
+                await SettleApprovalAsync(state, approval, "approved", "timeout", cancellationToken);
+                break;
+            case "escalate" when approval.Escalations == 0 && spec.EscalateTo is { Count: > 0 } next:
+                approval.Escalations++;
+                approval.Version++;
+                approval.Deadline = state.Now + (Durations.TryParse(spec.Timeout, out var timeout) ? timeout : TimeSpan.FromDays(1));
+                var approvalId = approval.Id;
+                await db.ApprovalApprovers.Where(a => a.ApprovalId == approvalId).ExecuteDeleteAsync(cancellationToken);
+                db.ApprovalApprovers.AddRange(next.Distinct(StringComparer.Ordinal).Select(a => new ApprovalApprover { ApprovalId = approvalId, ApproverId = a }));
+                state.NewTask(stepId, "timer", state.Steps[stepId].Attempts, approval.Deadline.Value);
+                state.Emit("approval", new JsonObject
+                {
+                    ["approvalId"] = approval.Id,
+                    ["stepId"] = stepId,
+                    ["status"] = "escalated",
+                    ["approvers"] = new JsonArray([.. next.Select(a => (JsonNode?)JsonValue.Create(a))]),
+                    ["deadline"] = approval.Deadline,
+                });
+                break;
+            default:
+                await SettleApprovalAsync(state, approval, "expired", "timeout", cancellationToken);
+                break;
+        }
+    }
+
+    private async Task SettleApprovalAsync(RunState state, Approval approval, string status, string reason, CancellationToken cancellationToken)
+    {
+        approval.Status = status;
+        approval.OutcomeReason = reason;
+        approval.DecidedAt = state.Now;
+        approval.Version++;
+        var approvalId = approval.Id;
+        var decisions = await db.ApprovalDecisions.AsNoTracking().Where(d => d.ApprovalId == approvalId).OrderBy(d => d.CreatedAt).ToListAsync(cancellationToken);
+        // The decision just added is tracked, not yet saved.
+        decisions.AddRange(db.ChangeTracker.Entries<ApprovalDecision>().Where(e => e.State == EntityState.Added && e.Entity.ApprovalId == approvalId).Select(e => e.Entity));
+        var record = new JsonArray([.. decisions.Select(d => (JsonNode?)new JsonObject { ["by"] = d.UserId, ["decision"] = d.Decision, ["comment"] = d.Comment, ["at"] = d.CreatedAt })]);
+        state.Emit("approval", new JsonObject { ["approvalId"] = approval.Id, ["stepId"] = approval.StepId, ["status"] = status, ["reason"] = reason });
+        var step = state.Steps[approval.StepId];
+        if (step.Status != "waiting" || Math.Max(1, step.Iteration) != approval.Iteration)
+        {
+            return;
+        }
+
+        if (status == "approved")
+        {
+            ApplyOutcome(state, approval.StepId, new Succeeded(new JsonObject { ["decision"] = "approved", ["reason"] = reason, ["approvalId"] = approval.Id, ["decisions"] = record }));
+        }
+        else
+        {
+            FailStep(state, approval.StepId, new ActivityError(
+                "approval_rejected",
+                reason == "timeout" ? "Nobody approved before the deadline." : "An approver rejected the step.",
+                Retryable: false,
+                new JsonObject { ["approvalId"] = approval.Id, ["reason"] = reason, ["decisions"] = record }));
+        }
+
+        await AdvanceAsync(state, cancellationToken);
     }
 
     /// <summary>Lets a run that waited for a concurrency slot begin: its first steps become ready.</summary>

@@ -70,6 +70,9 @@ internal sealed class RunState
 
     public List<RunEvent> NewEvents { get; } = [];
 
+    /// <summary>Approvals an approval step opened in this commit, with who may decide.</summary>
+    public List<(Approval Approval, IReadOnlyList<string> Approvers)> NewApprovals { get; } = [];
+
     /// <summary>Queued tasks of this run to cancel: all of them when the run ends; only step and compensation work when it is halted (timers keep running).</summary>
     public string[]? CancelQueuedKinds { get; set; }
 

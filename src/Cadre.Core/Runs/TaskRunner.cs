@@ -185,14 +185,15 @@ internal sealed partial class TaskRunner(
         }
 
         Finish(row, "succeeded", state.Now, null);
-        var activityId = state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier!;
-        if (engine.Activity(activityId) is IWaitingActivity waiting)
+        switch (state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier)
         {
-            engine.ApplyOutcome(state, task.StepId, await waiting.OnDeadlineAsync(state, task.StepId, cancellationToken));
-        }
-        else
-        {
-            engine.ApplyOutcome(state, task.StepId, new Succeeded(RunState.Parse(step.Output)));
+            case "approval":
+                await engine.ApprovalDeadlineAsync(state, task.StepId, cancellationToken);
+                break;
+            default:
+                // A sleep: its output was set when it began waiting.
+                engine.ApplyOutcome(state, task.StepId, new Succeeded(RunState.Parse(step.Output)));
+                break;
         }
 
         await engine.AdvanceAsync(state, cancellationToken);

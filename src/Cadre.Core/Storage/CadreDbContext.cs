@@ -66,6 +66,12 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.WorkflowRunCounter> WorkflowRunCounters => Set<Runs.WorkflowRunCounter>();
 
+    public DbSet<Runs.Approval> Approvals => Set<Runs.Approval>();
+
+    public DbSet<Runs.ApprovalApprover> ApprovalApprovers => Set<Runs.ApprovalApprover>();
+
+    public DbSet<Runs.ApprovalDecision> ApprovalDecisions => Set<Runs.ApprovalDecision>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

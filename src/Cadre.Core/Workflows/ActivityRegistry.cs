@@ -201,17 +201,18 @@ public static class ActivityRegistry
         [
             new(1, """{"type": "object", "additionalProperties": false, "properties": {}}""", "{ iterations, stoppedBy: until | maxIterations }"),
         ]),
-        new ActivityDefinition("sleep", "Waits for a duration (a durable timer: nothing is held while waiting).", false,
+        new ActivityDefinition("sleep", "Waits for a duration or until a time (a durable timer: nothing is held while waiting).", false,
         [
             new(1, """
-                {"type": "object", "additionalProperties": false, "required": ["duration"], "properties": {"duration": {"type": "string"}}}
+                {"type": "object", "additionalProperties": false, "minProperties": 1, "maxProperties": 1, "properties": {
+                  "duration": {"type": "string"}, "until": {"type": "string", "format": "date-time"}}}
                 """, "{ sleptUntil }"),
         ]),
         new ActivityDefinition("approval", "Waits for people to approve or reject (see the step's approval settings).", false,
         [
             new(1, """
                 {"type": "object", "additionalProperties": false, "properties": {"message": {"type": "string"}, "data": {}}}
-                """, "{ decision: approved | rejected, decisions: [ { by, decision, comment, at } ] }"),
+                """, "{ decision: approved, reason: quorum | timeout, approvalId, decisions: [ { by, decision, comment, at } ] }; a rejection (or a timeout that rejects) fails the step with approval_rejected"),
         ]),
         new ActivityDefinition("wait_for_event", "Waits for an event of a type (matching filters) to arrive.", false,
         [
