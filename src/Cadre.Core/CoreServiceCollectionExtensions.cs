@@ -106,6 +106,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SleepActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.HttpActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ApprovalActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.RunWorkflowActivity>());
         services.TryAddScoped<Runs.RunEngine>();
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();

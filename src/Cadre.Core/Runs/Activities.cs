@@ -86,6 +86,9 @@ public sealed record WaitForSignal(string Reason, DateTimeOffset? Deadline) : Ac
 /// <summary>The step asks people (its <c>approval</c> settings) and waits for their decision; <see cref="Summary"/> is what they are shown.</summary>
 public sealed record WaitForApproval(JsonNode? Summary) : ActivityOutcome;
 
+/// <summary>The step started a child run and waits for it to end; the child's final commit wakes the step.</summary>
+public sealed record WaitForChild(string ChildRunId) : ActivityOutcome;
+
 /// <summary>
 /// A step's behaviour. Pure activities (no side effects) may run inline, many to a commit; the
 /// others are checkpointed before and after. The LLM activities plug in here.

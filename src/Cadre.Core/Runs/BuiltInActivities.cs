@@ -3,10 +3,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cadre.Auth;
 using Cadre.Common;
 using Cadre.Expressions;
 using Cadre.Net;
 using Cadre.Workflows;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cadre.Runs;
 
@@ -83,6 +85,76 @@ internal sealed class ApprovalActivity : IActivity
 
     public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken) =>
         Task.FromResult<ActivityOutcome>(new WaitForApproval(context.Input?.DeepClone()));
+}
+
+/// <summary>
+/// run_workflow: starts another workflow of the workspace as a child run, with the attempt's
+/// idempotency key as the start's key, so a retried or re-run attempt finds the child it already
+/// started instead of starting a second. With <c>wait</c> (the default) the step waits for the
+/// child and takes its output; a failed child fails the step.
+/// </summary>
+internal sealed class RunWorkflowActivity(IServiceScopeFactory scopes) : IActivity
+{
+    /// <summary>How deep children may nest (a workflow that starts itself stops here).</summary>
+    public const int MaxDepth = 10;
+
+    public string Name => "run_workflow";
+
+    public bool IsPure => false;
+
+    public async Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var input = context.Input as JsonObject ?? [];
+        if (input["workflow"] is not JsonValue name || !name.TryGetValue<string>(out var workflow) || workflow.Length == 0)
+        {
+            return ActivityOutcome.Failure("invalid_input", "workflow must name a workflow (ID or name).", retryable: false);
+        }
+
+        var wait = input["wait"] is not JsonValue flag || !flag.TryGetValue<bool>(out var waits) || waits;
+        var depth = context.Scope.Root("context")?["trigger"]?["depth"] is JsonValue d && d.TryGetValue<int>(out var parentDepth) ? parentDepth + 1 : 1;
+        if (depth > MaxDepth)
+        {
+            return ActivityOutcome.Failure("too_deep", $"Child runs nest at most {MaxDepth} deep.", retryable: false);
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var runs = scope.ServiceProvider.GetRequiredService<RunService>();
+        // The parent run starts it: its ID stands as who started the child.
+        var caller = new Caller(CallerKind.InstanceKey, context.RunId, null, null, context.WorkspaceId, null, null, null);
+        var details = new JsonObject
+        {
+            ["parentRunId"] = context.RunId,
+            ["parentStepId"] = context.StepId,
+            ["parentAttempt"] = context.Attempt,
+            ["parentIteration"] = context.Iteration,
+            ["depth"] = depth,
+        };
+        var started = await runs.StartAsync(
+            context.WorkspaceId, workflow, new StartRunRequest { Input = input["input"]?.DeepClone() }, caller, context.IdempotencyKey, "child", cancellationToken, details);
+        if (started.Error is { } error)
+        {
+            var detail = error.Errors is { Count: > 0 } fields ? string.Join(" ", fields.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) : error.Detail;
+            return ActivityOutcome.Failure(error.Kind == ServiceErrorKind.NotFound ? "workflow_not_found" : "child_refused", detail, retryable: error.Kind == ServiceErrorKind.Conflict);
+        }
+
+        var child = started.Value!.Run;
+        if (!wait)
+        {
+            return ActivityOutcome.Success(new JsonObject { ["runId"] = child.Id, ["status"] = child.Status });
+        }
+
+        return ChildOutcome(child.Id, child.Status, child.Output, child.Error) ?? new WaitForChild(child.Id);
+    }
+
+    /// <summary>How a waiting step ends once its child has: the child's output, or a failure naming it; null while it runs.</summary>
+    internal static ActivityOutcome? ChildOutcome(string childRunId, string status, JsonNode? output, JsonObject? error) => status switch
+    {
+        "succeeded" => ActivityOutcome.Success(new JsonObject { ["runId"] = childRunId, ["status"] = status, ["output"] = output?.DeepClone() }),
+        "failed" or "compensated" => ActivityOutcome.Failure(
+            "child_failed", $"Child run {childRunId} ended {status}.", retryable: false,
+            new JsonObject { ["runId"] = childRunId, ["status"] = status, ["error"] = error?.DeepClone() }),
+        _ => null,
+    };
 }
 
 /// <summary>

@@ -172,6 +172,24 @@ internal sealed partial class RunEngine(
                 .ExecuteUpdateAsync(t => t.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.FinishedAt, state.Now), cancellationToken);
         }
 
+        if (state.IsTerminal && !RunState.IsTerminalStatus(state.InitialStatus) && state.Run.ParentRunId is { } parentRunId)
+        {
+            // Wakes the parent's waiting step in the same transaction as the child's end, so the parent never misses it.
+            var trigger = JsonNode.Parse(state.Run.Context)?["trigger"];
+            db.Tasks.Add(new RunTask
+            {
+                RunId = parentRunId,
+                WorkspaceId = state.Run.WorkspaceId,
+                StepId = state.Run.ParentStepId!,
+                Kind = "timer",
+                Attempt = (int?)trigger?["parentAttempt"] ?? 1,
+                Iteration = (int?)trigger?["parentIteration"] ?? 1,
+                Status = "queued",
+                AvailableAt = state.Now,
+                CreatedAt = state.Now,
+            });
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         if (state.IsTerminal)
         {
@@ -344,6 +362,11 @@ internal sealed partial class RunEngine(
                 break;
             case WaitForApproval ask:
                 OpenApproval(state, stepId, ask.Summary);
+                break;
+            case WaitForChild child:
+                step.Status = "waiting";
+                step.Output = new JsonObject { ["runId"] = child.ChildRunId }.ToJsonString();
+                state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = "child", ["childRunId"] = child.ChildRunId });
                 break;
             case WaitForSignal wait:
                 step.Status = "waiting";
@@ -604,6 +627,21 @@ internal sealed partial class RunEngine(
 
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>The child run a waiting run_workflow step waits for has ended (or not yet): the step ends with it.</summary>
+    internal async Task ChildEndedAsync(RunState state, string stepId, CancellationToken cancellationToken)
+    {
+        if (RunState.Parse(state.Steps[stepId].Output)?["runId"] is not JsonValue id || !id.TryGetValue<string>(out var childRunId))
+        {
+            return;
+        }
+
+        var child = await db.Runs.AsNoTracking().Where(r => r.Id == childRunId).Select(r => new { r.Status, r.Output, r.Error }).FirstOrDefaultAsync(cancellationToken);
+        if (child is not null && RunWorkflowActivity.ChildOutcome(childRunId, child.Status, RunState.Parse(child.Output), RunState.Parse(child.Error)?.AsObject()) is { } outcome)
+        {
+            ApplyOutcome(state, stepId, outcome);
+        }
     }
 
     /// <summary>Opens the step's approval: the question, who may answer, the deadline (a durable timer).</summary>

@@ -162,6 +162,12 @@ internal sealed partial class TaskRunner(
             }
 
             engine.ApplyOutcome(state, task.StepId, outcome);
+            if (outcome is WaitForChild)
+            {
+                // The child may have ended before this commit; its wake-up would have found the step not yet waiting.
+                await engine.ChildEndedAsync(state, task.StepId, CancellationToken.None);
+            }
+
             await engine.AdvanceAsync(state, CancellationToken.None);
             return true;
         }, CancellationToken.None);
@@ -189,6 +195,9 @@ internal sealed partial class TaskRunner(
         {
             case "approval":
                 await engine.ApprovalDeadlineAsync(state, task.StepId, cancellationToken);
+                break;
+            case "run_workflow":
+                await engine.ChildEndedAsync(state, task.StepId, cancellationToken);
                 break;
             default:
                 // A sleep: its output was set when it began waiting.
