@@ -9,7 +9,8 @@ namespace Cadre.Runs;
 /// the idempotency key side effects should carry (<c>runId/stepId/attempt</c>), and a log.
 /// </summary>
 public sealed class ActivityContext(
-    string workspaceId, string runId, string stepId, int attempt, int iteration, WorkflowStep step, JsonNode? input, ExpressionScope scope, RunLog log)
+    string workspaceId, string runId, string stepId, int attempt, int iteration, WorkflowStep step, JsonNode? input, ExpressionScope scope, RunLog log,
+    bool compensation = false)
 {
     public string WorkspaceId { get; } = workspaceId;
 
@@ -22,8 +23,14 @@ public sealed class ActivityContext(
     /// <summary>The loop pass, for steps in a loop body (1 elsewhere).</summary>
     public int Iteration { get; } = iteration;
 
-    /// <summary>Stable across retries of the same attempt number, unique across attempts: hand it to anything with side effects.</summary>
-    public string IdempotencyKey => KeyFor(RunId, StepId, Attempt, Iteration);
+    /// <summary>Whether this attempt undoes the step (its compensation) rather than doing it.</summary>
+    public bool IsCompensation { get; } = compensation;
+
+    /// <summary>
+    /// The same for every delivery of one attempt (a worker lost mid-attempt redelivers it with this key),
+    /// different for every retry: hand it to anything with side effects.
+    /// </summary>
+    public string IdempotencyKey => KeyFor(RunId, StepId, Attempt, Iteration, IsCompensation);
 
     public WorkflowStep Step { get; } = step;
 
@@ -33,8 +40,9 @@ public sealed class ActivityContext(
 
     public RunLog Log { get; } = log;
 
-    public static string KeyFor(string runId, string stepId, int attempt, int iteration) =>
-        $"{runId}/{stepId}/{attempt}" + (iteration > 1 ? $"/{iteration}" : "");
+    /// <summary><c>runId/stepId/attempt</c>, then <c>/iteration</c> after a loop's first pass and <c>/compensation</c> for an undo.</summary>
+    public static string KeyFor(string runId, string stepId, int attempt, int iteration, bool compensation = false) =>
+        $"{runId}/{stepId}/{attempt}" + (iteration > 1 ? $"/{iteration}" : "") + (compensation ? "/compensation" : "");
 }
 
 /// <summary>Log lines and messages an activity writes into the run's event stream (persisted with the attempt's result).</summary>

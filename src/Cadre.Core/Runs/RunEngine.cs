@@ -317,8 +317,9 @@ internal sealed partial class RunEngine(
             return (ActivityOutcome.Failure("template_error", $"The step's input could not be rendered: {ex.Message}", retryable: false), log);
         }
 
+        var compensation = ReferenceEquals(template, state.Workflow.Steps[stepId].CompensationInput);
         var context = new ActivityContext(
-            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log);
+            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log, compensation);
         try
         {
             return (await activity.ExecuteAsync(context, cancellationToken), log);
@@ -618,10 +619,28 @@ internal sealed partial class RunEngine(
                         break;
                     }
 
+                    // Whether the lost attempt's side effect happened is unknown, so the same attempt is
+                    // delivered again with the same idempotency key: downstream de-duplicates it. Each
+                    // delivery counts against maximumAttempts, so a step that kills its worker every
+                    // time still ends.
+                    var max = RetryPolicyFor(state, row.StepId).MaximumAttempts ?? 1;
+                    var stepId = row.StepId;
+                    var runId = row.RunId;
+                    var iteration = row.Iteration;
+                    var spent = await db.Tasks.CountAsync(
+                        t => t.RunId == runId && t.StepId == stepId && t.Kind == "step" && t.Iteration == iteration && (t.Status == "failed" || t.Status == "abandoned"),
+                        cancellationToken);
                     step.Attempts = row.Attempt;
-                    step.Status = "running";
-                    ApplyOutcome(state, row.StepId, new FailedOutcome(error));
-                    await AdvanceAsync(state, cancellationToken);
+                    if (max != 0 && spent + 1 >= max)
+                    {
+                        FailStep(state, row.StepId, error with { Retryable = false });
+                        await AdvanceAsync(state, cancellationToken);
+                        break;
+                    }
+
+                    step.Status = "queued";
+                    state.NewTask(row.StepId, "step", row.Attempt, state.Now);
+                    state.EmitStep(row.StepId, "retrying", new JsonObject { ["error"] = error.ToJson(), ["retryAt"] = state.Now });
                     break;
             }
 

@@ -124,7 +124,7 @@ internal sealed class RunTask
     public DateTime CreatedAt { get; init; }
 
     /// <summary>What the attempt hands to side effects: <c>runId/stepId/attempt</c>, with <c>/iteration</c> after a loop's first pass.</summary>
-    public string IdempotencyKey => ActivityContext.KeyFor(RunId, StepId, Attempt, Iteration);
+    public string IdempotencyKey => ActivityContext.KeyFor(RunId, StepId, Attempt, Iteration, Kind == "compensation");
 }
 
 /// <summary>One entry of a run's append-only history; its ID orders the stream.</summary>
