@@ -107,6 +107,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.HttpActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ApprovalActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.RunWorkflowActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.EmitEventActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.WaitForEventActivity>());
         services.TryAddScoped<Runs.RunEngine>();
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();

@@ -97,6 +97,12 @@ public sealed record WaitForApproval(JsonNode? Summary) : ActivityOutcome;
 /// <summary>The step started a child run and waits for it to end; the child's final commit wakes the step.</summary>
 public sealed record WaitForChild(string ChildRunId) : ActivityOutcome;
 
+/// <summary>The step emits an event into the workspace; the engine records it (and wakes matching waits) in the attempt's commit, so it is emitted once.</summary>
+public sealed record EmitEvent(string Type, string? Source, JsonNode? Payload) : ActivityOutcome;
+
+/// <summary>The step waits for an event of <see cref="Type"/> whose payload passes <see cref="Filters"/> (operands rendered), until <see cref="Deadline"/>.</summary>
+public sealed record WaitForEvent(string Type, JsonObject? Filters, DateTimeOffset? Deadline) : ActivityOutcome;
+
 /// <summary>
 /// A step's behaviour. Pure activities (no side effects) may run inline, many to a commit; the
 /// others are checkpointed before and after. The LLM activities plug in here.

@@ -158,6 +158,92 @@ internal sealed class RunWorkflowActivity(IServiceScopeFactory scopes) : IActivi
 }
 
 /// <summary>
+/// emit_event: emits an event of one of the workspace's own event types, its payload checked
+/// against the type's schema. Cadre's built-in types (run., approval., …) are Cadre's alone to emit.
+/// </summary>
+internal sealed class EmitEventActivity(IServiceScopeFactory scopes) : IActivity
+{
+    public string Name => "emit_event";
+
+    public bool IsPure => false;
+
+    public async Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var input = context.Input as JsonObject ?? [];
+        if (input["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type) || type.Length == 0)
+        {
+            return ActivityOutcome.Failure("invalid_input", "type must name an event type.", retryable: false);
+        }
+
+        if (EventTypeService.ReservedPrefixes.Any(prefix => type.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            return ActivityOutcome.Failure("reserved_event_type", $"'{type}' is one of Cadre's own event types; steps emit the workspace's own types.", retryable: false);
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var eventType = await scope.ServiceProvider.GetRequiredService<EventTypeService>().GetAsync(context.WorkspaceId, type, cancellationToken);
+        if (eventType is null)
+        {
+            return ActivityOutcome.Failure("unknown_event_type", $"The workspace has no event type '{type}'.", retryable: false);
+        }
+
+        var payload = input["payload"]?.DeepClone() ?? new JsonObject();
+        var schema = await NJsonSchema.JsonSchema.FromJsonAsync(eventType.Schema.ToJsonString(), cancellationToken);
+        if (schema.Validate(payload.ToJsonString()) is { Count: > 0 } problems)
+        {
+            return ActivityOutcome.Failure(
+                "invalid_payload", $"The payload does not follow the schema of '{type}': {string.Join("; ", problems.Select(p => $"{p.Path}: {p.Kind}"))}", retryable: false);
+        }
+
+        return new EmitEvent(type, (string?)input["source"] ?? $"workflow:{context.RunId}", payload);
+    }
+}
+
+/// <summary>wait_for_event: waits for an event of a type whose payload passes the filters, or the timeout (then <c>{timedOut: true}</c>).</summary>
+internal sealed class WaitForEventActivity(TimeProvider time) : IActivity
+{
+    public string Name => "wait_for_event";
+
+    public bool IsPure => false;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var input = context.Input as JsonObject ?? [];
+        if (input["eventType"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type) || type.Length == 0)
+        {
+            return Task.FromResult(ActivityOutcome.Failure("invalid_input", "eventType must name an event type.", retryable: false));
+        }
+
+        DateTimeOffset? deadline = null;
+        if (input["timeout"] is JsonValue timeout)
+        {
+            if (!timeout.TryGetValue<string>(out var text) || !Durations.TryParse(text, out var span))
+            {
+                return Task.FromResult(ActivityOutcome.Failure("invalid_input", "timeout must be a duration such as 10m.", retryable: false));
+            }
+
+            deadline = time.GetUtcNow() + span;
+        }
+
+        var filters = input["filters"] as JsonObject;
+        try
+        {
+            // Checked now, so a filter that cannot work fails the step rather than every emission.
+            _ = Filter.Parse(filters, new ExpressionOptions { Roots = EventRoots });
+        }
+        catch (FilterException ex)
+        {
+            return Task.FromResult(ActivityOutcome.Failure("invalid_input", $"filters: {ex.Message}", retryable: false));
+        }
+
+        return Task.FromResult<ActivityOutcome>(new WaitForEvent(type, filters?.DeepClone().AsObject(), deadline));
+    }
+
+    /// <summary>What a wait's filter reads: the event (<c>event.type</c>, <c>event.payload</c>, <c>event.source</c>).</summary>
+    public static IReadOnlySet<string> EventRoots { get; } = new HashSet<string>(StringComparer.Ordinal) { "event" };
+}
+
+/// <summary>
 /// http: a request to an outside service, carrying the attempt's <c>Idempotency-Key</c>. Internal
 /// addresses are refused on every hop (<see cref="OutboundHttp"/>). 408, 429 and 5xx answers are
 /// retryable failures; other non-success statuses fail at once unless listed in <c>successStatuses</c>.

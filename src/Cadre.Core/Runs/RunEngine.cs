@@ -198,13 +198,14 @@ internal sealed partial class RunEngine(
             var runId = state.Run.Id;
             await db.Approvals.Where(a => a.RunId == runId && a.Status == "pending")
                 .ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.DecidedAt, state.Now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            await db.EventWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
         }
     }
 
     internal void Announce(RunState state)
     {
         notifier.Publish([.. state.NewEvents.Select(e => new RunEventMessage(e.Id, e.RunId, e.WorkspaceId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt))]);
-        notifier.WorkAvailable(state.NewTasks.Count(t => t.Status == "queued" && t.AvailableAt <= state.Now));
+        notifier.WorkAvailable(state.NewTasks.Count(t => t.Status == "queued" && t.AvailableAt <= state.Now) + state.OtherTasksQueued);
         if (state.IsTerminal || state.Run.Status == "halted")
         {
             notifier.Finished(state.Run.Id);
@@ -363,6 +364,27 @@ internal sealed partial class RunEngine(
                 break;
             case WaitForApproval ask:
                 OpenApproval(state, stepId, ask.Summary);
+                break;
+            case WaitForEvent wait:
+                step.Status = "waiting";
+                db.EventWaits.Add(new EventWait
+                {
+                    RunId = state.Run.Id,
+                    StepId = stepId,
+                    Iteration = Math.Max(1, step.Iteration),
+                    Attempt = step.Attempts,
+                    WorkspaceId = state.Run.WorkspaceId,
+                    EventType = wait.Type,
+                    Filters = wait.Filters?.ToJsonString(),
+                    Deadline = wait.Deadline?.ToStorageTime(),
+                    CreatedAt = state.Now,
+                });
+                if (wait.Deadline is { } waitDeadline)
+                {
+                    state.NewTask(stepId, "timer", step.Attempts, waitDeadline.ToStorageTime());
+                }
+
+                state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = "event", ["eventType"] = wait.Type });
                 break;
             case WaitForChild child:
                 step.Status = "waiting";
@@ -662,6 +684,100 @@ internal sealed partial class RunEngine(
             ApplyOutcome(state, stepId, outcome);
         }
     }
+
+    /// <summary>
+    /// Records an emit_event step's event and, in the same transaction, claims it for every open
+    /// wait of its type whose filter it passes, waking those steps; answers the step's outcome.
+    /// </summary>
+    internal async Task<ActivityOutcome> EmitAsync(RunState state, string stepId, EmitEvent emitted, CancellationToken cancellationToken)
+    {
+        var record = new WorkspaceEvent
+        {
+            Id = ids.NewId(WorkspaceEvent.IdPrefix),
+            WorkspaceId = state.Run.WorkspaceId,
+            Type = emitted.Type,
+            Source = emitted.Source,
+            Payload = emitted.Payload?.ToJsonString() ?? "null",
+            EmittedByRun = state.Run.Id,
+            EmittedByStep = stepId,
+            CreatedAt = state.Now,
+        };
+        db.WorkspaceEvents.Add(record);
+        var eventJson = EventJson(record);
+        var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["event"] = eventJson }, new DateTimeOffset(state.Now, TimeSpan.Zero));
+        var workspaceId = state.Run.WorkspaceId;
+        var waits = await db.EventWaits.Where(w => w.WorkspaceId == workspaceId && w.EventType == emitted.Type && w.EventId == null).ToListAsync(cancellationToken);
+        var woken = 0;
+        foreach (var wait in waits)
+        {
+            bool matches;
+            try
+            {
+                matches = Filter.Parse(RunState.Parse(wait.Filters), new ExpressionOptions { Roots = WaitForEventActivity.EventRoots }).Matches(scope);
+            }
+            catch (Exception ex) when (ex is FilterException or ExpressionEvaluationException)
+            {
+                // A filter that cannot read this payload does not match it.
+                matches = false;
+            }
+
+            if (!matches)
+            {
+                continue;
+            }
+
+            wait.EventId = record.Id;
+            woken++;
+            db.Tasks.Add(new RunTask
+            {
+                RunId = wait.RunId,
+                WorkspaceId = wait.WorkspaceId,
+                StepId = wait.StepId,
+                Kind = "timer",
+                Attempt = wait.Attempt,
+                Iteration = wait.Iteration,
+                Status = "queued",
+                AvailableAt = state.Now,
+                CreatedAt = state.Now,
+            });
+        }
+
+        state.OtherTasksQueued += woken;
+        return ActivityOutcome.Success(new JsonObject { ["eventId"] = record.Id, ["type"] = record.Type, ["woke"] = woken });
+    }
+
+    /// <summary>A wait_for_event step's wake-up: its claimed event, or its deadline (<c>{timedOut: true}</c>).</summary>
+    internal async Task EventWaitEndedAsync(RunState state, string stepId, CancellationToken cancellationToken)
+    {
+        var runId = state.Run.Id;
+        var iteration = Math.Max(1, state.Steps[stepId].Iteration);
+        var wait = await db.EventWaits.FirstOrDefaultAsync(w => w.RunId == runId && w.StepId == stepId && w.Iteration == iteration, cancellationToken);
+        if (wait is null)
+        {
+            return;
+        }
+
+        if (wait.EventId is { } eventId)
+        {
+            var record = await db.WorkspaceEvents.AsNoTracking().FirstAsync(e => e.Id == eventId, cancellationToken);
+            db.EventWaits.Remove(wait);
+            ApplyOutcome(state, stepId, ActivityOutcome.Success(new JsonObject { ["event"] = EventJson(record) }));
+        }
+        else if (wait.Deadline is { } deadline && deadline <= state.Now)
+        {
+            db.EventWaits.Remove(wait);
+            ApplyOutcome(state, stepId, ActivityOutcome.Success(new JsonObject { ["timedOut"] = true }));
+        }
+    }
+
+    private static JsonObject EventJson(WorkspaceEvent record) => new()
+    {
+        ["id"] = record.Id,
+        ["type"] = record.Type,
+        ["source"] = record.Source,
+        ["payload"] = RunState.Parse(record.Payload),
+        ["createdAt"] = record.CreatedAt,
+    };
 
     /// <summary>Opens the step's approval: the question, who may answer, the deadline (a durable timer).</summary>
     private void OpenApproval(RunState state, string stepId, JsonNode? summary)

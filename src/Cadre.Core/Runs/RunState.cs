@@ -70,6 +70,9 @@ internal sealed class RunState
 
     public List<RunEvent> NewEvents { get; } = [];
 
+    /// <summary>Tasks this commit queued for other runs' steps (woken by an emitted event), to wake workers for.</summary>
+    public int OtherTasksQueued { get; set; }
+
     /// <summary>Approvals an approval step opened in this commit, with who may decide.</summary>
     public List<(Approval Approval, IReadOnlyList<string> Approvers)> NewApprovals { get; } = [];
 

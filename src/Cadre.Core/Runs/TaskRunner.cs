@@ -161,6 +161,11 @@ internal sealed partial class TaskRunner(
                 return true;
             }
 
+            if (outcome is EmitEvent emitted)
+            {
+                outcome = await engine.EmitAsync(state, task.StepId, emitted, CancellationToken.None);
+            }
+
             engine.ApplyOutcome(state, task.StepId, outcome);
             if (outcome is WaitForChild)
             {
@@ -198,6 +203,9 @@ internal sealed partial class TaskRunner(
                 break;
             case "run_workflow":
                 await engine.ChildEndedAsync(state, task.StepId, cancellationToken);
+                break;
+            case "wait_for_event":
+                await engine.EventWaitEndedAsync(state, task.StepId, cancellationToken);
                 break;
             default:
                 // A sleep: its output was set when it began waiting.

@@ -72,6 +72,10 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.ApprovalDecision> ApprovalDecisions => Set<Runs.ApprovalDecision>();
 
+    public DbSet<Runs.WorkspaceEvent> WorkspaceEvents => Set<Runs.WorkspaceEvent>();
+
+    public DbSet<Runs.EventWait> EventWaits => Set<Runs.EventWait>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -126,3 +126,34 @@ CREATE TABLE approval_decisions (
     created_at   timestamptz NOT NULL,
     PRIMARY KEY (approval_id, user_id)
 );
+
+-- Events emitted into a workspace (by emit_event steps; later by the API and webhooks), kept as
+-- the record of what happened and for the trigger dispatcher.
+CREATE TABLE events (
+    id                text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id      text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    type              text NOT NULL,
+    source            text NULL,
+    payload           text NOT NULL,
+    emitted_by_run    text COLLATE "C" NULL,
+    emitted_by_step   text NULL,
+    created_at        timestamptz NOT NULL
+);
+CREATE INDEX ix_events_workspace_id_id ON events (workspace_id, id);
+
+-- A wait_for_event step waiting: matched against each event emitted after it began; the event that
+-- matches is claimed here in the emitting transaction, so the step wakes with exactly that event.
+CREATE TABLE event_waits (
+    run_id        text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_id       text COLLATE "C" NOT NULL,
+    iteration     integer NOT NULL,
+    attempt       integer NOT NULL,
+    workspace_id  text COLLATE "C" NOT NULL,
+    event_type    text NOT NULL,
+    filters       text NULL,
+    event_id      text COLLATE "C" NULL,
+    deadline      timestamptz NULL,
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (run_id, step_id, iteration)
+);
+CREATE INDEX ix_event_waits_open ON event_waits (workspace_id, event_type) WHERE event_id IS NULL;

@@ -126,3 +126,34 @@ CREATE TABLE approval_decisions (
     created_at   TEXT    NOT NULL,
     PRIMARY KEY (approval_id, user_id)
 );
+
+-- Events emitted into a workspace (by emit_event steps; later by the API and webhooks), kept as
+-- the record of what happened and for the trigger dispatcher.
+CREATE TABLE events (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    workspace_id      TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    type              TEXT    NOT NULL,
+    source            TEXT    NULL,
+    payload           TEXT    NOT NULL,
+    emitted_by_run    TEXT    NULL,
+    emitted_by_step   TEXT    NULL,
+    created_at        TEXT    NOT NULL
+);
+CREATE INDEX ix_events_workspace_id_id ON events (workspace_id, id);
+
+-- A wait_for_event step waiting: matched against each event emitted after it began; the event that
+-- matches is claimed here in the emitting transaction, so the step wakes with exactly that event.
+CREATE TABLE event_waits (
+    run_id        TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_id       TEXT    NOT NULL,
+    iteration     INTEGER NOT NULL,
+    attempt       INTEGER NOT NULL,
+    workspace_id  TEXT    NOT NULL,
+    event_type    TEXT    NOT NULL,
+    filters       TEXT    NULL,
+    event_id      TEXT    NULL,
+    deadline      TEXT    NULL,
+    created_at    TEXT    NOT NULL,
+    PRIMARY KEY (run_id, step_id, iteration)
+);
+CREATE INDEX ix_event_waits_open ON event_waits (workspace_id, event_type) WHERE event_id IS NULL;
