@@ -51,7 +51,7 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>
     /// Leases up to <paramref name="max"/> queued tasks whose time has come to <paramref name="owner"/>
     /// until <paramref name="leaseUntil"/>, in one statement so two workers never hold one task.
-    /// Picks round-robin across workspaces (each workspace's oldest first), so one workspace's
+    /// Picks in turns across workspaces (each workspace's oldest first), so one workspace's
     /// backlog does not starve the others.
     /// </summary>
     public abstract Task<List<Runs.RunTask>> LeaseTasksAsync(
@@ -74,10 +74,14 @@ internal abstract class StorageProvider(DatabaseTarget target)
         return numbers.Single();
     }
 
-    /// <summary>The round-robin choice of ready tasks shared by both engines' lease statements.</summary>
+    /// <summary>
+    /// The fair choice of ready tasks shared by both engines' lease statements: each workspace's
+    /// tasks oldest first, and the workspaces in random order at each turn, so a workspace with one
+    /// task waits a couple of leases however long another's backlog is.
+    /// </summary>
     protected const string ReadyTasksInTurn =
-        "SELECT id FROM (SELECT id, available_at, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY available_at, id) AS turn " +
-        "FROM tasks WHERE status = 'queued' AND available_at <= {2}) AS ready ORDER BY turn, available_at, id LIMIT {3}";
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY available_at, id) AS turn " +
+        "FROM tasks WHERE status = 'queued' AND available_at <= {2}) AS ready ORDER BY turn, random() LIMIT {3}";
 
     public static StorageProvider Create(StorageOptions options)
     {

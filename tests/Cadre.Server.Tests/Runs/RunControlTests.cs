@@ -199,5 +199,86 @@ public sealed class RunControlTests
         (await workspace.ListAllAsync(workspace.Runs($"?createdBefore={Uri.EscapeDataString(before.ToString("O"))}"))).ShouldBeEmpty();
     }
 
+    [Theory, AllDatabases]
+    public async Task StepTimeout_CancelsTheAttempt_AndCountsAsARetryableFailure(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var server = await FakeHttpServer.StartAsync(async context =>
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default));
+        var flow = await workspace.CreateFlowAsync(
+            [new { id = "hang", activity = new { uniqueIdentifier = "http" }, timeout = "300ms", input = new { url = server.Address + "hang" }, retryPolicy = new { maximumAttempts = 2, initialInterval = "10ms" } }]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("failed", run.ToJsonString());
+        ((string)run["error"]!["type"]!).ShouldBe("timeout");
+        ((int)RunApi.Step(run, "hang")["attempts"]!).ShouldBe(2);
+    }
+
+    [Theory, AllDatabases]
+    public async Task WorkspaceStream_CarriesEveryRunsEvents_FilteredByWorkflow(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var watched = await workspace.CreateFlowAsync([new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new { n = 1 } }]);
+        var other = await workspace.CreateFlowAsync([new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new { n = 2 } }]);
+        var a = await workspace.StartAsync(watched);
+        await workspace.StartAsync(other);
+        var b = await workspace.StartAsync(watched);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var seen = new List<RunStreamTests.StreamEvent>();
+
+        // The workspace stream never ends by itself: read what it replays, then stop.
+        try
+        {
+            await RunStreamTests.ReadStreamAsync(workspace.Owner, $"/api/v1/workspaces/{workspace.Name}/stream?workflow={watched}&type=status", into: seen, cancellation: stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        var expected = (await workspace.ListAllAsync(workspace.Runs($"/{a["id"]}/events?type=status")))
+            .Concat(await workspace.ListAllAsync(workspace.Runs($"/{b["id"]}/events?type=status"))).Select(e => (long)e["id"]!).Order();
+        seen.Select(e => e.Id).ShouldBe(expected);
+        (await workspace.Owner.GetAsync($"/api/v1/workspaces/{workspace.Name}/stream?workflow=ghost")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Fairness_OneWorkspacesBacklog_DoesNotStarveAnother()
+    {
+        var settings = new Dictionary<string, string?>(EngineApps.Settings) { ["Cadre:Engine:Workers"] = "1" };
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, settings);
+        await using var server = await FakeHttpServer.StartAsync(_ => Task.Delay(50));
+        var busy = await app.CreateWorkspaceAsync();
+        var quiet = await app.CreateWorkspaceAsync();
+        object[] Steps() => [new { id = "call", activity = new { uniqueIdentifier = "http" }, input = new { url = server.Address + "work" } }];
+        var busyFlow = await busy.CreateFlowAsync(Steps());
+        var quietFlow = await quiet.CreateFlowAsync(Steps());
+        var backlog = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            backlog.Add((string)(await busy.StartAsync(busyFlow, wait: null))["id"]!);
+        }
+
+        var lone = await quiet.StartAsync(quietFlow, wait: null);
+
+        var loneDone = await quiet.WaitForRunAsync((string)lone["id"]!);
+        var lastOfBacklog = await busy.WaitForRunAsync(backlog[^1]);
+        ((DateTime)loneDone["finishedAt"]!).ShouldBeLessThan((DateTime)lastOfBacklog["finishedAt"]!);
+        // Taken within a few leases, not after the whole backlog (each lease picks a workspace at
+        // random, so waiting more than 15 leases has a chance of 1 in 30 000).
+        var finishedAfter = 0;
+        foreach (var id in backlog)
+        {
+            if ((DateTime)(await busy.WaitForRunAsync(id))["finishedAt"]! > (DateTime)loneDone["finishedAt"]!)
+            {
+                finishedAfter++;
+            }
+        }
+
+        finishedAfter.ShouldBeGreaterThan(14);
+    }
+
     private static object[] Sleeper(string duration) => [new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration } }];
 }

@@ -150,7 +150,8 @@ public sealed class RunStreamTests
     internal sealed record StreamEvent(long Id, string Type, JsonObject Data);
 
     /// <summary>Reads a stream to its end, as an EventSource would (ignoring heartbeats).</summary>
-    internal static async Task<List<StreamEvent>> ReadStreamAsync(HttpClient client, string path, long? lastEventId = null)
+    internal static async Task<List<StreamEvent>> ReadStreamAsync(
+        HttpClient client, string path, long? lastEventId = null, List<StreamEvent>? into = null, CancellationToken cancellation = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (lastEventId is { } last)
@@ -158,12 +159,13 @@ public sealed class RunStreamTests
             request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
-        var events = new List<StreamEvent>();
+        var events = into ?? [];
         string? id = null, type = null;
         var data = new StringBuilder();
         while (await reader.ReadLineAsync(timeout.Token) is { } line)
