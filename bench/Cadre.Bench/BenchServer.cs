@@ -25,7 +25,7 @@ public sealed class BenchServer : IAsyncDisposable
 
     public string AdminKey { get; }
 
-    public static async Task<BenchServer> StartAsync(BenchSettings settings)
+    public static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("cadre-bench-").FullName;
         var port = FreePort();
@@ -46,6 +46,11 @@ public sealed class BenchServer : IAsyncDisposable
         if (settings.Database is { } database)
         {
             start.Environment["CADRE_DATABASE"] = database;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the server.");
@@ -110,7 +115,7 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,20 +1,28 @@
 using Cadre.Bench;
 
 // Usage: dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> [personas] [requests per scenario] [concurrency]
+//        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> workflows [runs for latency] [concurrency] [seconds of load]
 // CADRE_BENCH_DATABASE, when set, is passed to the server as CADRE_DATABASE (a PostgreSQL connection string); SQLite otherwise.
 if (args.Length < 1)
 {
     Console.Error.WriteLine("usage: Cadre.Bench <Cadre.Server.dll> [personas=10000] [requests=2000] [concurrency=8]");
+    Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> workflows [runs=100] [concurrency=8] [seconds=15]");
     return 2;
 }
 
-var settings = new BenchSettings(
-    ServerDll: args[0],
-    Personas: args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000,
-    Requests: args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2_000,
-    Concurrency: args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 8,
-    Database: Environment.GetEnvironmentVariable("CADRE_BENCH_DATABASE"));
+int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+var database = Environment.GetEnvironmentVariable("CADRE_BENCH_DATABASE") is { Length: > 0 } given ? given : null;
+if (args.Length > 1 && args[1] == "workflows")
+{
+    var settings = new BenchSettings(args[0], Personas: 0, Requests: Arg(2, 100), Concurrency: Arg(3, 8), database);
+    using var noop = new NoopServer();
+    // The http steps call the local no-op server, which the outbound guard refuses unless private networks are allowed.
+    await using var engineServer = await BenchServer.StartAsync(settings, new Dictionary<string, string> { ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true" });
+    await WorkflowBench.RunAsync(engineServer, noop, settings, TimeSpan.FromSeconds(Arg(4, 15)), Console.Out);
+    return 0;
+}
 
-await using var server = await BenchServer.StartAsync(settings);
-await PersonaBench.RunAsync(server, settings, Console.Out);
+var personaSettings = new BenchSettings(args[0], Personas: Arg(1, 10_000), Requests: Arg(2, 2_000), Concurrency: Arg(3, 8), database);
+await using var server = await BenchServer.StartAsync(personaSettings);
+await PersonaBench.RunAsync(server, personaSettings, Console.Out);
 return 0;

@@ -16,6 +16,7 @@ namespace Cadre.Runs;
 /// </summary>
 internal sealed partial class RunEngine(
     CadreDbContext db,
+    StorageProvider storage,
     CompiledWorkflows compiled,
     IEnumerable<IActivity> activities,
     IdGenerator ids,
@@ -157,8 +158,6 @@ internal sealed partial class RunEngine(
     {
         state.Run.Version++;
         state.Run.UpdatedAt = state.Now;
-        db.Tasks.AddRange(state.NewTasks);
-        db.RunEvents.AddRange(state.NewEvents);
         foreach (var (approval, approvers) in state.NewApprovals)
         {
             db.Approvals.Add(approval);
@@ -191,6 +190,8 @@ internal sealed partial class RunEngine(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        // After the run row (their parent) and after cancelling queued tasks (which must not catch these).
+        await storage.InsertRunRowsAsync(db, state.NewSteps, state.NewTasks, state.NewEvents, cancellationToken);
         if (state.IsTerminal)
         {
             // Nobody need answer a question the run no longer waits for. After the save, so an
@@ -204,7 +205,11 @@ internal sealed partial class RunEngine(
 
     internal void Announce(RunState state)
     {
-        notifier.Publish([.. state.NewEvents.Select(e => new RunEventMessage(e.Id, e.RunId, e.WorkspaceId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt))]);
+        if (state.NewEvents.Count > 0)
+        {
+            notifier.Publish(state.Run.WorkspaceId, state.Run.Id);
+        }
+
         notifier.WorkAvailable(state.NewTasks.Count(t => t.Status == "queued" && t.AvailableAt <= state.Now) + state.OtherTasksQueued);
         if (state.IsTerminal || state.Run.Status == "halted")
         {
@@ -241,7 +246,7 @@ internal sealed partial class RunEngine(
                 bool take;
                 try
                 {
-                    take = compiledStep.When.Matches(state.ScopeFor(id));
+                    take = ReferenceEquals(compiledStep.When, Filter.Always) || compiledStep.When.Matches(state.ScopeFor(id));
                 }
                 catch (ExpressionEvaluationException ex)
                 {

@@ -4,7 +4,10 @@ using System.Threading.Channels;
 
 namespace Cadre.Runs;
 
-/// <summary>A run event as subscribers and the API see it.</summary>
+/// <summary>"Run <see cref="RunId"/> has new events": what wakes a stream to read on from the log.</summary>
+public sealed record RunSignal(string WorkspaceId, string RunId);
+
+/// <summary>A run event as streams read it from the log.</summary>
 public sealed record RunEventMessage(long Id, string RunId, string WorkspaceId, string Type, JsonObject Data, DateTime CreatedAt);
 
 /// <summary>
@@ -14,7 +17,7 @@ public sealed record RunEventMessage(long Id, string RunId, string WorkspaceId, 
 /// </summary>
 public sealed class RunNotifier : IDisposable
 {
-    /// <summary>Events a subscriber may have unread before it is cut off (it resumes from its last id).</summary>
+    /// <summary>Commits with events a subscriber may have unread before it is cut off (it resumes from its last id).</summary>
     public const int SubscriberBuffer = 1024;
 
     private readonly ConcurrentDictionary<Guid, Subscription> _subscriptions = new();
@@ -33,24 +36,17 @@ public sealed class RunNotifier : IDisposable
         return subscription;
     }
 
-    internal void Publish(IReadOnlyList<RunEventMessage> events)
+    /// <summary>A commit added events to a run: wakes its subscribers (and the workspace's) to read them from the log.</summary>
+    internal void Publish(string workspaceId, string runId)
     {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
+        var signal = new RunSignal(workspaceId, runId);
         foreach (var subscription in _subscriptions.Values)
         {
-            foreach (var message in events)
+            if (subscription.WorkspaceId == workspaceId && (subscription.RunId is null || subscription.RunId == runId)
+                && !subscription.Writer.TryWrite(signal))
             {
-                if (subscription.WorkspaceId == message.WorkspaceId && (subscription.RunId is null || subscription.RunId == message.RunId)
-                    && !subscription.Writer.TryWrite(message))
-                {
-                    // Full: the client is not reading. Cut it off rather than buffer without bound.
-                    subscription.CutOff();
-                    break;
-                }
+                // Full: the client is not reading. Cut it off rather than buffer without bound.
+                subscription.CutOff();
             }
         }
     }
@@ -179,7 +175,7 @@ public sealed class RunNotifier : IDisposable
     public sealed class Subscription : IDisposable
     {
         private readonly RunNotifier _owner;
-        private readonly Channel<RunEventMessage> _channel = Channel.CreateBounded<RunEventMessage>(
+        private readonly Channel<RunSignal> _channel = Channel.CreateBounded<RunSignal>(
             new BoundedChannelOptions(SubscriberBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
         internal Subscription(RunNotifier owner, string workspaceId, string? runId)
@@ -200,9 +196,9 @@ public sealed class RunNotifier : IDisposable
 
         public string? RunId { get; }
 
-        internal ChannelWriter<RunEventMessage> Writer => _channel.Writer;
+        internal ChannelWriter<RunSignal> Writer => _channel.Writer;
 
-        public ChannelReader<RunEventMessage> Reader => _channel.Reader;
+        public ChannelReader<RunSignal> Reader => _channel.Reader;
 
         internal void CutOff()
         {

@@ -19,6 +19,9 @@ internal sealed class RunState
 
     private readonly Dictionary<string, HashSet<string>> _dependents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _loopOf = new(StringComparer.Ordinal);
+    private readonly JsonObject _stepsView = [];
+    private readonly Dictionary<string, (string? Status, string? Output, string? Error)> _viewed = new(StringComparer.Ordinal);
+    private JsonNode? _context;
     private int _completedOrder;
 
     public RunState(Run run, IReadOnlyList<RunStep> steps, CompiledWorkflow workflow, JsonObject workflowValues, DateTime now)
@@ -65,6 +68,9 @@ internal sealed class RunState
     public JsonObject WorkflowValues { get; }
 
     public DateTime Now { get; }
+
+    /// <summary>Step rows of a run being created (inserted with the commit rather than tracked).</summary>
+    public List<RunStep> NewSteps { get; } = [];
 
     public List<RunTask> NewTasks { get; } = [];
 
@@ -136,20 +142,6 @@ internal sealed class RunState
     /// <summary>The values a step's templates read.</summary>
     public ExpressionScope ScopeFor(string? stepId)
     {
-        var steps = new JsonObject();
-        foreach (var (id, step) in Steps)
-        {
-            if (step.Output is not null || step.Error is not null || step.Status is "succeeded" or "failed" or "skipped")
-            {
-                steps[id] = new JsonObject
-                {
-                    ["status"] = step.Status,
-                    ["output"] = step.Output is null ? null : JsonNode.Parse(step.Output),
-                    ["error"] = step.Error is null ? null : JsonNode.Parse(step.Error),
-                };
-            }
-        }
-
         var run = new JsonObject
         {
             ["id"] = Run.Id,
@@ -158,12 +150,12 @@ internal sealed class RunState
             ["workflowVersion"] = Run.WorkflowVersion,
             ["trigger"] = Run.TriggerType,
             ["startedAt"] = Run.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
-            ["iteration"] = stepId is null ? 1 : Steps[stepId].Iteration,
+            ["iteration"] = stepId is null ? 1 : Math.Max(1, Steps[stepId].Iteration),
         };
         var roots = new Dictionary<string, JsonNode?>
         {
-            ["context"] = JsonNode.Parse(Run.Context),
-            ["steps"] = steps,
+            ["context"] = _context ??= JsonNode.Parse(Run.Context),
+            ["steps"] = StepsView(),
             ["run"] = run,
             ["workflow"] = WorkflowValues,
             ["secrets"] = new JsonObject(),
@@ -171,6 +163,39 @@ internal sealed class RunState
         // now() is the run's clock at this commit; uuid() is derived from the step, so a replay agrees.
         var counter = 0;
         return new ExpressionScope(roots, new DateTimeOffset(Now, TimeSpan.Zero), () => DeterministicId($"{Run.Id}/{stepId}/{Steps.GetValueOrDefault(stepId ?? "")?.Attempts}/{counter++}"));
+    }
+
+    /// <summary>
+    /// <c>steps</c> as templates read it, kept between scopes and rebuilt only for steps that changed,
+    /// so a chain of inline steps does not parse every earlier output again at each step.
+    /// </summary>
+    private JsonObject StepsView()
+    {
+        foreach (var (id, step) in Steps)
+        {
+            var seen = _viewed.GetValueOrDefault(id);
+            if (seen.Status == step.Status && ReferenceEquals(seen.Output, step.Output) && ReferenceEquals(seen.Error, step.Error))
+            {
+                continue;
+            }
+
+            _viewed[id] = (step.Status, step.Output, step.Error);
+            if (step.Output is not null || step.Error is not null || step.Status is "succeeded" or "failed" or "skipped")
+            {
+                _stepsView[id] = new JsonObject
+                {
+                    ["status"] = step.Status,
+                    ["output"] = Parse(step.Output),
+                    ["error"] = Parse(step.Error),
+                };
+            }
+            else
+            {
+                _stepsView.Remove(id);
+            }
+        }
+
+        return _stepsView;
     }
 
     /// <summary>Whether a step counts as done for the steps that depend on it.</summary>

@@ -58,6 +58,14 @@ internal abstract class StorageProvider(DatabaseTarget target)
         CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Inserts a commit's new step rows, task rows and run events, a statement per table whatever
+    /// their number, inside the caller's transaction. EF Core would send a statement per row, and
+    /// SQLite compiles each one: a 40-step run would spend most of its commit compiling SQL.
+    /// </summary>
+    public abstract Task InsertRunRowsAsync(
+        CadreDbContext db, IReadOnlyList<Runs.RunStep> steps, IReadOnlyList<Runs.RunTask> tasks, IReadOnlyList<Runs.RunEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The next run number of a workflow (1, 2, …), taken inside the caller's transaction; with
     /// <paramref name="lockOnly"/>, only takes the counter row's lock (and answers the last number).
     /// </summary>

@@ -25,6 +25,12 @@ public sealed class HttpOptions
     /// every request comes through a proxy that sets these headers, or clients could forge them.
     /// </summary>
     public bool TrustForwardedHeaders { get; set; }
+
+    /// <summary>
+    /// How long an event stream may wait on a client that does not read before it is disconnected
+    /// (it resumes with Last-Event-ID). Default 10 seconds.
+    /// </summary>
+    public TimeSpan StreamStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Per-caller rate limits (token bucket). Bound from <c>Cadre:RateLimit</c>.</summary>

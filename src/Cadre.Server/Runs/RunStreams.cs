@@ -7,6 +7,7 @@ using Cadre.Server.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Cadre.Server.Runs;
 
@@ -14,7 +15,9 @@ namespace Cadre.Server.Runs;
 /// Server-sent events of runs. The event log is the stream: a subscriber replays from the log what
 /// its Last-Event-ID has not seen, then each local commit wakes it to read on from the log, so it
 /// gets every event exactly once and in order however commits and wake-ups interleave. Idle, it
-/// still looks every second (events of other nodes) and sends a heartbeat every 15 seconds.
+/// still looks every second (events of other nodes) and sends a heartbeat every 15 seconds. A client
+/// that stops reading is disconnected once a write has waited <see cref="HttpOptions.StreamStallTimeout"/>,
+/// so it holds no more than the socket's buffers and one page of the log.
 /// </summary>
 internal static class RunStreams
 {
@@ -27,7 +30,7 @@ internal static class RunStreams
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamRun(
         string run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
-        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, HttpContext http)
+        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, HttpContext http)
     {
         if (await runs.StatusAsync(access.Workspace.Id, run, http.RequestAborted) is null)
         {
@@ -40,14 +43,14 @@ internal static class RunStreams
         }
 
         var filter = Types(type);
-        await WriteAsync(http, lifetime, notifier.Subscribe(access.Workspace.Id, run), subscription =>
-            Events(runs, access.Workspace.Id, run, null, from, filter, subscription, http.RequestAborted));
+        await WriteAsync(http, lifetime, options.Value.StreamStallTimeout, notifier.Subscribe(access.Workspace.Id, run), (subscription, stall) =>
+            Events(runs, access.Workspace.Id, run, null, from, filter, subscription, stall, http.RequestAborted));
         return TypedResults.Empty;
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamWorkspace(
         [FromQuery(Name = "workflow")] string? workflow, [FromQuery(Name = "run")] string? run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
-        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, HttpContext http)
+        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, HttpContext http)
     {
         if (LastEventId(http.Request, after) is not { } from)
         {
@@ -61,8 +64,8 @@ internal static class RunStreams
         }
 
         var filter = Types(type);
-        await WriteAsync(http, lifetime, notifier.Subscribe(access.Workspace.Id, run), subscription =>
-            Events(runs, access.Workspace.Id, run, workflowId, from, filter, subscription, http.RequestAborted, endWithRun: false));
+        await WriteAsync(http, lifetime, options.Value.StreamStallTimeout, notifier.Subscribe(access.Workspace.Id, run), (subscription, stall) =>
+            Events(runs, access.Workspace.Id, run, workflowId, from, filter, subscription, stall, http.RequestAborted, endWithRun: false));
         return TypedResults.Empty;
     }
 
@@ -85,7 +88,8 @@ internal static class RunStreams
         Problems.Problem(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", "Last-Event-ID must be the id of an event this stream sent (a whole number).");
 
     private static async Task WriteAsync(
-        HttpContext http, IHostApplicationLifetime lifetime, RunNotifier.Subscription subscription, Func<RunNotifier.Subscription, IAsyncEnumerable<SseItem<string>>> events)
+        HttpContext http, IHostApplicationLifetime lifetime, TimeSpan stallTimeout, RunNotifier.Subscription subscription,
+        Func<RunNotifier.Subscription, StallWatch, IAsyncEnumerable<SseItem<string>>> events)
     {
         using var _ = subscription;
         var response = http.Response;
@@ -93,28 +97,43 @@ internal static class RunStreams
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        // A client that stopped reading blocks the write; being cut off (or the server stopping) cancels it.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping, subscription.CutOffToken);
+        // A client that stopped reading blocks the write; the stall watch (or being cut off, or the server stopping) cancels it.
+        using var stall = new StallWatch(stallTimeout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping, subscription.CutOffToken, stall.Token);
         try
         {
             await response.Body.FlushAsync(stop.Token);
-            await SseFormatter.WriteAsync(events(subscription), response.Body, stop.Token);
+            await SseFormatter.WriteAsync(events(subscription, stall), response.Body, stop.Token);
         }
         catch (OperationCanceledException)
         {
             // The client went away, fell too far behind, or the server is stopping: a normal end.
         }
 
-        if (subscription.CutOffToken.IsCancellationRequested)
+        if (subscription.CutOffToken.IsCancellationRequested || stall.Token.IsCancellationRequested)
         {
             // Closed without a clean end, so the client knows to reconnect with its Last-Event-ID.
             http.Abort();
         }
     }
 
+    /// <summary>Fires when one event's write has waited on the client longer than the stall timeout.</summary>
+    internal sealed class StallWatch(TimeSpan timeout) : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+
+        public CancellationToken Token => _source.Token;
+
+        public void Writing() => _source.CancelAfter(timeout);
+
+        public void Written() => _source.CancelAfter(Timeout.InfiniteTimeSpan);
+
+        public void Dispose() => _source.Dispose();
+    }
+
     private static async IAsyncEnumerable<SseItem<string>> Events(
         RunService runs, string workspaceId, string? runId, string? workflowId, long from, string[]? types, RunNotifier.Subscription subscription,
-        [EnumeratorCancellation] CancellationToken cancellationToken, bool endWithRun = true)
+        StallWatch stall, [EnumeratorCancellation] CancellationToken cancellationToken, bool endWithRun = true)
     {
         var last = from;
         var sinceHeartbeat = DateTime.UtcNow;
@@ -129,7 +148,10 @@ internal static class RunStreams
                     last = message.Id;
                     if (types is null || types.Contains(message.Type))
                     {
+                        // The consumer asks for the next item only once this one is written: the time between is the write.
+                        stall.Writing();
                         yield return new SseItem<string>(message.Data.ToJsonString(), message.Type) { EventId = message.Id.ToString(CultureInfo.InvariantCulture) };
+                        stall.Written();
                         sinceHeartbeat = DateTime.UtcNow;
                     }
 
@@ -143,7 +165,9 @@ internal static class RunStreams
 
             if (await WaitForNewsAsync(subscription, cancellationToken) && DateTime.UtcNow - sinceHeartbeat >= HeartbeatInterval)
             {
+                stall.Writing();
                 yield return new SseItem<string>("{}", "heartbeat");
+                stall.Written();
                 sinceHeartbeat = DateTime.UtcNow;
             }
         }

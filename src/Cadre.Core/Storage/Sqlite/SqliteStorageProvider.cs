@@ -17,7 +17,7 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override string MigrationsFolder => "Sqlite";
 
     public override void Configure(DbContextOptionsBuilder options) =>
-        options.UseSqlite(Target.ConnectionString).UseSnakeCaseNamingConvention();
+        options.UseSqlite(Target.ConnectionString).UseSnakeCaseNamingConvention().AddInterceptors(SqliteConnectionSettings.Instance);
 
     public override async Task PrepareAsync(CancellationToken cancellationToken)
     {
@@ -57,15 +57,80 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     }
 
     // SQLite has one writer at a time, so a plain UPDATE … RETURNING over the chosen IDs is already exclusive.
-    public override Task<List<Runs.RunTask>> LeaseTasksAsync(
+    public override async Task<List<Runs.RunTask>> LeaseTasksAsync(
         CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Tasks.FromSqlRaw(
+        // Looking is a read, which WAL lets run beside a writer; only a queue with work takes the write lock.
+        if (!await db.Tasks.AnyAsync(t => t.Status == "queued" && t.AvailableAt <= now, cancellationToken))
+        {
+            return [];
+        }
+
+        return await db.Tasks.FromSqlRaw(
             "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
             $"WHERE status = 'queued' AND id IN ({ReadyTasksInTurn}) RETURNING *",
             owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
     }
+
+    // One statement per table reading the rows from a JSON array parameter (json_each): the SQL text
+    // never changes with the row count, and the rows keep their order (so event IDs follow it).
+    public override async Task InsertRunRowsAsync(
+        CadreDbContext db, IReadOnlyList<Runs.RunStep> steps, IReadOnlyList<Runs.RunTask> tasks, IReadOnlyList<Runs.RunEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(steps);
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(events);
+        if (steps.Count > 0)
+        {
+            var rows = new System.Text.Json.Nodes.JsonArray([.. steps.Select(s => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["r"] = s.RunId, ["s"] = s.StepId, ["st"] = s.Status, ["a"] = s.Attempts, ["i"] = s.Iteration, ["o"] = s.Output, ["e"] = s.Error,
+                ["c"] = s.CompletedOrder, ["sa"] = Time(s.StartedAt), ["fa"] = Time(s.FinishedAt),
+            })]);
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO run_steps (run_id, step_id, status, attempts, iteration, output, error, completed_order, started_at, finished_at) " +
+                "SELECT json_extract(value, '$.r'), json_extract(value, '$.s'), json_extract(value, '$.st'), json_extract(value, '$.a'), json_extract(value, '$.i'), " +
+                "json_extract(value, '$.o'), json_extract(value, '$.e'), json_extract(value, '$.c'), json_extract(value, '$.sa'), json_extract(value, '$.fa') " +
+                "FROM json_each({0}) ORDER BY key",
+                [rows.ToJsonString()], cancellationToken);
+        }
+
+        if (tasks.Count > 0)
+        {
+            var rows = new System.Text.Json.Nodes.JsonArray([.. tasks.Select(t => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["r"] = t.RunId, ["w"] = t.WorkspaceId, ["s"] = t.StepId, ["k"] = t.Kind, ["a"] = t.Attempt, ["i"] = t.Iteration, ["st"] = t.Status,
+                ["av"] = Time(t.AvailableAt), ["lo"] = t.LeaseOwner, ["le"] = Time(t.LeaseExpiresAt), ["sa"] = Time(t.StartedAt), ["fa"] = Time(t.FinishedAt),
+                ["e"] = t.Error, ["c"] = Time(t.CreatedAt),
+            })]);
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO tasks (run_id, workspace_id, step_id, kind, attempt, iteration, status, available_at, lease_owner, lease_expires_at, started_at, finished_at, error, created_at) " +
+                "SELECT json_extract(value, '$.r'), json_extract(value, '$.w'), json_extract(value, '$.s'), json_extract(value, '$.k'), json_extract(value, '$.a'), " +
+                "json_extract(value, '$.i'), json_extract(value, '$.st'), json_extract(value, '$.av'), json_extract(value, '$.lo'), json_extract(value, '$.le'), " +
+                "json_extract(value, '$.sa'), json_extract(value, '$.fa'), json_extract(value, '$.e'), json_extract(value, '$.c') " +
+                "FROM json_each({0}) ORDER BY key",
+                [rows.ToJsonString()], cancellationToken);
+        }
+
+        if (events.Count > 0)
+        {
+            var rows = new System.Text.Json.Nodes.JsonArray([.. events.Select(e => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["r"] = e.RunId, ["w"] = e.WorkspaceId, ["t"] = e.Type, ["d"] = e.Data, ["c"] = Time(e.CreatedAt),
+            })]);
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO run_events (run_id, workspace_id, type, data, created_at) " +
+                "SELECT json_extract(value, '$.r'), json_extract(value, '$.w'), json_extract(value, '$.t'), json_extract(value, '$.d'), json_extract(value, '$.c') " +
+                "FROM json_each({0}) ORDER BY key",
+                [rows.ToJsonString()], cancellationToken);
+        }
+    }
+
+    // The text form EF Core's SQLite provider stores DateTime in, so raw and EF rows compare alike.
+    private static string? Time(DateTime? value) =>
+        value?.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
 
     // SQLite reports a missing table as a generic SQLITE_ERROR; only the message tells it apart.
     public override bool IsMissingTable(DbException exception) =>
@@ -74,4 +139,36 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override bool IsTransientFailure(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
         || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
+}
+
+/// <summary>
+/// Per-connection settings SQLite does not keep in the file.
+/// <c>busy_timeout</c>: a writer that finds the write lock taken waits in SQLite's own handler (steps
+/// of 1 to 100 ms) instead of Microsoft.Data.Sqlite's retry, which sleeps 150 ms at a time and made
+/// every contended step wait that long.
+/// <c>synchronous = NORMAL</c> in WAL mode: a commit is in the write-ahead log before it is
+/// acknowledged, so a killed process loses nothing; only an operating-system crash or power cut can
+/// lose the last commits (the file stays consistent). FULL would sync the log on every commit.
+/// </summary>
+internal sealed class SqliteConnectionSettings : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public static readonly SqliteConnectionSettings Instance = new();
+
+    private const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+
+    public override void ConnectionOpened(DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragmas;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Pragmas;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }
