@@ -162,7 +162,8 @@ internal sealed class RunService(
                 }, cancellationToken);
             }
 
-            return new StartedRun(await ResponseAsync(run.Id, cancellationToken) ?? throw new InvalidOperationException("A run just committed is missing."), Existing: false);
+            // Answered from what was just committed, without reading it back.
+            return new StartedRun(Response(run, state.Steps, compiled, workflow.Name), Existing: false);
         }
     }
 
@@ -497,6 +498,11 @@ internal sealed class RunService(
         var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == runId).ToDictionaryAsync(s => s.StepId, cancellationToken);
         var compiled = await engine.CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
         var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
+        return Response(run, steps, compiled, name);
+    }
+
+    private static RunResponse Response(Run run, Dictionary<string, RunStep> steps, CompiledWorkflow compiled, string workflowName)
+    {
         // Steps in the definition's order, which is how people read the workflow.
         var stepResponses = compiled.Spec.Steps!.Select(spec => steps[spec.Id!]).Select(s => new RunStepResponse(
             s.StepId,
@@ -511,7 +517,7 @@ internal sealed class RunService(
         return new RunResponse(
             run.Id,
             run.WorkflowId,
-            name,
+            workflowName,
             run.WorkflowVersion,
             run.Number,
             run.DisplayId,
