@@ -58,6 +58,13 @@ public sealed class RunLog
 
     /// <summary>A whole message (an agent's answer); deltas stream separately.</summary>
     public void Message(string role, string text) => _entries.Add(("message", new JsonObject { ["role"] = role, ["text"] = text }));
+
+    /// <summary>Sets one of the run's <c>links</c> (such as <c>pullRequest</c>) when the attempt is recorded.</summary>
+    public void Link(string name, Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        _entries.Add(("link", new JsonObject { ["name"] = name, ["url"] = url.ToString() }));
+    }
 }
 
 /// <summary>Why an attempt failed: a type (matched against <c>nonRetryableErrors</c>), a message, and whether a retry may help.</summary>

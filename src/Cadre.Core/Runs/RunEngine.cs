@@ -346,6 +346,13 @@ internal sealed partial class RunEngine(
     {
         foreach (var (type, data) in log.Entries)
         {
+            if (type == "link")
+            {
+                var links = JsonNode.Parse(state.Run.Links)!.AsObject();
+                links[(string)data["name"]!] = (string?)data["url"];
+                state.Run.Links = links.ToJsonString();
+            }
+
             data["stepId"] = stepId;
             state.Emit(type, data);
         }

@@ -87,4 +87,19 @@ public sealed class RetryPolicyTests
         state.Steps["b"].Status = "failed";
         state.IsReady("c").ShouldBeTrue();
     }
+
+    [Fact]
+    public void RunLog_Link_SetsTheRunsLinks_AndEmitsALinkEvent()
+    {
+        var state = State("""{"name": "p", "steps": [{"id": "open-pr", "activity": {"uniqueIdentifier": "http"}}]}""");
+        var log = new RunLog();
+        log.Link("pullRequest", new Uri("https://github.com/acme/app/pull/7"));
+
+        RunEngine.EmitLog(state, "open-pr", log);
+
+        state.Run.Links.ShouldBe("""{"pullRequest":"https://github.com/acme/app/pull/7"}""");
+        var emitted = state.NewEvents.ShouldHaveSingleItem();
+        emitted.Type.ShouldBe("link");
+        emitted.Data.ShouldContain("\"stepId\":\"open-pr\"");
+    }
 }
