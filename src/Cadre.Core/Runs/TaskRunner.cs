@@ -92,6 +92,20 @@ internal sealed partial class TaskRunner(
             return;
         }
 
+        // Each attempt may hand this worker the run's next side-effecting step, already started in the
+        // same commit as its own result: a chain of such steps costs one commit per step, not three.
+        (RunTask Task, RunState State, IActivity Activity)? next = (task, started, activity);
+        while (next is { } current && !stopping.IsCancellationRequested)
+        {
+            next = await ExecuteAsync(current.Task, owner, current.State, current.Activity, stopping);
+        }
+    }
+
+    /// <summary>Runs a started attempt and commits its result; answers the next step this worker took on in that commit, if any.</summary>
+    private async Task<(RunTask Task, RunState State, IActivity Activity)?> ExecuteAsync(
+        RunTask task, string owner, RunState started, IActivity activity, CancellationToken stopping)
+    {
+        var compensation = task.Kind == "compensation";
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var timeout = RunEngine.TimeoutFor(started, task.StepId);
         if (timeout is { } limit)
@@ -113,7 +127,7 @@ internal sealed partial class TaskRunner(
         if (stopping.IsCancellationRequested || signals.Lost)
         {
             // Shutting down, or another worker owns the attempt now: leave the result unrecorded.
-            return;
+            return null;
         }
 
         if (outcome is FailedOutcome { Error.Type: "cancelled" } && timeout is not null && !signals.Halted)
@@ -121,8 +135,10 @@ internal sealed partial class TaskRunner(
             outcome = ActivityOutcome.Failure("timeout", $"The step took longer than its timeout of {timeout.Value.TotalSeconds:0.###} s.");
         }
 
-        await engine.CommitAsync(task.RunId, async state =>
+        (RunTask Task, IActivity Activity)? chained = null;
+        var committed = await engine.CommitAsync(task.RunId, async state =>
         {
+            chained = null;
             var row = await OwnedAsync(task, owner, CancellationToken.None);
             if (row is null)
             {
@@ -174,8 +190,50 @@ internal sealed partial class TaskRunner(
             }
 
             await engine.AdvanceAsync(state, CancellationToken.None);
+            chained = TakeNext(state, owner);
             return true;
         }, CancellationToken.None);
+        return committed is not null && chained is { } next ? (next.Task, committed, next.Activity) : null;
+    }
+
+    /// <summary>
+    /// Takes, within the commit, the first step task this commit queued that can run now: leased to
+    /// this worker and marked started, so it needs neither a lease statement nor a "started" commit.
+    /// The rest stay queued for other workers, so parallel branches still spread out.
+    /// </summary>
+    private (RunTask Task, IActivity Activity)? TakeNext(RunState state, string owner)
+    {
+        if (state.IsTerminal || state.Run.HaltRequested)
+        {
+            return null;
+        }
+
+        foreach (var task in state.NewTasks)
+        {
+            if (task is not { Kind: "step", Status: "queued" } || task.AvailableAt > state.Now
+                || state.Steps[task.StepId].Status != "queued"
+                || engine.Activity(state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier!) is not { } activity)
+            {
+                continue;
+            }
+
+            // Saved through EF rather than with the commit's other new rows, so it comes back with its ID.
+            state.NewTasks.Remove(task);
+            task.Status = "leased";
+            task.LeaseOwner = owner;
+            task.LeaseExpiresAt = state.Now + options.Value.LeaseDuration;
+            task.StartedAt = state.Now;
+            db.Tasks.Add(task);
+            var step = state.Steps[task.StepId];
+            step.Status = "running";
+            step.Attempts = task.Attempt;
+            step.StartedAt = state.Now;
+            state.EmitStep(task.StepId, "started");
+            RunEngine.Settle(state);
+            return (task, activity);
+        }
+
+        return null;
     }
 
     /// <summary>A sleep ends, or a deadline passes.</summary>
