@@ -41,6 +41,13 @@ internal sealed partial class RunEngine(
         return new RunState(run, steps, workflow, WorkflowValues(run.WorkflowId, workflow.Spec, run.WorkflowVersion), time.GetUtcNowTruncated());
     }
 
+    private RunState Reattach(RunState known)
+    {
+        db.Runs.Attach(known.Run);
+        db.RunSteps.AttachRange(known.Steps.Values);
+        return new RunState(known.Run, [.. known.Steps.Values], known.Workflow, known.WorkflowValues, time.GetUtcNowTruncated());
+    }
+
     /// <summary>What templates read as <c>workflow</c>.</summary>
     internal static JsonObject WorkflowValues(string workflowId, WorkflowSpec spec, int version) => new()
     {
@@ -68,13 +75,18 @@ internal sealed partial class RunEngine(
     /// one transaction, retrying from a fresh load when another commit on the run came first.
     /// Answers the committed state, or null when <paramref name="decide"/> chose to change nothing.
     /// </summary>
-    internal async Task<RunState?> CommitAsync(string runId, Func<RunState, Task<bool>> decide, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="known"/> (the state this node committed last for the run), the first try
+    /// skips reading the run back: its rows are attached as they were saved, and the run row's
+    /// version check refuses the save if anyone committed since, in which case it loads afresh.
+    /// </remarks>
+    internal async Task<RunState?> CommitAsync(string runId, Func<RunState, Task<bool>> decide, CancellationToken cancellationToken, RunState? known = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var state = await LoadAsync(runId, cancellationToken);
+            var state = attempt == 1 && known is not null ? Reattach(known) : await LoadAsync(runId, cancellationToken);
             if (state is null || !await decide(state))
             {
                 return null;

@@ -192,7 +192,7 @@ internal sealed partial class TaskRunner(
             await engine.AdvanceAsync(state, CancellationToken.None);
             chained = TakeNext(state, owner);
             return true;
-        }, CancellationToken.None);
+        }, CancellationToken.None, known: started);
         return committed is not null && chained is { } next ? (next.Task, committed, next.Activity) : null;
     }
 
