@@ -177,13 +177,10 @@ internal sealed partial class TaskRunner(
                 return true;
             }
 
-            if (outcome is EmitEvent emitted)
-            {
-                outcome = await engine.EmitAsync(state, task.StepId, emitted, CancellationToken.None);
-            }
-
-            engine.ApplyOutcome(state, task.StepId, outcome);
-            if (outcome is WaitForChild)
+            // A local: a retried commit must emit the event again, not reuse the first try's answer.
+            var result = outcome is EmitEvent emitted ? await engine.EmitAsync(state, task.StepId, emitted, CancellationToken.None) : outcome;
+            engine.ApplyOutcome(state, task.StepId, result);
+            if (result is WaitForChild)
             {
                 // The child may have ended before this commit; its wake-up would have found the step not yet waiting.
                 await engine.ChildEndedAsync(state, task.StepId, CancellationToken.None);

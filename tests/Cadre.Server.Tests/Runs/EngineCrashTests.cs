@@ -27,13 +27,22 @@ public sealed class EngineCrashTests
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var received = new List<(string Path, string Key)>();
+        var inFlight = 0;
         await using var sink = await FakeHttpServer.StartAsync(async context =>
         {
-            // A little latency widens the window in which a kill lands mid-request.
-            await Task.Delay(Random.Shared.Next(0, 25));
-            lock (received)
+            Interlocked.Increment(ref inFlight);
+            try
             {
-                received.Add((context.Request.Path.Value!, context.Request.Headers["Idempotency-Key"].ToString()));
+                // A little latency widens the window in which a kill lands mid-request.
+                await Task.Delay(Random.Shared.Next(5, 40));
+                lock (received)
+                {
+                    received.Add((context.Request.Path.Value!, context.Request.Headers["Idempotency-Key"].ToString()));
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
             }
         });
         var directory = TestDirectories.Create("crash");
@@ -87,7 +96,14 @@ public sealed class EngineCrashTests
                     runIds.Add((string)(await response.ReadObjectAsync())["id"]!);
                 }
 
-                await Task.Delay(random.Next(20, 400));
+                // A random moment, then the next one at which a step is inside its call to the sink.
+                await Task.Delay(random.Next(0, 200));
+                var waitedFor = DateTime.UtcNow.AddSeconds(5);
+                while (Volatile.Read(ref inFlight) == 0 && DateTime.UtcNow < waitedFor)
+                {
+                    await Task.Delay(1);
+                }
+
                 await server.KillAsync();
                 await server.DisposeAsync();
                 server = ServerProcess.Start(directory, environment);
