@@ -77,6 +77,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.PersonaAnnotator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.WorkflowAnnotator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.HttpAnnotator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.RunAnnotator>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.EventAnnotator>());
         services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
         services.AddCadreEngine();

@@ -501,7 +501,7 @@ internal sealed class RunService(
         return Response(run, steps, compiled, name);
     }
 
-    private static RunResponse Response(Run run, Dictionary<string, RunStep> steps, CompiledWorkflow compiled, string workflowName)
+    internal static RunResponse Response(Run run, Dictionary<string, RunStep> steps, CompiledWorkflow compiled, string workflowName)
     {
         // Steps in the definition's order, which is how people read the workflow.
         var stepResponses = compiled.Spec.Steps!.Select(spec => steps[spec.Id!]).Select(s => new RunStepResponse(

@@ -73,7 +73,7 @@ internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, Time
 
             if (!_annotators.TryGetValue(annotation.Annotator!, out var annotator))
             {
-                return ServiceError.Validation($"{field}.annotator", $"The '{annotation.Annotator}' annotator needs run and event data, which this version of Cadre does not record yet.");
+                return ServiceError.Validation($"{field}.annotator", $"There is no '{annotation.Annotator}' annotator.");
             }
 
             JsonNode? result;
@@ -175,6 +175,45 @@ internal sealed class WorkflowAnnotator(WorkflowService workflows, PersonaServic
         }
 
         return node;
+    }
+}
+
+/// <summary>A run of the workspace, as <c>GET …/runs/{run}</c> answers it: status, input, context, output, error, steps.</summary>
+internal sealed class RunAnnotator(CadreDbContext db, Runs.RunEngine engine) : EntityAnnotator
+{
+    public override string Name => "run";
+
+    public override async Task<JsonNode?> FetchAsync(string workspaceId, JsonObject input, IReadOnlyList<string> relations, CancellationToken cancellationToken)
+    {
+        var key = Key(input);
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == key && r.WorkspaceId == workspaceId, cancellationToken)
+            ?? throw new AnnotationException($"There is no run '{key}'.");
+        var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == run.Id).ToDictionaryAsync(s => s.StepId, cancellationToken);
+        var compiled = await engine.CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
+        var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
+        return JsonSerializer.SerializeToNode(Runs.RunService.Response(run, steps, compiled, name), StrictJson.Options);
+    }
+}
+
+/// <summary>An event emitted into the workspace: its type, source, payload and time.</summary>
+internal sealed class EventAnnotator(CadreDbContext db) : EntityAnnotator
+{
+    public override string Name => "event";
+
+    public override async Task<JsonNode?> FetchAsync(string workspaceId, JsonObject input, IReadOnlyList<string> relations, CancellationToken cancellationToken)
+    {
+        var key = Key(input);
+        var found = await db.WorkspaceEvents.AsNoTracking().FirstOrDefaultAsync(e => e.Id == key && e.WorkspaceId == workspaceId, cancellationToken)
+            ?? throw new AnnotationException($"There is no event '{key}'.");
+        return new JsonObject
+        {
+            ["id"] = found.Id,
+            ["type"] = found.Type,
+            ["source"] = found.Source,
+            ["payload"] = JsonNode.Parse(found.Payload),
+            ["emittedByRun"] = found.EmittedByRun,
+            ["createdAt"] = found.CreatedAt,
+        };
     }
 }
 
