@@ -176,7 +176,9 @@ internal sealed partial class RunEngine(
             db.ApprovalApprovers.AddRange(approvers.Distinct(StringComparer.Ordinal).Select(a => new ApprovalApprover { ApprovalId = approval.Id, ApproverId = a }));
         }
 
-        if (state.CancelQueuedKinds is { } kinds)
+        // A run created in this commit has no rows of its own to cancel or clean up yet.
+        var existing = state.NewSteps.Count == 0;
+        if (state.CancelQueuedKinds is { } kinds && existing)
         {
             var runId = state.Run.Id;
             await db.Tasks.Where(t => t.RunId == runId && t.Status == "queued" && kinds.Contains(t.Kind))
@@ -204,14 +206,21 @@ internal sealed partial class RunEngine(
         await db.SaveChangesAsync(cancellationToken);
         // After the run row (their parent) and after cancelling queued tasks (which must not catch these).
         await storage.InsertRunRowsAsync(db, state.NewSteps, state.NewTasks, state.NewEvents, cancellationToken);
-        if (state.IsTerminal)
+        if (state.IsTerminal && existing)
         {
             // Nobody need answer a question the run no longer waits for. After the save, so an
             // approval this commit settled is no longer pending.
             var runId = state.Run.Id;
-            await db.Approvals.Where(a => a.RunId == runId && a.Status == "pending")
-                .ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.DecidedAt, state.Now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
-            await db.EventWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
+            if (state.Workflow.Uses("approval"))
+            {
+                await db.Approvals.Where(a => a.RunId == runId && a.Status == "pending")
+                    .ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.DecidedAt, state.Now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            }
+
+            if (state.Workflow.Uses("wait_for_event"))
+            {
+                await db.EventWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
+            }
         }
     }
 

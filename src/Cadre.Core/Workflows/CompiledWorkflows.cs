@@ -10,6 +10,10 @@ public sealed record CompiledStep(WorkflowStep Step, JsonTemplate Input, Filter 
 /// <summary>A workflow version ready to run: every template and filter compiled once.</summary>
 public sealed record CompiledWorkflow(string WorkflowId, int Version, WorkflowSpec Spec, Filter TriggerFilter, IReadOnlyDictionary<string, CompiledStep> Steps)
 {
+    /// <summary>Whether any step (or compensation) runs the activity.</summary>
+    public bool Uses(string activity) => Steps.Values.Any(s =>
+        s.Step.Activity?.UniqueIdentifier == activity || s.Step.Compensation?.Activity?.UniqueIdentifier == activity);
+
     public static CompiledWorkflow Compile(string workflowId, int version, WorkflowSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

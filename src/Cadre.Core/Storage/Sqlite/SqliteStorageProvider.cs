@@ -2,6 +2,7 @@ using System.Data.Common;
 using Cadre.Personas;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Cadre.Storage.Sqlite;
 
@@ -73,8 +74,9 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
             owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
     }
 
-    // One statement per table reading the rows from a JSON array parameter (json_each): the SQL text
-    // never changes with the row count, and the rows keep their order (so event IDs follow it).
+    // One prepared INSERT per table, executed once per row with new values: Microsoft.Data.Sqlite
+    // keeps a command's compiled statement between executions, so each row costs a bind and a step
+    // rather than a compile (which is what EF Core's statement per row costs).
     public override async Task InsertRunRowsAsync(
         CadreDbContext db, IReadOnlyList<Runs.RunStep> steps, IReadOnlyList<Runs.RunTask> tasks, IReadOnlyList<Runs.RunEvent> events, CancellationToken cancellationToken)
     {
@@ -82,49 +84,36 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(events);
-        if (steps.Count > 0)
+        await InsertEachAsync(db, "run_steps", ["run_id", "step_id", "status", "attempts", "iteration", "output", "error", "completed_order", "started_at", "finished_at"], steps,
+            s => [s.RunId, s.StepId, s.Status, s.Attempts, s.Iteration, s.Output, s.Error, s.CompletedOrder, Time(s.StartedAt), Time(s.FinishedAt)], cancellationToken);
+        await InsertEachAsync(db, "tasks", ["run_id", "workspace_id", "step_id", "kind", "attempt", "iteration", "status", "available_at", "lease_owner", "lease_expires_at", "started_at", "finished_at", "error", "created_at"], tasks,
+            t => [t.RunId, t.WorkspaceId, t.StepId, t.Kind, t.Attempt, t.Iteration, t.Status, Time(t.AvailableAt), t.LeaseOwner, Time(t.LeaseExpiresAt), Time(t.StartedAt), Time(t.FinishedAt), t.Error, Time(t.CreatedAt)],
+            cancellationToken);
+        await InsertEachAsync(db, "run_events", ["run_id", "workspace_id", "type", "data", "created_at"], events,
+            e => [e.RunId, e.WorkspaceId, e.Type, e.Data, Time(e.CreatedAt)], cancellationToken);
+    }
+
+    private static async Task InsertEachAsync<T>(
+        CadreDbContext db, string table, string[] columns, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
         {
-            var rows = new System.Text.Json.Nodes.JsonArray([.. steps.Select(s => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
-            {
-                ["r"] = s.RunId, ["s"] = s.StepId, ["st"] = s.Status, ["a"] = s.Attempts, ["i"] = s.Iteration, ["o"] = s.Output, ["e"] = s.Error,
-                ["c"] = s.CompletedOrder, ["sa"] = Time(s.StartedAt), ["fa"] = Time(s.FinishedAt),
-            })]);
-            await db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO run_steps (run_id, step_id, status, attempts, iteration, output, error, completed_order, started_at, finished_at) " +
-                "SELECT json_extract(value, '$.r'), json_extract(value, '$.s'), json_extract(value, '$.st'), json_extract(value, '$.a'), json_extract(value, '$.i'), " +
-                "json_extract(value, '$.o'), json_extract(value, '$.e'), json_extract(value, '$.c'), json_extract(value, '$.sa'), json_extract(value, '$.fa') " +
-                "FROM json_each({0}) ORDER BY key",
-                [rows.ToJsonString()], cancellationToken);
+            return;
         }
 
-        if (tasks.Count > 0)
+        await using var command = (SqliteCommand)db.Database.GetDbConnection().CreateCommand();
+        command.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandText = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select((_, i) => $"$p{i}"))})";
+        var parameters = columns.Select((_, i) => command.Parameters.Add(new SqliteParameter($"$p{i}", null))).ToArray();
+        foreach (var row in rows)
         {
-            var rows = new System.Text.Json.Nodes.JsonArray([.. tasks.Select(t => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            var rowValues = values(row);
+            for (var i = 0; i < parameters.Length; i++)
             {
-                ["r"] = t.RunId, ["w"] = t.WorkspaceId, ["s"] = t.StepId, ["k"] = t.Kind, ["a"] = t.Attempt, ["i"] = t.Iteration, ["st"] = t.Status,
-                ["av"] = Time(t.AvailableAt), ["lo"] = t.LeaseOwner, ["le"] = Time(t.LeaseExpiresAt), ["sa"] = Time(t.StartedAt), ["fa"] = Time(t.FinishedAt),
-                ["e"] = t.Error, ["c"] = Time(t.CreatedAt),
-            })]);
-            await db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO tasks (run_id, workspace_id, step_id, kind, attempt, iteration, status, available_at, lease_owner, lease_expires_at, started_at, finished_at, error, created_at) " +
-                "SELECT json_extract(value, '$.r'), json_extract(value, '$.w'), json_extract(value, '$.s'), json_extract(value, '$.k'), json_extract(value, '$.a'), " +
-                "json_extract(value, '$.i'), json_extract(value, '$.st'), json_extract(value, '$.av'), json_extract(value, '$.lo'), json_extract(value, '$.le'), " +
-                "json_extract(value, '$.sa'), json_extract(value, '$.fa'), json_extract(value, '$.e'), json_extract(value, '$.c') " +
-                "FROM json_each({0}) ORDER BY key",
-                [rows.ToJsonString()], cancellationToken);
-        }
+                parameters[i].Value = rowValues[i] ?? DBNull.Value;
+            }
 
-        if (events.Count > 0)
-        {
-            var rows = new System.Text.Json.Nodes.JsonArray([.. events.Select(e => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
-            {
-                ["r"] = e.RunId, ["w"] = e.WorkspaceId, ["t"] = e.Type, ["d"] = e.Data, ["c"] = Time(e.CreatedAt),
-            })]);
-            await db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO run_events (run_id, workspace_id, type, data, created_at) " +
-                "SELECT json_extract(value, '$.r'), json_extract(value, '$.w'), json_extract(value, '$.t'), json_extract(value, '$.d'), json_extract(value, '$.c') " +
-                "FROM json_each({0}) ORDER BY key",
-                [rows.ToJsonString()], cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
