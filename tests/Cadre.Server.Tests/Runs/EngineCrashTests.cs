@@ -125,7 +125,7 @@ public sealed class EngineCrashTests
                 }
 
                 DateTime.UtcNow.ShouldBeLessThan(deadline, $"Runs still open (seed {seed}): {string.Join(", ", runs.Where(r => (string)r["status"]! is not ("succeeded" or "failed" or "compensated")).Select(r => $"{r["id"]} {r["status"]}"))}");
-                await Task.Delay(200);
+                await Task.Delay(50);
             }
 
             runs.ShouldAllBe(r => (string)r["status"]! == "succeeded", $"seed {seed}");
