@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Text;
 using System.Linq.Expressions;
 using System.Text;
@@ -123,6 +124,56 @@ public static class KeysetPagination
             ascending.Count,
             after.Count > page.Limit ? new PageCursor(key(pageItems[^1]), Backward: false) : null,
             cursor is not null && pageItems.Count > 0 ? new PageCursor(key(pageItems[0]), Backward: true) : null);
+    }
+
+    /// <summary>
+    /// Reads one page ordered by a numeric, increasing key, oldest first: for histories (a run's
+    /// attempts and events), which read in the order they happened. A cursor that is not such a key
+    /// is a validation error.
+    /// </summary>
+    public static async Task<ServiceResult<Page<TOut>>> ToAscendingPageAsync<T, TOut>(
+        this IQueryable<T> query, Expression<Func<T, long>> key, PageRequest page, Func<T, TOut> map, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(map);
+        var getKey = key.Compile();
+        long? from = null;
+        if (page.Cursor is { } cursor)
+        {
+            if (!long.TryParse(cursor.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ServiceError.Validation("cursor", "Is not a cursor this API issued; use the 'next' or 'previous' link of a list response.");
+            }
+
+            from = parsed;
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var parameter = key.Parameters[0];
+        if (page.Cursor is { Backward: true })
+        {
+            var before = Expression.Lambda<Func<T, bool>>(Expression.LessThan(key.Body, Expression.Constant(from!.Value)), parameter);
+            var older = await query.Where(before).OrderByDescending(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+            var items = older.Take(page.Limit).Reverse().ToList();
+            return new Page<TOut>(
+                [.. items.Select(map)],
+                total,
+                items.Count > 0 ? new PageCursor(getKey(items[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
+                older.Count > page.Limit ? new PageCursor(getKey(items[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
+        }
+
+        var filtered = from is { } start
+            ? query.Where(Expression.Lambda<Func<T, bool>>(Expression.GreaterThan(key.Body, Expression.Constant(start)), parameter))
+            : query;
+        var newer = await filtered.OrderBy(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
+        var pageItems = newer.Take(page.Limit).ToList();
+        return new Page<TOut>(
+            [.. pageItems.Select(map)],
+            total,
+            newer.Count > page.Limit ? new PageCursor(getKey(pageItems[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
+            from is not null && pageItems.Count > 0 ? new PageCursor(getKey(pageItems[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
     }
 
     /// <summary>

@@ -48,6 +48,21 @@ internal sealed partial class RunEngine(
         return new RunState(known.Run, [.. known.Steps.Values], known.Workflow, known.WorkflowValues, time.GetUtcNowTruncated());
     }
 
+    /// <summary>A run as the API shows it, read from the database; null when there is no such run.</summary>
+    internal async Task<RunResponse?> DescribeAsync(string runId, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null)
+        {
+            return null;
+        }
+
+        var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == runId).ToDictionaryAsync(s => s.StepId, cancellationToken);
+        var workflow = await CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
+        var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
+        return RunService.Response(run, steps, workflow, name);
+    }
+
     /// <summary>What templates read as <c>workflow</c>.</summary>
     internal static JsonObject WorkflowValues(string workflowId, WorkflowSpec spec, int version) => new()
     {
@@ -310,10 +325,7 @@ internal sealed partial class RunEngine(
     private async Task RunInlineAsync(RunState state, string stepId, IActivity activity, CancellationToken cancellationToken)
     {
         var step = state.Steps[stepId];
-        step.Attempts++;
-        step.Status = "running";
-        step.StartedAt = state.Now;
-        state.EmitStep(stepId, "started");
+        state.MarkStarted(stepId, step.Attempts + 1);
         var task = state.NewTask(stepId, "step", step.Attempts, state.Now);
         task.LeaseOwner = "inline";
         task.StartedAt = state.Now;
@@ -482,16 +494,7 @@ internal sealed partial class RunEngine(
         runError["stepId"] = stepId;
         runError["outcome"] = finalStatus;
         state.Run.Error = runError.ToJsonString();
-        foreach (var (id, step) in state.Steps)
-        {
-            if (step.Status is "pending" or "queued" or "running" or "retrying" or "waiting")
-            {
-                step.Status = "cancelled";
-                step.FinishedAt = state.Now;
-                state.EmitStep(id, "cancelled");
-            }
-        }
-
+        state.CancelOpenSteps(compensations: false);
         state.CancelQueuedKinds = ["step", "timer"];
         if (!StartNextCompensation(state))
         {
@@ -1045,16 +1048,7 @@ internal sealed partial class RunEngine(
     {
         var error = new ActivityError(type, reason, Retryable: false).ToJson();
         state.Run.Error = error.ToJsonString();
-        foreach (var (id, step) in state.Steps)
-        {
-            if (step.Status is "pending" or "queued" or "running" or "retrying" or "waiting" or "compensating")
-            {
-                step.Status = "cancelled";
-                step.FinishedAt = state.Now;
-                state.EmitStep(id, "cancelled");
-            }
-        }
-
+        state.CancelOpenSteps(compensations: true);
         state.SetRunStatus("failed", new JsonObject { ["error"] = error });
     }
 

@@ -250,7 +250,7 @@ internal sealed class RunService(
         }
 
         var tasks = db.Tasks.AsNoTracking().Where(t => t.RunId == runId);
-        return await AscendingPageAsync(tasks, t => t.Id, page, t => t.Id, TaskResponse, cancellationToken);
+        return await tasks.ToAscendingPageAsync(t => t.Id, page, TaskResponse, cancellationToken);
     }
 
     public async Task<ServiceResult<Page<RunEventResponse>>> ListEventsAsync(
@@ -272,7 +272,7 @@ internal sealed class RunService(
             events = events.Where(e => types.Contains(e.Type));
         }
 
-        return await AscendingPageAsync(events, e => e.Id, page, e => e.Id, EventResponse, cancellationToken);
+        return await events.ToAscendingPageAsync(e => e.Id, page, EventResponse, cancellationToken);
     }
 
     /// <summary>Events after <paramref name="afterId"/> of one run, or of a workspace's runs, oldest first: what a stream replays before going live.</summary>
@@ -487,19 +487,7 @@ internal sealed class RunService(
         };
     }
 
-    private async Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken)
-    {
-        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
-        if (run is null)
-        {
-            return null;
-        }
-
-        var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == runId).ToDictionaryAsync(s => s.StepId, cancellationToken);
-        var compiled = await engine.CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
-        var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
-        return Response(run, steps, compiled, name);
-    }
+    private Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken) => engine.DescribeAsync(runId, cancellationToken);
 
     internal static RunResponse Response(Run run, Dictionary<string, RunStep> steps, CompiledWorkflow compiled, string workflowName)
     {
@@ -549,47 +537,6 @@ internal sealed class RunService(
         task.LeaseOwner, RunState.Parse(task.Error)?.AsObject());
 
     private static RunEventResponse EventResponse(RunEvent e) => new(e.Id, e.RunId, e.Type, JsonNode.Parse(e.Data)!.AsObject(), e.CreatedAt);
-
-    /// <summary>History reads oldest first: keyset pages over a numeric ID, ascending.</summary>
-    private static async Task<ServiceResult<Page<TOut>>> AscendingPageAsync<T, TOut>(
-        IQueryable<T> query, System.Linq.Expressions.Expression<Func<T, long>> key, PageRequest page, Func<T, long> getKey, Func<T, TOut> map, CancellationToken cancellationToken)
-    {
-        long? from = null;
-        if (page.Cursor is { } cursor)
-        {
-            if (!long.TryParse(cursor.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return ServiceError.Validation("cursor", "Is not a cursor this API issued; use the 'next' or 'previous' link of a list response.");
-            }
-
-            from = parsed;
-        }
-
-        var total = await query.CountAsync(cancellationToken);
-        var parameter = key.Parameters[0];
-        if (page.Cursor is { Backward: true })
-        {
-            var before = System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(System.Linq.Expressions.Expression.LessThan(key.Body, System.Linq.Expressions.Expression.Constant(from!.Value)), parameter);
-            var older = await query.Where(before).OrderByDescending(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
-            var items = older.Take(page.Limit).Reverse().ToList();
-            return new Page<TOut>(
-                [.. items.Select(map)],
-                total,
-                items.Count > 0 ? new PageCursor(getKey(items[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
-                older.Count > page.Limit ? new PageCursor(getKey(items[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
-        }
-
-        var filtered = from is { } start
-            ? query.Where(System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(System.Linq.Expressions.Expression.GreaterThan(key.Body, System.Linq.Expressions.Expression.Constant(start)), parameter))
-            : query;
-        var newer = await filtered.OrderBy(key).Take(page.Limit + 1).ToListAsync(cancellationToken);
-        var pageItems = newer.Take(page.Limit).ToList();
-        return new Page<TOut>(
-            [.. pageItems.Select(map)],
-            total,
-            newer.Count > page.Limit ? new PageCursor(getKey(pageItems[^1]).ToString(CultureInfo.InvariantCulture), Backward: false) : null,
-            from is not null && pageItems.Count > 0 ? new PageCursor(getKey(pageItems[0]).ToString(CultureInfo.InvariantCulture), Backward: true) : null);
-    }
 }
 
 /// <summary>A started run, and whether the start found an earlier run of the same Idempotency-Key.</summary>

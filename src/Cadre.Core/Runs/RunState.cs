@@ -253,6 +253,30 @@ internal sealed class RunState
 
     public IEnumerable<string> Dependents(string stepId) => _dependents.GetValueOrDefault(stepId) ?? [];
 
+    /// <summary>An attempt of a step begins: it runs, counted, with a <c>started</c> event.</summary>
+    public void MarkStarted(string stepId, int attempt)
+    {
+        var step = Steps[stepId];
+        step.Status = "running";
+        step.Attempts = attempt;
+        step.StartedAt = Now;
+        EmitStep(stepId, "started");
+    }
+
+    /// <summary>Cancels every step still to run or running (and, with <paramref name="compensations"/>, mid-undo): the run is ending.</summary>
+    public void CancelOpenSteps(bool compensations)
+    {
+        foreach (var (id, step) in Steps)
+        {
+            if (step.Status is "pending" or "queued" or "running" or "retrying" or "waiting" || compensations && step.Status == "compensating")
+            {
+                step.Status = "cancelled";
+                step.FinishedAt = Now;
+                EmitStep(id, "cancelled");
+            }
+        }
+    }
+
     public void MarkSucceeded(string stepId, JsonNode? output)
     {
         var step = Steps[stepId];

@@ -78,10 +78,7 @@ internal sealed partial class TaskRunner(
             }
             else
             {
-                step.Status = "running";
-                step.Attempts = task.Attempt;
-                step.StartedAt = state.Now;
-                state.EmitStep(task.StepId, "started");
+                state.MarkStarted(task.StepId, task.Attempt);
                 RunEngine.Settle(state);
             }
 
@@ -221,11 +218,7 @@ internal sealed partial class TaskRunner(
             task.LeaseExpiresAt = state.Now + options.Value.LeaseDuration;
             task.StartedAt = state.Now;
             db.Tasks.Add(task);
-            var step = state.Steps[task.StepId];
-            step.Status = "running";
-            step.Attempts = task.Attempt;
-            step.StartedAt = state.Now;
-            state.EmitStep(task.StepId, "started");
+            state.MarkStarted(task.StepId, task.Attempt);
             RunEngine.Settle(state);
             return (task, activity);
         }

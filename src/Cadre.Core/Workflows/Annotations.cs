@@ -186,12 +186,12 @@ internal sealed class RunAnnotator(CadreDbContext db, Runs.RunEngine engine) : E
     public override async Task<JsonNode?> FetchAsync(string workspaceId, JsonObject input, IReadOnlyList<string> relations, CancellationToken cancellationToken)
     {
         var key = Key(input);
-        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == key && r.WorkspaceId == workspaceId, cancellationToken)
-            ?? throw new AnnotationException($"There is no run '{key}'.");
-        var steps = await db.RunSteps.AsNoTracking().Where(s => s.RunId == run.Id).ToDictionaryAsync(s => s.StepId, cancellationToken);
-        var compiled = await engine.CompiledAsync(run.WorkflowId, run.WorkflowVersion, cancellationToken);
-        var name = await db.Workflows.AsNoTracking().Where(w => w.Id == run.WorkflowId).Select(w => w.Name).FirstAsync(cancellationToken);
-        return JsonSerializer.SerializeToNode(Runs.RunService.Response(run, steps, compiled, name), StrictJson.Options);
+        var run = await db.Runs.AsNoTracking().AnyAsync(r => r.Id == key && r.WorkspaceId == workspaceId, cancellationToken)
+            ? await engine.DescribeAsync(key, cancellationToken)
+            : null;
+        return run is null
+            ? throw new AnnotationException($"There is no run '{key}'.")
+            : JsonSerializer.SerializeToNode(run, StrictJson.Options);
     }
 }
 

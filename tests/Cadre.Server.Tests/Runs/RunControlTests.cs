@@ -280,5 +280,27 @@ public sealed class RunControlTests
         finishedAfter.ShouldBeGreaterThan(14);
     }
 
+    [Theory, AllDatabases]
+    public async Task Events_PageOldestFirst_ForwardAndBack(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync([.. Enumerable.Range(1, 6).Select(i => (object)new { id = $"s{i}", activity = new { uniqueIdentifier = "transform" }, input = new { n = i } })]);
+        var run = await workspace.StartAsync(flow);
+        var all = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events"));
+
+        var first = await (await workspace.Owner.GetAsync(workspace.Runs($"/{run["id"]}/events?limit=5"))).ReadObjectAsync();
+        var second = await (await workspace.Owner.GetAsync((string)first["next"]!)).ReadObjectAsync();
+        var back = await (await workspace.Owner.GetAsync((string)second["previous"]!)).ReadObjectAsync();
+
+        ((int)first["count"]!).ShouldBe(all.Count);
+        first["previous"].ShouldBeNull();
+        Ids(first).ShouldBe(all.Take(5).Select(e => (long)e["id"]!));
+        Ids(second).ShouldBe(all.Skip(5).Take(5).Select(e => (long)e["id"]!));
+        Ids(back).ShouldBe(Ids(first));
+    }
+
+    private static IEnumerable<long> Ids(System.Text.Json.Nodes.JsonObject page) => page["results"]!.AsArray().Select(e => (long)e!["id"]!);
+
     private static object[] Sleeper(string duration) => [new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration } }];
 }
