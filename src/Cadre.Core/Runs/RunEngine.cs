@@ -118,7 +118,7 @@ internal sealed partial class RunEngine(
             }
 
             Announce(state);
-            if (state.Released && HasLimits(state.Workflow))
+            if (state.Released && await HasLimitsAsync(state, cancellationToken))
             {
                 await AdmitQueuedAsync(state.Run.WorkspaceId, cancellationToken);
             }
@@ -127,8 +127,16 @@ internal sealed partial class RunEngine(
         }
     }
 
-    private bool HasLimits(CompiledWorkflow workflow) =>
-        workflow.Spec.Defaults?.Concurrency?.MaxRuns is > 0 || options.Value.MaxRunsPerWorkspace > 0;
+    private async Task<bool> HasLimitsAsync(RunState state, CancellationToken cancellationToken) =>
+        state.Workflow.Spec.Defaults?.Concurrency?.MaxRuns is > 0 || await WorkspaceRunLimitAsync(state.Run.WorkspaceId, cancellationToken) > 0;
+
+    /// <summary>The workspace's cap on runs in progress: its <c>maxConcurrentRuns</c> setting, else <c>Cadre:Engine:MaxRunsPerWorkspace</c> (0: none).</summary>
+    internal async Task<int> WorkspaceRunLimitAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var settings = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId).Select(w => w.Settings).FirstOrDefaultAsync(cancellationToken);
+        var own = settings is null ? 0 : Workspaces.WorkspaceService.MaxConcurrentRuns(settings);
+        return own > 0 ? own : options.Value.MaxRunsPerWorkspace;
+    }
 
     /// <summary>
     /// Starts runs that queued for a concurrency slot, oldest first, while the workflow's and the
@@ -160,7 +168,7 @@ internal sealed partial class RunEngine(
                     return false;
                 }
 
-                if (options.Value.MaxRunsPerWorkspace is > 0 and var workspaceMax
+                if (await WorkspaceRunLimitAsync(workspaceId, cancellationToken) is > 0 and var workspaceMax
                     && await db.Runs.CountAsync(r => r.WorkspaceId == workspaceId && SlotHolding.Contains(r.Status), cancellationToken) >= workspaceMax)
                 {
                     workspaceFull = true;

@@ -5,7 +5,6 @@ using Cadre.Common;
 using Cadre.Storage;
 using Cadre.Workflows;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Cadre.Runs;
 
@@ -20,8 +19,7 @@ internal sealed class RunService(
     RunNotifier notifier,
     AnnotationService annotations,
     IdGenerator ids,
-    TimeProvider time,
-    IOptions<EngineOptions> options)
+    TimeProvider time)
 {
     public const int MaxPromptLength = 100_000;
     public const int MaxAttachments = 100;
@@ -412,7 +410,7 @@ internal sealed class RunService(
             }
         }
 
-        if (options.Value.MaxRunsPerWorkspace is > 0 and var workspaceMax)
+        if (await engine.WorkspaceRunLimitAsync(workspaceId, cancellationToken) is > 0 and var workspaceMax)
         {
             var count = await db.Runs.CountAsync(r => r.WorkspaceId == workspaceId && SlotHolding.Contains(r.Status), cancellationToken);
             var waiting = await db.Runs.AnyAsync(r => r.WorkspaceId == workspaceId && r.Status == "queued", cancellationToken);

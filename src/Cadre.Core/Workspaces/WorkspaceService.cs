@@ -15,6 +15,13 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
 {
     public const int MaxSettingsBytes = 64 * 1024;
 
+    /// <summary>The setting that caps the workspace's runs in progress (over <c>Cadre:Engine:MaxRunsPerWorkspace</c>).</summary>
+    public const string MaxConcurrentRunsSetting = "maxConcurrentRuns";
+
+    /// <summary>The workspace's cap on runs in progress, or 0 when its settings name none.</summary>
+    internal static int MaxConcurrentRuns(string settings) =>
+        JsonNode.Parse(settings)?[MaxConcurrentRunsSetting] is JsonValue value && value.TryGetValue<int>(out var runs) && runs > 0 ? runs : 0;
+
     /// <summary>Creates a workspace; its owner is the named user or, by default, the person creating it.</summary>
     public async Task<ServiceResult<WorkspaceResponse>> CreateAsync(CreateWorkspaceRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -235,6 +242,13 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         if (Encoding.UTF8.GetByteCount(settings.ToJsonString()) > MaxSettingsBytes)
         {
             errors.Add("settings", $"Must be at most {MaxSettingsBytes / 1024} KiB of JSON.");
+        }
+
+        // The one setting Cadre itself reads; the rest is the workspace's own.
+        if (settings[MaxConcurrentRunsSetting] is { } limit
+            && !(limit is JsonValue value && value.TryGetValue<int>(out var runs) && runs >= 0))
+        {
+            errors.Add($"settings.{MaxConcurrentRunsSetting}", "Must be a whole number: the most runs in progress at once (0: the server's default).");
         }
     }
 

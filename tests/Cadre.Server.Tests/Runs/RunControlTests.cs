@@ -302,5 +302,26 @@ public sealed class RunControlTests
 
     private static IEnumerable<long> Ids(System.Text.Json.Nodes.JsonObject page) => page["results"]!.AsArray().Select(e => (long)e!["id"]!);
 
+    [Theory, AllDatabases]
+    public async Task WorkspaceSetting_MaxConcurrentRuns_QueuesAcrossWorkflows(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        using var admin = app.AdminClient();
+        (await admin.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}", new { settings = new { maxConcurrentRuns = "two" } })).StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        await (await admin.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}", new { settings = new { maxConcurrentRuns = 1 } })).ShouldBeAsync(HttpStatusCode.OK);
+        var one = await workspace.CreateFlowAsync(Sleeper("300ms"));
+        var other = await workspace.CreateFlowAsync(Sleeper("300ms"));
+
+        var first = await workspace.StartAsync(one, wait: null);
+        var second = await workspace.StartAsync(other, wait: null);
+
+        ((string)second["status"]!).ShouldBe("queued");
+        var firstDone = await workspace.WaitForRunAsync((string)first["id"]!);
+        var secondDone = await workspace.WaitForRunAsync((string)second["id"]!);
+        ((string)secondDone["status"]!).ShouldBe("succeeded");
+        ((DateTime)secondDone["startedAt"]!).ShouldBeGreaterThanOrEqualTo((DateTime)firstDone["finishedAt"]!);
+    }
+
     private static object[] Sleeper(string duration) => [new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration } }];
 }
