@@ -74,6 +74,7 @@ internal sealed partial class RunWorker(
                 {
                     slots.Release(free - leased.Count);
                 }
+
                 foreach (var task in leased)
                 {
                     var work = RunOneAsync(task, stoppingToken);

@@ -140,6 +140,7 @@ internal static class RunStreams
         while (!cancellationToken.IsCancellationRequested && !subscription.CutOffToken.IsCancellationRequested)
         {
             List<RunEventMessage> page;
+            var endedLast = false;
             do
             {
                 page = await runs.EventsAfterAsync(workspaceId, runId, last, PageSize, cancellationToken, workflowId);
@@ -155,13 +156,17 @@ internal static class RunStreams
                         sinceHeartbeat = DateTime.UtcNow;
                     }
 
-                    if (endWithRun && message.Type == "status" && (string?)message.Data["status"] is "succeeded" or "failed" or "compensated")
-                    {
-                        yield break;
-                    }
+                    endedLast = message.Type == "status" && (string?)message.Data["status"] is "succeeded" or "failed" or "compensated";
                 }
             }
             while (page.Count == PageSize);
+
+            // A final status ends the stream only while it is the run's last word: a failed run that was
+            // retried since has more to say, and a replay carries on past its first ending.
+            if (endWithRun && endedLast && await runs.StatusAsync(workspaceId, runId!, cancellationToken) is "succeeded" or "failed" or "compensated")
+            {
+                yield break;
+            }
 
             if (await WaitForNewsAsync(subscription, cancellationToken) && DateTime.UtcNow - sinceHeartbeat >= HeartbeatInterval)
             {

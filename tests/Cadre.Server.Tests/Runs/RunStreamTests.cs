@@ -126,6 +126,29 @@ public sealed class RunStreamTests
         return count;
     }
 
+    [Theory, AllDatabases]
+    public async Task Stream_OfARetriedRun_ReplaysPastItsFirstEnding(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var healthy = false;
+        await using var server = await FakeHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = Volatile.Read(ref healthy) ? 200 : 400;
+            return Task.CompletedTask;
+        });
+        var flow = await workspace.CreateFlowAsync([new { id = "call", activity = new { uniqueIdentifier = "http" }, input = new { url = server.Address + "x" }, retryPolicy = new { maximumAttempts = 1 } }]);
+        var run = await workspace.StartAsync(flow);
+        ((string)run["status"]!).ShouldBe("failed");
+        Volatile.Write(ref healthy, true);
+        await (await workspace.Owner.PostAsync(workspace.Runs($"/{run["id"]}/retry"), null)).ShouldBeAsync(HttpStatusCode.OK);
+        await workspace.WaitForRunAsync((string)run["id"]!);
+
+        var events = await ReadStreamAsync(workspace.Owner, workspace.Runs($"/{run["id"]}/stream?type=status"));
+
+        events.Select(e => e.Data["status"]!.GetValue<string>()).ShouldBe(["queued", "running", "failed", "running", "succeeded"]);
+    }
+
     private static object[] Chain(int length, string? after = null) => [.. Enumerable.Range(1, length).Select(i => (object)new
     {
         id = $"s{i}",
