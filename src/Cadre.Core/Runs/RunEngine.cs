@@ -123,6 +123,11 @@ internal sealed partial class RunEngine(
                 await AdmitQueuedAsync(state.Run.WorkspaceId, cancellationToken);
             }
 
+            if (state.IsTerminal && state.Run.Status != "succeeded" && state.Workflow.Uses("run_workflow"))
+            {
+                await CancelAbandonedChildrenAsync(state.Run.Id, cancellationToken);
+            }
+
             return state;
         }
     }
@@ -970,6 +975,37 @@ internal sealed partial class RunEngine(
         }
 
         await AdvanceAsync(state, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends child runs whose parent ended without them: the parent failed or was compensated while its
+    /// run_workflow step still waited (the step is cancelled). Children a step started without
+    /// waiting, and children of a halted parent, run on. Called after the parent's final commit and by
+    /// the worker's sweep, so a crash in between only delays it.
+    /// </summary>
+    internal async Task CancelAbandonedChildrenAsync(string? parentRunId, CancellationToken cancellationToken)
+    {
+        var children = await (
+            from child in db.Runs.AsNoTracking()
+            join parent in db.Runs on child.ParentRunId equals parent.Id
+            join step in db.RunSteps on new { RunId = parent.Id, StepId = child.ParentStepId! } equals new { step.RunId, step.StepId }
+            where (parentRunId == null || parent.Id == parentRunId)
+                && (parent.Status == "failed" || parent.Status == "compensated") && step.Status == "cancelled"
+                && child.Status != "succeeded" && child.Status != "failed" && child.Status != "compensated"
+            select new { child.Id, parent.DisplayId, parent.Status }).Take(100).ToListAsync(cancellationToken);
+        foreach (var child in children)
+        {
+            await CommitAsync(child.Id, state =>
+            {
+                if (state.IsTerminal)
+                {
+                    return Task.FromResult(false);
+                }
+
+                Cancel(state, "cancelled", $"Its parent run {child.DisplayId} ended {child.Status} without it.");
+                return Task.FromResult(true);
+            }, cancellationToken);
+        }
     }
 
     /// <summary>Lets a run that waited for a concurrency slot begin: its first steps become ready.</summary>

@@ -175,7 +175,10 @@ internal sealed partial class RunWorker(
         }
     }
 
-    /// <summary>Admits runs queued for a concurrency slot whose slot was freed without the admission following (a crash in between).</summary>
+    /// <summary>
+    /// Admits runs queued for a concurrency slot whose slot was freed without the admission following,
+    /// and now and then ends children their parents abandoned (a crash between a commit and its follow-up).
+    /// </summary>
     private async Task AdmitQueuedRunsAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -186,7 +189,19 @@ internal sealed partial class RunWorker(
         {
             await engine.AdmitQueuedAsync(workspaceId, cancellationToken);
         }
+
+        // A scan over child runs, so not at every poll: at start-up (after a crash) and every few minutes.
+        var now = time.GetUtcNowTruncated();
+        if (now >= _nextChildSweep)
+        {
+            _nextChildSweep = now + ChildSweepInterval;
+            await engine.CancelAbandonedChildrenAsync(null, cancellationToken);
+        }
     }
+
+    private static readonly TimeSpan ChildSweepInterval = TimeSpan.FromMinutes(5);
+
+    private DateTime _nextChildSweep = DateTime.MinValue;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The worker loop failed; retrying")]
     private static partial void LogWorkerLoopFailed(ILogger logger, Exception exception);

@@ -83,4 +83,32 @@ public sealed class ChildRunTests
         ((string)(await workspace.WaitForRunAsync(childId))["status"]!).ShouldBe("succeeded");
         ((string)failed["error"]!["type"]!).ShouldBe("workflow_not_found");
     }
+
+    [Theory, AllDatabases]
+    public async Task ParentThatFails_EndsTheChildItWaitedFor(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var server = await FakeHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 400;
+            return Task.CompletedTask;
+        });
+        var child = await workspace.CreateFlowAsync([new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "1m" } }]);
+        var parent = await workspace.CreateFlowAsync(
+        [
+            Call(child),
+            new { id = "pause", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "300ms" } },
+            new { id = "boom", activity = new { uniqueIdentifier = "http" }, dependsOn = new[] { "pause" }, input = new { url = server.Address + "x" }, retryPolicy = new { maximumAttempts = 1 } },
+        ]);
+
+        var run = await workspace.StartAsync(parent, new { input = new { n = 1 } });
+
+        ((string)run["status"]!).ShouldBe("failed", run.ToJsonString());
+        var children = await workspace.ListAllAsync(workspace.Runs($"?workflow={child}"));
+        var ended = await workspace.WaitForRunAsync((string)children.Single()["id"]!);
+        ((string)ended["status"]!).ShouldBe("failed");
+        ((string)ended["error"]!["type"]!).ShouldBe("cancelled");
+        ((string)ended["error"]!["message"]!).ShouldContain((string)run["displayId"]!);
+    }
 }
