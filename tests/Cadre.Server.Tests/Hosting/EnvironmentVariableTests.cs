@@ -23,6 +23,9 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_IDEMPOTENCY_RETENTION", "Cadre:Idempotency:Retention")]
     [InlineData("CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS", "Cadre:Outbound:AllowPrivateNetworks")]
     [InlineData("CADRE_OUTBOUND_ALLOWED_HOSTS__0", "Cadre:Outbound:AllowedHosts:0")]
+    [InlineData("CADRE_ENGINE_LEASE_DURATION", "Cadre:Engine:LeaseDuration")]
+    [InlineData("CADRE_ENGINE_MAX_RUNS_PER_WORKSPACE", "Cadre:Engine:MaxRunsPerWorkspace")]
+    [InlineData("CADRE_HTTP_STREAM_STALL_TIMEOUT", "Cadre:Http:StreamStallTimeout")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()

@@ -323,5 +323,27 @@ public sealed class RunControlTests
         ((DateTime)secondDone["startedAt"]!).ShouldBeGreaterThanOrEqualTo((DateTime)firstDone["finishedAt"]!);
     }
 
+    [PostgresFact]
+    public async Task ApiOnlyNode_QueuesWork_AndAWorkerNodeOnTheSameDatabaseRunsIt()
+    {
+        var settings = new Dictionary<string, string?>(EngineApps.Settings) { ["Cadre:Engine:Enabled"] = "false" };
+        await using var api = await CadreApp.StartAsync(DatabaseKind.Postgres, settings);
+        var workspace = await api.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync(
+        [
+            new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "10ms" } },
+            new { id = "after", activity = new { uniqueIdentifier = "transform" }, dependsOn = new[] { "nap" }, input = new { done = true } },
+        ]);
+
+        var run = await workspace.StartAsync(flow, wait: "1s");
+
+        // Nothing on this node runs steps: the sleep stays queued.
+        ((string)run["status"]!).ShouldBe("running");
+        RunApi.StepStatus(run, "nap").ShouldBe("queued");
+        await using var worker = await CadreApp.StartAsync(DatabaseKind.Postgres, EngineApps.Settings, databaseSetting: api.DatabaseSetting, adminKey: api.AdminKey);
+        var done = await workspace.WaitForRunAsync((string)run["id"]!);
+        ((string)done["status"]!).ShouldBe("succeeded");
+    }
+
     private static object[] Sleeper(string duration) => [new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new { duration } }];
 }
