@@ -48,10 +48,10 @@ internal sealed partial class RunEngine(
         return new RunState(known.Run, [.. known.Steps.Values], known.Workflow, known.WorkflowValues, time.GetUtcNowTruncated());
     }
 
-    /// <summary>A run as the API shows it, read from the database; null when there is no such run.</summary>
-    internal async Task<RunResponse?> DescribeAsync(string runId, CancellationToken cancellationToken)
+    /// <summary>A run as the API shows it, read from the database; null when there is no such run (in <paramref name="workspaceId"/>, when given).</summary>
+    internal async Task<RunResponse?> DescribeAsync(string runId, string? workspaceId, CancellationToken cancellationToken)
     {
-        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId && (workspaceId == null || r.WorkspaceId == workspaceId), cancellationToken);
         if (run is null)
         {
             return null;

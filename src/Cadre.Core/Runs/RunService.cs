@@ -176,10 +176,8 @@ internal sealed class RunService(
         return await ResponseAsync(runId, cancellationToken);
     }
 
-    public async Task<RunResponse?> GetAsync(string workspaceId, string runId, CancellationToken cancellationToken) =>
-        await db.Runs.AsNoTracking().AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken)
-            ? await ResponseAsync(runId, cancellationToken)
-            : null;
+    public Task<RunResponse?> GetAsync(string workspaceId, string runId, CancellationToken cancellationToken) =>
+        engine.DescribeAsync(runId, workspaceId, cancellationToken);
 
     public async Task<ServiceResult<Page<RunSummary>>> ListAsync(string workspaceId, RunQuery filter, PageRequest page, CancellationToken cancellationToken)
     {
@@ -242,7 +240,7 @@ internal sealed class RunService(
 
     public async Task<ServiceResult<Page<RunTaskResponse>>> ListTasksAsync(string workspaceId, string runId, PageRequest page, CancellationToken cancellationToken)
     {
-        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        if (!await InWorkspaceAsync(workspaceId, runId, cancellationToken))
         {
             return ServiceError.NotFound($"Run '{runId}' not found.");
         }
@@ -254,7 +252,7 @@ internal sealed class RunService(
     public async Task<ServiceResult<Page<RunEventResponse>>> ListEventsAsync(
         string workspaceId, string runId, long? after, IReadOnlyList<string>? types, PageRequest page, CancellationToken cancellationToken)
     {
-        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        if (!await InWorkspaceAsync(workspaceId, runId, cancellationToken))
         {
             return ServiceError.NotFound($"Run '{runId}' not found.");
         }
@@ -362,7 +360,7 @@ internal sealed class RunService(
     private async Task<ServiceResult<RunResponse>> ControlAsync(
         string workspaceId, string runId, Func<RunState, Task<ServiceError?>> control, bool halted, CancellationToken cancellationToken)
     {
-        if (!await db.Runs.AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken))
+        if (!await InWorkspaceAsync(workspaceId, runId, cancellationToken))
         {
             return ServiceError.NotFound($"Run '{runId}' not found.");
         }
@@ -485,7 +483,10 @@ internal sealed class RunService(
         };
     }
 
-    private Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken) => engine.DescribeAsync(runId, cancellationToken);
+    private Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken) => engine.DescribeAsync(runId, null, cancellationToken);
+
+    private Task<bool> InWorkspaceAsync(string workspaceId, string runId, CancellationToken cancellationToken) =>
+        db.Runs.AsNoTracking().AnyAsync(r => r.Id == runId && r.WorkspaceId == workspaceId, cancellationToken);
 
     internal static RunResponse Response(Run run, Dictionary<string, RunStep> steps, CompiledWorkflow compiled, string workflowName)
     {

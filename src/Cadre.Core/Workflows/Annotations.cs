@@ -179,16 +179,14 @@ internal sealed class WorkflowAnnotator(WorkflowService workflows, PersonaServic
 }
 
 /// <summary>A run of the workspace, as <c>GET …/runs/{run}</c> answers it: status, input, context, output, error, steps.</summary>
-internal sealed class RunAnnotator(CadreDbContext db, Runs.RunEngine engine) : EntityAnnotator
+internal sealed class RunAnnotator(Runs.RunEngine engine) : EntityAnnotator
 {
     public override string Name => "run";
 
     public override async Task<JsonNode?> FetchAsync(string workspaceId, JsonObject input, IReadOnlyList<string> relations, CancellationToken cancellationToken)
     {
         var key = Key(input);
-        var run = await db.Runs.AsNoTracking().AnyAsync(r => r.Id == key && r.WorkspaceId == workspaceId, cancellationToken)
-            ? await engine.DescribeAsync(key, cancellationToken)
-            : null;
+        var run = await engine.DescribeAsync(key, workspaceId, cancellationToken);
         return run is null
             ? throw new AnnotationException($"There is no run '{key}'.")
             : JsonSerializer.SerializeToNode(run, StrictJson.Options);
