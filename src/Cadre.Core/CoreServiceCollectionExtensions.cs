@@ -88,6 +88,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         services.TryAddSingleton<IdempotencyStore>();
         services.AddHostedService<HousekeepingService>();
+        services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
     }
 

@@ -18,7 +18,10 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override string MigrationsFolder => "Sqlite";
 
     public override void Configure(DbContextOptionsBuilder options) =>
-        options.UseSqlite(Target.ConnectionString).UseSnakeCaseNamingConvention().AddInterceptors(SqliteConnectionSettings.Instance);
+        options.UseSqlite(Target.ConnectionString)
+            .UseSnakeCaseNamingConvention()
+            .AddInterceptors(SqliteConnectionSettings.Instance)
+            .WithoutSqlFunctions();
 
     public override async Task PrepareAsync(CancellationToken cancellationToken)
     {
@@ -138,12 +141,14 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
 /// <c>synchronous = NORMAL</c> in WAL mode: a commit is in the write-ahead log before it is
 /// acknowledged, so a killed process loses nothing; only an operating-system crash or power cut can
 /// lose the last commits (the file stays consistent). FULL would sync the log on every commit.
+/// <c>wal_autocheckpoint</c>: <see cref="SqliteCheckpointer"/> checkpoints in the background; a
+/// commit checkpoints only should the log pass about 64 MiB (16 384 pages), a backstop.
 /// </summary>
 internal sealed class SqliteConnectionSettings : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
     public static readonly SqliteConnectionSettings Instance = new();
 
-    private const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+    private const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;";
 
     // Pooled connections keep their native handle, and the settings with it: set once per handle.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Configured = [];
