@@ -82,6 +82,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
         services.AddCadreEngine();
+        services.AddCadreModels();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
@@ -90,6 +91,19 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<HousekeepingService>();
         services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
+    }
+
+    /// <summary>Model providers, the price table and the chat clients model steps call through.</summary>
+    private static void AddCadreModels(this IServiceCollection services)
+    {
+        services.AddOptions<Llm.ProviderOptions>()
+            .Configure<Microsoft.Extensions.Configuration.IConfiguration>(Llm.ProviderOptions.Bind)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Llm.ProviderOptions>, Llm.ProviderOptionsValidator>());
+        services.TryAddSingleton<Llm.InstanceProviders>();
+        services.TryAddSingleton<Llm.ChatClients>();
+        services.TryAddScoped<Llm.ProviderService>();
+        services.TryAddScoped<Llm.PriceTable>();
     }
 
     /// <summary>The durable engine: built-in activities, the run service, the task runner and this node's worker pool.</summary>
@@ -112,6 +126,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.RunWorkflowActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.EmitEventActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.WaitForEventActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Llm.LlmActivity>());
         services.TryAddScoped<Runs.RunEngine>();
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();

@@ -6,6 +6,7 @@ using Cadre.Server.Health;
 using Cadre.Server.Hosting;
 using Cadre.Server.Http;
 using Cadre.Server.Invitations;
+using Cadre.Server.Llm;
 using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
@@ -124,6 +125,7 @@ internal static class CadreServer
         app.MapWorkflows();
         app.MapWorkflowRegistries();
         app.MapRuns();
+        app.MapProviders();
         app.MapApprovals();
         app.MapApiKeys();
         return app;

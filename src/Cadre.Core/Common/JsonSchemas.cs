@@ -15,6 +15,15 @@ public static partial class JsonSchemas
     /// it (wrong shapes of keywords, broken <c>$ref</c>s); it accepts unknown <c>type</c> names, so
     /// those are checked here.
     /// </summary>
+    /// <summary>Where <paramref name="value"/> breaks <paramref name="schema"/> (a schema <see cref="Check"/> accepted): a path and a reason each; empty when it follows it.</summary>
+    public static IReadOnlyList<string> Validate(JsonObject schema, JsonNode? value)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var parsed = NJsonSchema.JsonSchema.FromJsonAsync(schema.ToJsonString(), documentPath: null,
+            s => new LocalReferencesOnly(new NJsonSchema.JsonSchemaAppender(s, new NJsonSchema.DefaultTypeNameGenerator()))).GetAwaiter().GetResult();
+        return [.. parsed.Validate(value?.ToJsonString() ?? "null").Select(e => $"{(string.IsNullOrEmpty(e.Path) ? "#" : e.Path)}: {e.Kind}")];
+    }
+
     public static string? Check(JsonObject schema)
     {
         ArgumentNullException.ThrowIfNull(schema);

@@ -35,6 +35,16 @@ public sealed class OutboundHttp : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        Client = new HttpClient(CreateHandler(guarded: true)) { Timeout = _options.Timeout };
+        Client.DefaultRequestHeaders.UserAgent.ParseAdd("Cadre/1.0");
+    }
+
+    /// <summary>
+    /// A handler of the same kind for clients that set their own timeouts (model providers). Unguarded
+    /// only for destinations the operator configured, never for ones a workspace chose.
+    /// </summary>
+    public SocketsHttpHandler CreateHandler(bool guarded)
+    {
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -42,10 +52,13 @@ public sealed class OutboundHttp : IDisposable
             AllowAutoRedirect = true,
             MaxAutomaticRedirections = 5,
             UseCookies = false,
-            ConnectCallback = ConnectAsync,
         };
-        Client = new HttpClient(handler) { Timeout = _options.Timeout };
-        Client.DefaultRequestHeaders.UserAgent.ParseAdd("Cadre/1.0");
+        if (guarded)
+        {
+            handler.ConnectCallback = ConnectAsync;
+        }
+
+        return handler;
     }
 
     public HttpClient Client { get; }

@@ -10,7 +10,7 @@ namespace Cadre.Runs;
 /// </summary>
 public sealed class ActivityContext(
     string workspaceId, string runId, string stepId, int attempt, int iteration, WorkflowStep step, JsonNode? input, ExpressionScope scope, RunLog log,
-    bool compensation = false)
+    bool compensation = false, IRunStream? stream = null)
 {
     public string WorkspaceId { get; } = workspaceId;
 
@@ -40,6 +40,9 @@ public sealed class ActivityContext(
 
     public RunLog Log { get; } = log;
 
+    /// <summary>Live output (a model's tokens) for the run's subscribers while the attempt runs; absent for steps run inline.</summary>
+    public IRunStream? Stream { get; } = stream;
+
     /// <summary><c>runId/stepId/attempt</c>, then <c>/iteration</c> after a loop's first pass and <c>/compensation</c> for an undo.</summary>
     public static string KeyFor(string runId, string stepId, int attempt, int iteration, bool compensation = false) =>
         $"{runId}/{stepId}/{attempt}" + (iteration > 1 ? $"/{iteration}" : "") + (compensation ? "/compensation" : "");
@@ -59,12 +62,44 @@ public sealed class RunLog
     /// <summary>A whole message (an agent's answer); deltas stream separately.</summary>
     public void Message(string role, string text) => _entries.Add(("message", new JsonObject { ["role"] = role, ["text"] = text }));
 
+    /// <summary>
+    /// What one model call used and cost. Recorded with the attempt whatever its outcome (the call was
+    /// paid for), added to the run's usage, and streamed as a <c>usage</c> event.
+    /// </summary>
+    public void Usage(string provider, string model, long inputTokens, long outputTokens, long cachedInputTokens, long costNanos) =>
+        _entries.Add(("usage", new JsonObject
+        {
+            ["provider"] = provider,
+            ["model"] = model,
+            ["inputTokens"] = inputTokens,
+            ["outputTokens"] = outputTokens,
+            ["cachedInputTokens"] = cachedInputTokens,
+            ["costUsd"] = Llm.Money.Usd(costNanos),
+            [CostNanosKey] = costNanos,
+        }));
+
+    /// <summary>Carried to the commit that adds it to the run; not part of the event.</summary>
+    internal const string CostNanosKey = "_costNanos";
+
     /// <summary>Sets one of the run's <c>links</c> (such as <c>pullRequest</c>) when the attempt is recorded.</summary>
     public void Link(string name, Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
         _entries.Add(("link", new JsonObject { ["name"] = name, ["url"] = url.ToString() }));
     }
+}
+
+/// <summary>Output an attempt streams while it runs, such as a model's answer token by token.</summary>
+public interface IRunStream
+{
+    /// <summary>
+    /// Appends text to the message being written (<c>message_delta</c> events). Deltas are coalesced
+    /// into an event about every 50 ms; the first goes out at once.
+    /// </summary>
+    ValueTask DeltaAsync(string text, CancellationToken cancellationToken);
+
+    /// <summary>Writes what is still coalescing.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Why an attempt failed: a type (matched against <c>nonRetryableErrors</c>), a message, and whether a retry may help.</summary>

@@ -82,7 +82,12 @@ public sealed record RunStepResponse(
     DateTime? FinishedAt);
 
 /// <summary>Tokens and cost the run's model calls used (zero until a step calls a model).</summary>
-public sealed record RunUsage(long InputTokens, long OutputTokens, decimal CostUsd);
+/// <param name="CachedInputTokens">Of the input tokens, those served from the provider's prompt cache (billed lower).</param>
+/// <param name="CostUsd">In US dollars, from the workspace's price table at the time of each call.</param>
+public sealed record RunUsage(long InputTokens, long OutputTokens, long CachedInputTokens, decimal CostUsd)
+{
+    internal static RunUsage Of(Run run) => new(run.InputTokens, run.OutputTokens, run.CachedInputTokens, Llm.Money.Usd(run.CostNanos));
+}
 
 /// <summary>One attempt: a step run, a timer, or a compensation.</summary>
 public sealed record RunTaskResponse(

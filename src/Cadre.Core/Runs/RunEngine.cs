@@ -23,6 +23,7 @@ internal sealed partial class RunEngine(
     TimeProvider time,
     RunNotifier notifier,
     IOptions<EngineOptions> options,
+    IDbContextFactory<CadreDbContext> contexts,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -370,8 +371,11 @@ internal sealed partial class RunEngine(
         }
 
         var compensation = ReferenceEquals(template, state.Workflow.Steps[stepId].CompensationInput);
+        // Inline (pure) steps stream nothing: they finish within the commit that records them.
+        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt);
         var context = new ActivityContext(
-            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log, compensation);
+            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log, compensation,
+            stream);
         try
         {
             return (await activity.ExecuteAsync(context, cancellationToken), log);
@@ -397,6 +401,14 @@ internal sealed partial class RunEngine(
                 var links = JsonNode.Parse(state.Run.Links)!.AsObject();
                 links[(string)data["name"]!] = (string?)data["url"];
                 state.Run.Links = links.ToJsonString();
+            }
+            else if (type == "usage")
+            {
+                state.Run.InputTokens += (long)data["inputTokens"]!;
+                state.Run.OutputTokens += (long)data["outputTokens"]!;
+                state.Run.CachedInputTokens += (long)data["cachedInputTokens"]!;
+                state.Run.CostNanos += (long)data[RunLog.CostNanosKey]!;
+                data.Remove(RunLog.CostNanosKey);
             }
 
             data["stepId"] = stepId;

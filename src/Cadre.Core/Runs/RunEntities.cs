@@ -51,6 +51,17 @@ internal sealed class Run
 
     public bool HaltRequested { get; set; }
 
+    /// <summary>Tokens the run's model calls read, in all (cached ones included).</summary>
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    /// <summary>Of <see cref="InputTokens"/>, those the provider served from its prompt cache.</summary>
+    public long CachedInputTokens { get; set; }
+
+    /// <summary>What the model calls cost, in billionths of a US dollar.</summary>
+    public long CostNanos { get; set; }
+
     public DateTime CreatedAt { get; init; }
 
     public DateTime? StartedAt { get; set; }

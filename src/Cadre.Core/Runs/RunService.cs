@@ -517,7 +517,7 @@ internal sealed class RunService(
             RunState.Parse(run.Error)?.AsObject(),
             JsonNode.Parse(run.Links)!.AsObject(),
             stepResponses,
-            new RunUsage(0, 0, 0m),
+            RunUsage.Of(run),
             run.CreatedAt,
             run.StartedAt,
             run.FinishedAt,

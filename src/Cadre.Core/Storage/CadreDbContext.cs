@@ -76,6 +76,10 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.EventWait> EventWaits => Set<Runs.EventWait>();
 
+    public DbSet<Llm.ModelProvider> ModelProviders => Set<Llm.ModelProvider>();
+
+    public DbSet<Llm.ModelPriceOverride> ModelPrices => Set<Llm.ModelPriceOverride>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -88,6 +88,8 @@ public sealed class ServerProcessTests
     [InlineData("CADRE_ADMIN_EMAIL", "ops@example.com", "go together")]
     [InlineData("CADRE_SMTP_PORT", "70000", "Cadre:Smtp:Port")]
     [InlineData("CADRE_PUBLIC_URL", "not a url", "CADRE_PUBLIC_URL")]
+    [InlineData("CADRE_PROVIDERS__BROKEN__KIND", "gemini", "Cadre:Providers:BROKEN:Kind must be one of openai, anthropic, mock")]
+    [InlineData("OPENAI_BASE_URL", "not a url", "OPENAI_BASE_URL must be an absolute http or https URL")]
     public async Task InvalidSetting_RefusesToStartSayingWhy(string variable, string value, string reason)
     {
         var directory = TestDirectories.Create("process");

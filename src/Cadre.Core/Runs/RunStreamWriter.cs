@@ -1,0 +1,91 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// Writes an attempt's live output into the run's event log as <c>message_delta</c> events, each in
+/// its own small commit on its own connection (the attempt's commit comes later), so subscribers
+/// see tokens as they come and a resumed stream replays them exactly. Tokens are coalesced: the
+/// first goes out at once (time to first token is what people feel), the rest about every 50 ms,
+/// which bounds the writes per streaming step to about twenty a second.
+/// </summary>
+internal sealed class RunStreamWriter(
+    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt)
+    : IRunStream, IAsyncDisposable
+{
+    internal static readonly TimeSpan CoalesceFor = TimeSpan.FromMilliseconds(50);
+
+    private readonly StringBuilder _pending = new();
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private long? _lastWrite;
+
+    public async ValueTask DeltaAsync(string text, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return;
+        }
+
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            _pending.Append(text);
+            if (_lastWrite is null || time.GetElapsedTime(_lastWrite.Value) >= CoalesceFor)
+            {
+                await WritePendingAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            await WritePendingAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            // Whatever was streamed before a failure or a cancellation is part of the attempt's record.
+            await FlushAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            // The database is unreachable: the attempt's own commit reports that; the deltas are only a preview.
+        }
+
+        _writing.Dispose();
+    }
+
+    private async Task WritePendingAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Length == 0)
+        {
+            return;
+        }
+
+        var data = new JsonObject { ["stepId"] = stepId, ["attempt"] = attempt, ["text"] = _pending.ToString() };
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.RunEvents.Add(new RunEvent { RunId = runId, WorkspaceId = workspaceId, Type = "message_delta", Data = data.ToJsonString(), CreatedAt = time.GetUtcNowTruncated() });
+        await db.SaveChangesAsync(cancellationToken);
+        _pending.Clear();
+        _lastWrite = time.GetTimestamp();
+        notifier.Publish(workspaceId, runId);
+    }
+}

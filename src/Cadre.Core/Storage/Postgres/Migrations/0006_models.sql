@@ -1,0 +1,40 @@
+-- Cadre schema version 6 (PostgreSQL): model providers per workspace, the workspace's price
+-- overrides, and each run's token usage and cost.
+
+CREATE TABLE model_providers (
+    id                 text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id       text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name               text COLLATE "C" NOT NULL,
+    kind               text        NOT NULL CHECK (kind IN ('openai', 'anthropic', 'mock')),
+    base_url           text        NULL,
+    -- Encrypted with the instance's key ring; never returned.
+    api_key_protected  text        NULL,
+    api_key_hint       text        NULL,
+    default_model      text        NULL,
+    timeout_seconds    integer     NOT NULL,
+    max_retries        integer     NOT NULL,
+    version            integer     NOT NULL,
+    created_by         text        NULL,
+    updated_by         text        NULL,
+    created_at         timestamptz NOT NULL,
+    updated_at         timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX ix_model_providers_workspace_id_name ON model_providers (workspace_id, name);
+
+-- Prices in millionths of a US dollar per million tokens (2.5 $/M tokens is 2500000).
+CREATE TABLE model_prices (
+    workspace_id                 text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    model                        text COLLATE "C" NOT NULL,
+    input_micros_per_mtok        bigint      NOT NULL,
+    output_micros_per_mtok       bigint      NOT NULL,
+    cached_input_micros_per_mtok bigint      NOT NULL,
+    updated_by                   text        NULL,
+    updated_at                   timestamptz NOT NULL,
+    PRIMARY KEY (workspace_id, model)
+);
+
+-- Cost in billionths of a US dollar, so a ten-token call on a cheap model still counts.
+ALTER TABLE runs ADD COLUMN input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN output_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cached_input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cost_nanos bigint NOT NULL DEFAULT 0;

@@ -1,0 +1,40 @@
+-- Cadre schema version 6 (SQLite): model providers per workspace, the workspace's price overrides,
+-- and each run's token usage and cost.
+
+CREATE TABLE model_providers (
+    id                 TEXT    NOT NULL PRIMARY KEY,
+    workspace_id       TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name               TEXT    NOT NULL,
+    kind               TEXT    NOT NULL CHECK (kind IN ('openai', 'anthropic', 'mock')),
+    base_url           TEXT    NULL,
+    -- Encrypted with the instance's key ring; never returned.
+    api_key_protected  TEXT    NULL,
+    api_key_hint       TEXT    NULL,
+    default_model      TEXT    NULL,
+    timeout_seconds    INTEGER NOT NULL,
+    max_retries        INTEGER NOT NULL,
+    version            INTEGER NOT NULL,
+    created_by         TEXT    NULL,
+    updated_by         TEXT    NULL,
+    created_at         TEXT    NOT NULL,
+    updated_at         TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX ix_model_providers_workspace_id_name ON model_providers (workspace_id, name);
+
+-- Prices in millionths of a US dollar per million tokens (2.5 $/M tokens is 2500000).
+CREATE TABLE model_prices (
+    workspace_id                TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    model                       TEXT    NOT NULL,
+    input_micros_per_mtok       INTEGER NOT NULL,
+    output_micros_per_mtok      INTEGER NOT NULL,
+    cached_input_micros_per_mtok INTEGER NOT NULL,
+    updated_by                  TEXT    NULL,
+    updated_at                  TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, model)
+);
+
+-- Cost in billionths of a US dollar, so a ten-token call on a cheap model still counts.
+ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cost_nanos INTEGER NOT NULL DEFAULT 0;
