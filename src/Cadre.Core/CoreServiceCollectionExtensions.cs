@@ -102,6 +102,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Llm.ProviderOptions>, Llm.ProviderOptionsValidator>());
         services.TryAddSingleton<Llm.InstanceProviders>();
         services.TryAddSingleton<Llm.ChatClients>();
+        services.TryAddSingleton<Llm.AgentTools>();
         services.TryAddScoped<Llm.ProviderService>();
         services.TryAddScoped<Llm.PriceTable>();
     }
@@ -127,6 +128,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.EmitEventActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.WaitForEventActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Llm.LlmActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Llm.AgentActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Llm.TriageActivity>());
         services.TryAddScoped<Runs.RunEngine>();
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();

@@ -1,8 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cadre.Common;
-using Cadre.Personas;
 using Cadre.Runs;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,97 +25,47 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         ArgumentNullException.ThrowIfNull(context);
         var input = context.Input as JsonObject ?? [];
         await using var scope = scopes.CreateAsyncScope();
-        PersonaResponse? persona = null;
-        if ((string?)input["persona"] is { } personaRef)
+        var (call, failure) = await ModelCall.ResolveAsync(context, input, scope.ServiceProvider, cancellationToken);
+        if (call is null)
         {
-            persona = await scope.ServiceProvider.GetRequiredService<PersonaService>().GetAsync(context.WorkspaceId, personaRef, cancellationToken);
-            if (persona is null)
-            {
-                return ActivityOutcome.Failure("persona_not_found", $"No persona '{personaRef}' in this workspace (renamed or deleted?).", retryable: false);
-            }
+            return failure!;
         }
 
-        var stepModel = input["model"] as JsonObject;
-        var providerName = (string?)stepModel?["provider"] ?? persona?.Model?.Provider;
-        if (providerName is null)
-        {
-            return ActivityOutcome.Failure("provider_missing", "Name a provider in the step's model.provider or use a persona that has one.", retryable: false);
-        }
-
-        var resolved = await scope.ServiceProvider.GetRequiredService<ProviderService>().ResolveAsync(context.WorkspaceId, providerName, cancellationToken);
-        if (resolved.Value is not { } provider)
-        {
-            return ActivityOutcome.Failure("provider_unavailable", resolved.Error!.Detail, retryable: false);
-        }
-
-        var model = (string?)stepModel?["model"] ?? persona?.Model?.Model ?? provider.DefaultModel;
-        if (model is null)
-        {
-            return ActivityOutcome.Failure("model_missing", $"Name a model in the step's model.model, the persona, or provider '{provider.Name}''s defaultModel.", retryable: false);
-        }
-
-        if (provider.Kind == "mock" && MockChatClient.Check(model) is { } scriptProblem)
-        {
-            return ActivityOutcome.Failure("invalid_model", scriptProblem, retryable: false);
-        }
-
-        var schema = input["outputSchema"] as JsonObject ?? (persona?.Model?.OutputFormat == "json" ? persona.Model.OutputSchema : null);
-        var options = new ChatOptions
-        {
-            Temperature = (float?)(double?)stepModel?["temperature"] ?? (float?)persona?.Model?.Temperature,
-            MaxOutputTokens = (int?)stepModel?["maxTokens"] ?? persona?.Model?.MaxTokens,
-            ResponseFormat = schema is null ? null : ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(schema), "answer"),
-        };
-        using var client = clients.Create(provider, model, options.MaxOutputTokens);
-        var text = new StringBuilder();
-        UsageDetails? usage = null;
-        long costNanos = 0;
+        using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
+        var updates = new List<ChatResponseUpdate>();
+        long costNanos;
         try
         {
-            await foreach (var update in client.GetStreamingResponseAsync(Messages(input, persona), options, cancellationToken))
-            {
-                if (update.Text is { Length: > 0 } delta)
-                {
-                    text.Append(delta);
-                    if (context.Stream is { } stream)
-                    {
-                        await stream.DeltaAsync(delta, cancellationToken);
-                    }
-                }
-
-                foreach (var content in update.Contents.OfType<UsageContent>())
-                {
-                    usage = content.Details;
-                }
-            }
+            await ModelTurns.StreamAsync(client, Messages(input, call), call.Options, context.Stream, updates, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Past the provider pipeline's own retries: a retry of the step may still help, unless the provider refused the request itself.
-            return ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {ex.Message}", retryable: !IsRefusal(ex));
+            // Past the provider pipeline's own retries: the step's retry policy decides.
+            return ModelTurns.Failure(call.Provider, ex);
         }
         finally
         {
-            if (usage is not null || text.Length > 0)
-            {
-                costNanos = await RecordUsageAsync(context, scope, provider.Name, model, usage);
-            }
+            costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider.Name, call.Model, ModelTurns.Usage(updates)) : 0;
         }
 
-        var answer = text.ToString();
+        var answer = updates.ToChatResponse().Text;
+        var usage = ModelTurns.Usage(updates);
         context.Log.Message("assistant", answer);
-        var output = new JsonObject { ["text"] = answer, ["provider"] = provider.Name, ["model"] = model, ["usage"] = UsageJson(usage), ["cost"] = Money.Usd(costNanos) };
-        if (schema is not null)
+        var output = new JsonObject
         {
-            if (JsonOutput.Parse(answer) is not { } json)
+            ["text"] = answer,
+            ["provider"] = call.Provider.Name,
+            ["model"] = call.Model,
+            ["usage"] = ModelTurns.UsageJson(usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0, usage?.CachedInputTokenCount ?? 0),
+            ["cost"] = Money.Usd(costNanos),
+        };
+        if (call.OutputSchema is { } schema)
+        {
+            var (json, problem) = ModelTurns.Check(schema, answer);
+            if (problem is not null)
             {
-                return ActivityOutcome.Failure("invalid_output", "The model was asked for JSON and answered something else.", retryable: true, new JsonObject { ["text"] = answer });
-            }
-
-            if (JsonSchemas.Validate(schema, json) is { Count: > 0 } problems)
-            {
-                return ActivityOutcome.Failure("invalid_output", $"The model's JSON does not follow the output schema: {string.Join("; ", problems)}", retryable: true,
-                    new JsonObject { ["json"] = json.DeepClone() });
+                return ActivityOutcome.Failure("invalid_output", $"The model was asked for JSON following the output schema. {problem}", retryable: true,
+                    new JsonObject { ["text"] = answer });
             }
 
             output["json"] = json;
@@ -127,29 +74,10 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         return ActivityOutcome.Success(output);
     }
 
-    // Runs even when the call failed or was cancelled part-way: what was used was paid for.
-    private static async Task<long> RecordUsageAsync(ActivityContext context, AsyncServiceScope scope, string provider, string model, UsageDetails? usage)
-    {
-        var input = usage?.InputTokenCount ?? 0;
-        var output = usage?.OutputTokenCount ?? 0;
-        var cached = usage?.CachedInputTokenCount ?? 0;
-        var price = await scope.ServiceProvider.GetRequiredService<PriceTable>().ForAsync(context.WorkspaceId, model, CancellationToken.None);
-        var cost = price.CostNanos(input, output, cached);
-        context.Log.Usage(provider, model, input, output, cached, cost);
-        return cost;
-    }
-
-    private static JsonObject UsageJson(UsageDetails? usage) => new()
-    {
-        ["inputTokens"] = usage?.InputTokenCount ?? 0,
-        ["outputTokens"] = usage?.OutputTokenCount ?? 0,
-        ["cachedInputTokens"] = usage?.CachedInputTokenCount ?? 0,
-    };
-
-    private static List<ChatMessage> Messages(JsonObject input, PersonaResponse? persona)
+    private static List<ChatMessage> Messages(JsonObject input, ModelCall call)
     {
         var messages = new List<ChatMessage>();
-        var system = (string?)input["system"] ?? Instructions(persona);
+        var system = (string?)input["system"] ?? call.Instructions(null);
         if (!string.IsNullOrWhiteSpace(system))
         {
             messages.Add(new ChatMessage(ChatRole.System, system));
@@ -166,28 +94,6 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         }
 
         return messages;
-    }
-
-    private static string? Instructions(PersonaResponse? persona)
-    {
-        if (persona?.Instructions is not { } instructions)
-        {
-            return null;
-        }
-
-        var defaults = (persona.Parameters ?? []).Where(p => p.Name is not null).ToDictionary(p => p.Name!, p => p.Default?.DeepClone(), StringComparer.Ordinal);
-        return PromptTemplate.Parse(instructions).Render(defaults);
-    }
-
-    /// <summary>A 4xx other than 408 and 429: the request itself is wrong (a bad key, an unknown model), and sending it again will not help.</summary>
-    private static bool IsRefusal(Exception ex)
-    {
-        var status = ex switch
-        {
-            System.ClientModel.ClientResultException result => result.Status,
-            _ => ex.GetType().GetProperty("StatusCode")?.GetValue(ex) is { } code ? Convert.ToInt32(code, System.Globalization.CultureInfo.InvariantCulture) : 0,
-        };
-        return status is >= 400 and < 500 and not 408 and not 429;
     }
 }
 

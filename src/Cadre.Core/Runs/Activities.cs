@@ -100,6 +100,16 @@ public interface IRunStream
 
     /// <summary>Writes what is still coalescing.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Saves the attempt's progress inside its step, replacing what was saved before, in its own
+    /// commit. Should the worker be lost, the attempt is delivered again with the same idempotency
+    /// key, and <see cref="ReadCheckpointAsync"/> gives this back, so finished work is not paid for twice.
+    /// </summary>
+    Task CheckpointAsync(JsonNode state, CancellationToken cancellationToken);
+
+    /// <summary>What this attempt saved before it was lost, or null on its first delivery.</summary>
+    Task<JsonNode?> ReadCheckpointAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Why an attempt failed: a type (matched against <c>nonRetryableErrors</c>), a message, and whether a retry may help.</summary>

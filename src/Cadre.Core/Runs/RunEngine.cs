@@ -372,10 +372,11 @@ internal sealed partial class RunEngine(
 
         var compensation = ReferenceEquals(template, state.Workflow.Steps[stepId].CompensationInput);
         // Inline (pure) steps stream nothing: they finish within the commit that records them.
-        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt);
+        var iteration = Math.Max(1, state.Steps[stepId].Iteration);
+        var attemptKey = ActivityContext.KeyFor(state.Run.Id, stepId, attempt, iteration, compensation);
+        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt, attemptKey);
         var context = new ActivityContext(
-            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, Math.Max(1, state.Steps[stepId].Iteration), state.Workflow.Steps[stepId].Step, input, scope, log, compensation,
-            stream);
+            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, state.Workflow.Steps[stepId].Step, input, scope, log, compensation, stream);
         try
         {
             return (await activity.ExecuteAsync(context, cancellationToken), log);

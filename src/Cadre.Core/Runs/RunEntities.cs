@@ -211,3 +211,25 @@ internal sealed class WorkflowRunCounterConfiguration : IEntityTypeConfiguration
         builder.HasOne<Workflow>().WithMany().HasForeignKey(c => c.WorkflowId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+/// <summary>An attempt's saved progress inside its step (see <see cref="IRunStream.CheckpointAsync"/>).</summary>
+internal sealed class StepCheckpoint
+{
+    public required string RunId { get; init; }
+
+    public required string AttemptKey { get; init; }
+
+    public required string State { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal sealed class StepCheckpointConfiguration : IEntityTypeConfiguration<StepCheckpoint>
+{
+    public void Configure(EntityTypeBuilder<StepCheckpoint> builder)
+    {
+        builder.ToTable("step_checkpoints");
+        builder.HasKey(c => new { c.RunId, c.AttemptKey });
+        builder.HasOne<Run>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

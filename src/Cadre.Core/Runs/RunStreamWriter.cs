@@ -14,7 +14,7 @@ namespace Cadre.Runs;
 /// which bounds the writes per streaming step to about twenty a second.
 /// </summary>
 internal sealed class RunStreamWriter(
-    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt)
+    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt, string attemptKey)
     : IRunStream, IAsyncDisposable
 {
     internal static readonly TimeSpan CoalesceFor = TimeSpan.FromMilliseconds(50);
@@ -56,6 +56,31 @@ internal sealed class RunStreamWriter(
         {
             _writing.Release();
         }
+    }
+
+    public async Task CheckpointAsync(JsonNode state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var saved = await db.StepCheckpoints.FirstOrDefaultAsync(c => c.RunId == runId && c.AttemptKey == attemptKey, cancellationToken);
+        if (saved is null)
+        {
+            db.StepCheckpoints.Add(new StepCheckpoint { RunId = runId, AttemptKey = attemptKey, State = state.ToJsonString(), UpdatedAt = time.GetUtcNowTruncated() });
+        }
+        else
+        {
+            saved.State = state.ToJsonString();
+            saved.UpdatedAt = time.GetUtcNowTruncated();
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task<JsonNode?> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var state = await db.StepCheckpoints.AsNoTracking().Where(c => c.RunId == runId && c.AttemptKey == attemptKey).Select(c => c.State).FirstOrDefaultAsync(cancellationToken);
+        return state is null ? null : JsonNode.Parse(state);
     }
 
     public async ValueTask DisposeAsync()

@@ -76,6 +76,8 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.EventWait> EventWaits => Set<Runs.EventWait>();
 
+    public DbSet<Runs.StepCheckpoint> StepCheckpoints => Set<Runs.StepCheckpoint>();
+
     public DbSet<Llm.ModelProvider> ModelProviders => Set<Llm.ModelProvider>();
 
     public DbSet<Llm.ModelPriceOverride> ModelPrices => Set<Llm.ModelPriceOverride>();

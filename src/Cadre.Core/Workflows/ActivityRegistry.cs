@@ -144,7 +144,7 @@ public static class ActivityRegistry
                   "maxTurns": {"type": "integer", "minimum": 1, "maximum": 100}, "model": "$model",
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
                   "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."}}}
-                """), "{ text, json (for json output), messages, usage, cost, personaVersion }"),
+                """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion }"),
         ]),
         new ActivityDefinition("llm", "One completion, with optional structured output.", false,
         [
@@ -154,7 +154,7 @@ public static class ActivityRegistry
                   "messages": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["role", "content"], "properties": {
                     "role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}},
                   "model": "$model", "outputSchema": {"type": "object"}}}
-                """), "{ text, json (with outputSchema), usage, cost }"),
+                """), "{ text, json (with outputSchema), usage, cost, provider, model }"),
         ]),
         new ActivityDefinition("triage", "A persona's filter picks, among candidates, the ones it takes on.", false,
         [

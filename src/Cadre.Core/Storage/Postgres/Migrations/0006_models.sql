@@ -38,3 +38,14 @@ ALTER TABLE runs ADD COLUMN input_tokens bigint NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN output_tokens bigint NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN cached_input_tokens bigint NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN cost_nanos bigint NOT NULL DEFAULT 0;
+
+-- An attempt's progress inside a long step (an agent's conversation after each turn and tool
+-- call), so a redelivered attempt resumes where the lost one stopped. Keyed by the attempt's
+-- idempotency key.
+CREATE TABLE step_checkpoints (
+    run_id       text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    attempt_key  text COLLATE "C" NOT NULL,
+    state        text        NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    PRIMARY KEY (run_id, attempt_key)
+);

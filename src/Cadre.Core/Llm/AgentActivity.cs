@@ -1,0 +1,316 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cadre.Runs;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cadre.Llm;
+
+/// <summary>
+/// <c>agent</c>: a persona works on a prompt in a tool-calling loop until it answers or runs out of
+/// turns. The conversation is checkpointed after every model turn and every tool call, so an attempt
+/// delivered again after its worker was lost resumes from the last of them: finished turns are not
+/// asked (nor paid for) twice, and a tool call is replayed only if its result was not saved, with the
+/// same idempotency key. The run's log (messages, tool calls, usage) is written from the whole
+/// conversation when the attempt ends, so a resumed attempt's record is complete too.
+/// </summary>
+internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients clients, AgentTools tools) : IActivity
+{
+    public const int DefaultMaxTurns = 10;
+
+    public string Name => "agent";
+
+    public bool IsPure => false;
+
+    public async Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var input = context.Input as JsonObject ?? [];
+        await using var scope = scopes.CreateAsyncScope();
+        var (call, failure) = await ModelCall.ResolveAsync(context, input, scope.ServiceProvider, cancellationToken);
+        if (call is null)
+        {
+            return failure!;
+        }
+
+        var skillNames = (input["skills"] as JsonArray ?? []).Select(s => (string?)s).Concat((call.Persona?.Skills ?? []).Select(s => s.Ref))
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var functions = skillNames.ToDictionary(n => n, n => tools.For(n, context), StringComparer.Ordinal);
+        if (functions.FirstOrDefault(f => f.Value is null).Key is { } unknown)
+        {
+            return ActivityOutcome.Failure("skill_not_found", $"No skill '{unknown}'. Agents have these built in: {string.Join(", ", AgentTools.Names)}.", retryable: false);
+        }
+
+        var options = call.Options.Clone();
+        options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
+        var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
+        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken)) ?? AgentState.Start(Opening(input, call));
+        using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
+        ActivityOutcome outcome;
+        try
+        {
+            outcome = await ConverseAsync(context, call, client, options, functions, state, maxTurns, cancellationToken);
+        }
+        finally
+        {
+            // From the whole conversation, resumed or not, and whatever the outcome: what was used was paid for.
+            await RecordAsync(context, scope.ServiceProvider, call, state);
+        }
+
+        if (outcome is Succeeded { Output: JsonObject output })
+        {
+            output["cost"] = Money.Usd(state.CostNanos);
+        }
+
+        return outcome;
+    }
+
+    private static async Task<ActivityOutcome> ConverseAsync(
+        ActivityContext context, ModelCall call, IChatClient client, ChatOptions options, Dictionary<string, AIFunction?> functions, AgentState state, int maxTurns,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // A conversation that stopped after a model turn asking for tools resumes with those calls.
+            var pending = state.PendingCalls();
+            if (pending.Count == 0)
+            {
+                if (state.Turns >= maxTurns)
+                {
+                    return ActivityOutcome.Failure("max_turns", $"The agent did not answer within {maxTurns} turns (maxTurns).", retryable: false,
+                        new JsonObject { ["turns"] = state.Turns });
+                }
+
+                var updates = new List<ChatResponseUpdate>();
+                try
+                {
+                    await ModelTurns.StreamAsync(client, state.Messages, options, context.Stream, updates, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    state.AddUsage(ModelTurns.Usage(updates));
+                    return ModelTurns.Failure(call.Provider, ex);
+                }
+                catch (OperationCanceledException)
+                {
+                    state.AddUsage(ModelTurns.Usage(updates));
+                    throw;
+                }
+
+                var response = updates.ToChatResponse();
+                state.Turns++;
+                state.AddUsage(ModelTurns.Usage(updates));
+                state.Messages.AddRange(response.Messages.Select(WithoutUsage));
+                await CheckpointAsync(context, state, cancellationToken);
+                pending = state.PendingCalls();
+                if (pending.Count == 0)
+                {
+                    var answer = response.Text;
+                    if (call.OutputSchema is not { } schema)
+                    {
+                        return Answer(call, state, answer, json: null);
+                    }
+
+                    var (json, problem) = ModelTurns.Check(schema, answer);
+                    if (problem is null)
+                    {
+                        return Answer(call, state, answer, json);
+                    }
+
+                    if (state.Repaired)
+                    {
+                        return ActivityOutcome.Failure("invalid_output", $"The agent's answer did not follow the output schema, even when asked again. {problem}", retryable: true,
+                            new JsonObject { ["text"] = answer });
+                    }
+
+                    // One repair: the model sees what was wrong and answers again.
+                    state.Repaired = true;
+                    state.Messages.Add(new ChatMessage(ChatRole.User, $"{problem} Answer again with only the JSON, following the schema, and nothing else."));
+                    continue;
+                }
+            }
+
+            foreach (var toolCall in pending)
+            {
+                var result = await InvokeAsync(functions, toolCall, cancellationToken);
+                state.Messages.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(toolCall.CallId, result)]));
+                await CheckpointAsync(context, state, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task<object?> InvokeAsync(Dictionary<string, AIFunction?> functions, FunctionCallContent toolCall, CancellationToken cancellationToken)
+    {
+        if (!functions.TryGetValue(toolCall.Name, out var function) || function is null)
+        {
+            return $"Error: there is no tool named '{toolCall.Name}'. The tools are: {string.Join(", ", functions.Keys)}.";
+        }
+
+        var arguments = new AIFunctionArguments(toolCall.Arguments)
+        {
+            Context = new Dictionary<object, object?> { [AgentTools.CallIdKey] = toolCall.CallId },
+        };
+        try
+        {
+            return await function.InvokeAsync(arguments, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ArgumentException or JsonException or InvalidOperationException or FormatException)
+        {
+            // Bad arguments from the model: tell it, as the tool's answer, so it can correct itself.
+            return $"Error: {ex.Message}";
+        }
+    }
+
+    private static ActivityOutcome Answer(ModelCall call, AgentState state, string answer, JsonNode? json)
+    {
+        var output = new JsonObject
+        {
+            ["text"] = answer,
+            ["provider"] = call.Provider.Name,
+            ["model"] = call.Model,
+            ["turns"] = state.Turns,
+            ["messages"] = Transcript(state.Messages),
+            ["usage"] = ModelTurns.UsageJson(state.Usage.Sum(u => u.InputTokenCount ?? 0), state.Usage.Sum(u => u.OutputTokenCount ?? 0), state.Usage.Sum(u => u.CachedInputTokenCount ?? 0)),
+            ["personaVersion"] = call.Persona?.Version,
+        };
+        if (json is not null)
+        {
+            output["json"] = json.DeepClone();
+        }
+
+        return ActivityOutcome.Success(output);
+    }
+
+    /// <summary>Writes the conversation into the attempt's log (messages and tool calls) and prices every model call.</summary>
+    private static async Task RecordAsync(ActivityContext context, IServiceProvider services, ModelCall call, AgentState state)
+    {
+        foreach (var message in state.Messages.Skip(state.OpeningCount))
+        {
+            foreach (var content in message.Contents)
+            {
+                switch (content)
+                {
+                    case TextContent { Text.Length: > 0 } text when message.Role == ChatRole.Assistant:
+                        context.Log.Message("assistant", text.Text);
+                        break;
+                    case FunctionCallContent toolCall:
+                        context.Log.Info($"Called {toolCall.Name}({JsonSerializer.Serialize(toolCall.Arguments, AIJsonUtilities.DefaultOptions)})");
+                        break;
+                }
+            }
+        }
+
+        long cost = 0;
+        foreach (var usage in state.Usage)
+        {
+            cost += await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+        }
+
+        state.CostNanos = cost;
+    }
+
+    private static List<ChatMessage> Opening(JsonObject input, ModelCall call)
+    {
+        var messages = new List<ChatMessage>();
+        var system = string.Join("\n\n", new[] { call.Instructions(input["parameters"] as JsonObject), (string?)input["instructions"] }.Where(s => !string.IsNullOrWhiteSpace(s)));
+        if (system.Length > 0)
+        {
+            messages.Add(new ChatMessage(ChatRole.System, system));
+        }
+
+        messages.Add(new ChatMessage(ChatRole.User, (string?)input["prompt"] ?? ""));
+        return messages;
+    }
+
+    // Usage is kept apart (per call); the conversation sent back to the model carries none.
+    private static ChatMessage WithoutUsage(ChatMessage message) =>
+        new(message.Role, [.. message.Contents.Where(c => c is not UsageContent)]) { AuthorName = message.AuthorName, MessageId = message.MessageId };
+
+    private static JsonArray Transcript(IEnumerable<ChatMessage> messages) =>
+        [.. messages.Select(m => (JsonNode)new JsonObject
+        {
+            ["role"] = m.Role.Value,
+            ["text"] = m.Text,
+            ["toolCalls"] = m.Contents.OfType<FunctionCallContent>().Any()
+                ? new JsonArray([.. m.Contents.OfType<FunctionCallContent>().Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = c.CallId, ["name"] = c.Name, ["arguments"] = JsonSerializer.SerializeToNode(c.Arguments, AIJsonUtilities.DefaultOptions),
+                })])
+                : null,
+            ["toolResults"] = m.Contents.OfType<FunctionResultContent>().Any()
+                ? new JsonArray([.. m.Contents.OfType<FunctionResultContent>().Select(r => (JsonNode)new JsonObject
+                {
+                    ["id"] = r.CallId, ["result"] = JsonSerializer.SerializeToNode(r.Result, AIJsonUtilities.DefaultOptions),
+                })])
+                : null,
+        })];
+
+    private static async Task<JsonNode?> ReadCheckpointAsync(ActivityContext context, CancellationToken cancellationToken) =>
+        context.Stream is { } stream ? await stream.ReadCheckpointAsync(cancellationToken) : null;
+
+    private static async Task CheckpointAsync(ActivityContext context, AgentState state, CancellationToken cancellationToken)
+    {
+        if (context.Stream is { } stream)
+        {
+            await stream.CheckpointAsync(state.ToJson(), cancellationToken);
+        }
+    }
+
+    /// <summary>The conversation so far, as checkpointed: messages in M.E.AI's own JSON form, the turns taken, each call's usage.</summary>
+    private sealed class AgentState
+    {
+        public List<ChatMessage> Messages { get; private init; } = [];
+
+        /// <summary>The system and user messages the conversation opened with (not logged as the agent's).</summary>
+        public int OpeningCount { get; private init; }
+
+        public int Turns { get; set; }
+
+        public bool Repaired { get; set; }
+
+        public List<UsageDetails> Usage { get; private init; } = [];
+
+        public long CostNanos { get; set; }
+
+        public static AgentState Start(List<ChatMessage> opening) => new() { Messages = opening, OpeningCount = opening.Count };
+
+        public static AgentState? From(JsonNode? saved) => saved is null ? null : new AgentState
+        {
+            Messages = saved["messages"].Deserialize<List<ChatMessage>>(AIJsonUtilities.DefaultOptions) ?? [],
+            OpeningCount = (int)saved["openingCount"]!,
+            Turns = (int)saved["turns"]!,
+            Repaired = (bool)saved["repaired"]!,
+            Usage = saved["usage"].Deserialize<List<UsageDetails>>(AIJsonUtilities.DefaultOptions) ?? [],
+        };
+
+        public JsonObject ToJson() => new()
+        {
+            ["messages"] = JsonSerializer.SerializeToNode(Messages, AIJsonUtilities.DefaultOptions),
+            ["openingCount"] = OpeningCount,
+            ["turns"] = Turns,
+            ["repaired"] = Repaired,
+            ["usage"] = JsonSerializer.SerializeToNode(Usage, AIJsonUtilities.DefaultOptions),
+        };
+
+        public void AddUsage(UsageDetails? usage)
+        {
+            if (usage is not null)
+            {
+                Usage.Add(usage);
+            }
+        }
+
+        /// <summary>The tool calls of the last model turn that have no result yet.</summary>
+        public List<FunctionCallContent> PendingCalls()
+        {
+            var lastModelTurn = Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
+            if (lastModelTurn < 0)
+            {
+                return [];
+            }
+
+            var answered = Messages.Skip(lastModelTurn + 1).SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.CallId).ToHashSet(StringComparer.Ordinal);
+            return [.. Messages[lastModelTurn].Contents.OfType<FunctionCallContent>().Where(c => !answered.Contains(c.CallId))];
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.ComponentModel;
+using System.Text;
+using System.Text.Json.Nodes;
+using Cadre.Net;
+using Cadre.Runs;
+using Microsoft.Extensions.AI;
+
+namespace Cadre.Llm;
+
+/// <summary>
+/// The tools Cadre gives agents by name (a persona's skills, a step's <c>skills</c>). Each call of a
+/// tool with side effects carries an idempotency key made of the attempt's key and the model's call
+/// ID, which a resumed attempt reuses. Tool errors go back to the model as the tool's answer.
+/// </summary>
+internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
+{
+    /// <summary>The most of a response body <c>http_request</c> hands the model.</summary>
+    public const int MaxBodyChars = 16 * 1024;
+
+    public static IReadOnlyList<string> Names { get; } = ["current_time", "http_request"];
+
+    /// <summary>The tool called <paramref name="name"/>, bound to this attempt; null when Cadre has none of that name.</summary>
+    public AIFunction? For(string name, ActivityContext context) => name switch
+    {
+        "current_time" => AIFunctionFactory.Create(
+            () => time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            "current_time",
+            "The current date and time, UTC, in ISO 8601."),
+        "http_request" => AIFunctionFactory.Create(
+            ([Description("An absolute http or https URL.")] string url,
+             [Description("GET (default), POST, PUT, PATCH or DELETE.")] string? method = null,
+             [Description("A request body, sent as JSON when it parses as JSON, else as text.")] string? body = null,
+             AIFunctionArguments? arguments = null,
+             CancellationToken cancellationToken = default) => RequestAsync(context, CallId(arguments), url, method, body, cancellationToken),
+            "http_request",
+            "Makes an HTTP request and answers its status and body (the first 16 KB). Private and internal addresses are refused."),
+        _ => null,
+    };
+
+    /// <summary>The key under which the agent passes the model's call ID to a tool.</summary>
+    public const string CallIdKey = "callId";
+
+    private static string CallId(AIFunctionArguments? arguments) =>
+        arguments?.Context?.TryGetValue(CallIdKey, out var id) == true && id is string callId ? callId : Guid.NewGuid().ToString("N");
+
+    private async Task<string> RequestAsync(ActivityContext context, string callId, string url, string? method, string? body, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return "Error: the url must be an absolute http or https URL.";
+        }
+
+        var verb = (method ?? "GET").ToUpperInvariant();
+        if (verb is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE"))
+        {
+            return "Error: the method must be GET, POST, PUT, PATCH or DELETE.";
+        }
+
+        using var request = new HttpRequestMessage(new HttpMethod(verb), uri);
+        // The model's call ID is the same when a resumed attempt replays the call, so the key is too.
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", $"{context.IdempotencyKey}/{callId}");
+        if (body is not null)
+        {
+            var isJson = IsJson(body);
+            request.Content = new StringContent(body, Encoding.UTF8, isJson ? "application/json" : "text/plain");
+        }
+
+        try
+        {
+            using var response = await outbound.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return new JsonObject
+            {
+                ["status"] = (int)response.StatusCode,
+                ["body"] = text.Length > MaxBodyChars ? text[..MaxBodyChars] : text,
+                ["truncated"] = text.Length > MaxBodyChars,
+            }.ToJsonString();
+        }
+        catch (HttpRequestException ex)
+        {
+            return $"Error: the request failed: {(ex.InnerException as OutboundRefusedException)?.Message ?? ex.Message}";
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "Error: the request timed out.";
+        }
+    }
+
+    private static bool IsJson(string text)
+    {
+        try
+        {
+            _ = JsonNode.Parse(text);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+}

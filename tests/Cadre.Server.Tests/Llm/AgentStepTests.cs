@@ -1,0 +1,209 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Cadre.Server.Tests.Infrastructure;
+using Cadre.Server.Tests.Personas;
+using Cadre.Server.Tests.Runs;
+using Cadre.Server.Tests.Workflows;
+using Cadre.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Cadre.Server.Tests.Llm;
+
+public sealed class AgentStepTests
+{
+    private const string Key = "sk-fake-agent-key-0123456789";
+
+    private static JsonObject AgentStep(object input) => new()
+    {
+        ["id"] = "work",
+        ["activity"] = new JsonObject { ["uniqueIdentifier"] = "agent" },
+        ["input"] = JsonNode.Parse(Api.Serialize(input)),
+    };
+
+    private static async Task ConnectAsync(TestWorkspace workspace, FakeModelServer fake, string name = "fake") =>
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/providers", new
+        {
+            name, kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = Key,
+        })).ShouldBeAsync(HttpStatusCode.Created);
+
+    [Theory, AllDatabases]
+    public async Task Mock_CallsATool_ThenAnswersWithItsResult(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync([AgentStep(new
+        {
+            prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "mock", model = "tool:current_time:{}" },
+        })]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        var output = RunApi.Step(run, "work")["output"]!;
+        ((int)output["turns"]!).ShouldBe(2);
+        ((string)output["text"]!).ShouldStartWith("The tool answered: \"20");
+        var messages = output["messages"]!.AsArray();
+        messages.Select(m => (string)m!["role"]!).ShouldBe(["user", "assistant", "tool", "assistant"]);
+        ((string)messages[1]!["toolCalls"]![0]!["name"]!).ShouldBe("current_time");
+        var logs = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events?type=log"));
+        logs.ShouldContain(e => ((string)e["data"]!["message"]!).StartsWith("Called current_time", StringComparison.Ordinal));
+        (await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events?type=usage"))).Count.ShouldBe(2);
+    }
+
+    [Theory, AllDatabases]
+    public async Task Persona_GivesInstructionsModelAndSkills_AndToolCallsCarryIdempotencyKeys(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var fake = await FakeModelServer.StartAsync();
+        var received = new List<string>();
+        await using var sink = await FakeHttpServer.StartAsync(async context =>
+        {
+            lock (received)
+            {
+                received.Add(context.Request.Headers["Idempotency-Key"].ToString());
+            }
+
+            await context.Response.WriteAsJsonAsync(new { balance = 42 });
+        });
+        await ConnectAsync(workspace, fake);
+        await workspace.CreatePersonaAsync("billing", new
+        {
+            instructions = "You are a {{ params.tone }} billing assistant.",
+            parameters = new[] { new { name = "tone", type = "string", @default = "cheerful" } },
+            model = new { provider = "fake", model = "gpt-4o" },
+            skills = new[] { new { @ref = "http_request" } },
+        });
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_1", "http_request", $$"""{"url": "{{sink.Address}}balance"}""")] });
+        fake.Enqueue(new FakeReply { Text = "Your balance is 42." });
+        var flow = await workspace.CreateFlowAsync([AgentStep(new { persona = "billing", prompt = "What is my balance?", parameters = new { tone = "terse" } })]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        ((string)RunApi.Step(run, "work")["output"]!["text"]!).ShouldBe("Your balance is 42.");
+        ((int)RunApi.Step(run, "work")["output"]!["personaVersion"]!).ShouldBe(1);
+        fake.Requests.Count.ShouldBe(2);
+        ((string)fake.Requests[0].Body["messages"]![0]!["content"]!).ShouldBe("You are a terse billing assistant.");
+        fake.Requests[0].Body["tools"]!.AsArray().Select(t => (string)t!["function"]!["name"]!).ShouldBe(["http_request"]);
+        fake.Requests[0].Body["tools"]![0]!["function"]!["parameters"]!["properties"]!.AsObject().Select(p => p.Key).ShouldBe(["url", "method", "body"]);
+        fake.Requests[0].Body["tools"]![0]!["function"]!["parameters"]!["required"]!.AsArray().Select(r => (string)r!).ShouldBe(["url"]);
+        var toolMessage = fake.Requests[1].Body["messages"]!.AsArray().Single(m => (string)m!["role"]! == "tool")!;
+        ((string)toolMessage["content"]!).ShouldContain("42");
+        received.ShouldBe([$"{run["id"]}/work/1/call_1"]);
+    }
+
+    [Fact]
+    public async Task MaxTurns_StopsTheLoop_AndUnknownSkills_FailAtOnce()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        var looping = await workspace.CreateFlowAsync([AgentStep(new
+        {
+            prompt = "Keep checking the time.", skills = new[] { "current_time" }, maxTurns = 1, model = new { provider = "mock", model = "tool:current_time:{}" },
+        })]);
+        var unknown = await workspace.CreateFlowAsync([AgentStep(new { prompt = "Deploy.", skills = new[] { "deploy_to_prod" }, model = new { provider = "mock", model = "echo" } })]);
+
+        var stopped = await workspace.StartAsync(looping);
+        var refused = await workspace.StartAsync(unknown);
+
+        ((string)stopped["status"]!).ShouldBe("failed");
+        ((string)RunApi.Step(stopped, "work")["error"]!["type"]!).ShouldBe("max_turns");
+        ((string)refused["status"]!).ShouldBe("failed");
+        var error = RunApi.Step(refused, "work")["error"]!;
+        ((string)error["type"]!).ShouldBe("skill_not_found");
+        ((string)error["message"]!).ShouldContain("deploy_to_prod");
+        ((int)RunApi.Step(refused, "work")["attempts"]!).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task StructuredOutput_GetsOneRepair()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var fake = await FakeModelServer.StartAsync();
+        await ConnectAsync(workspace, fake);
+        fake.Enqueue(new FakeReply { Text = "The score is high." });
+        fake.Enqueue(new FakeReply { Text = """{"score": 0.8}""" });
+        var flow = await workspace.CreateFlowAsync([AgentStep(new
+        {
+            prompt = "Score it.", model = new { provider = "fake", model = "gpt-4o" },
+            outputSchema = new { type = "object", required = new[] { "score" }, properties = new { score = new { type = "number" } } },
+        })]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        ((double)RunApi.Step(run, "work")["output"]!["json"]!["score"]!).ShouldBe(0.8);
+        fake.Requests.Count.ShouldBe(2);
+        ((string)fake.Requests[1].Body["messages"]!.AsArray().Last()!["content"]!).ShouldContain("Answer again with only the JSON");
+    }
+
+    [Fact]
+    public async Task KilledMidConversation_ResumesFromTheLastTurn_WithoutAskingFinishedTurnsAgain()
+    {
+        await using var fake = await FakeModelServer.StartAsync();
+        // Turn 1 asks for the time; turn 2 hangs until the server is killed; after the restart, turn 2 answers.
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_t", "current_time", "{}")] });
+        fake.Enqueue(new FakeReply { Text = "too late", TimeToFirstToken = TimeSpan.FromMinutes(5) });
+        fake.Enqueue(new FakeReply { Text = "It is now." });
+        var directory = TestDirectories.Create("agent-crash");
+        var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
+        var environment = new Dictionary<string, string>
+        {
+            ["CADRE_ADMIN_KEY"] = adminKey,
+            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
+            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
+            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
+        };
+        var server = ServerProcess.Start(directory, environment);
+        try
+        {
+            await server.WaitUntilListeningAsync();
+            using var admin = server.Client(adminKey);
+            var workspaceName = Api.UniqueName("agent");
+            await (await admin.PostJsonAsync("/api/v1/workspaces", new { name = workspaceName })).ShouldBeAsync(HttpStatusCode.Created);
+            var ownerKey = await admin.CreateKeyAsync(workspaceName, "owner");
+            using var owner = server.Client(ownerKey);
+            await (await owner.PostJsonAsync($"/api/v1/workspaces/{workspaceName}/providers", new
+            {
+                name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = Key,
+            })).ShouldBeAsync(HttpStatusCode.Created);
+            var workflow = WorkflowApi.Body("agent");
+            workflow["steps"] = new JsonArray(AgentStep(new { prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" } }));
+            await (await owner.PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
+            var started = await (await owner.PostJsonAsync($"/api/v1/workspaces/{workspaceName}/workflows/agent/runs", new { })).ReadObjectAsync();
+            var runId = (string)started["id"]!;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (fake.Requests.Count < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            fake.Requests.Count.ShouldBe(2);
+            await server.KillAsync();
+            server = ServerProcess.Start(directory, environment);
+            await server.WaitUntilListeningAsync();
+            using var again = server.Client(ownerKey);
+            JsonObject run;
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                await Task.Delay(50);
+                run = await (await again.GetAsync($"/api/v1/workspaces/{workspaceName}/runs/{runId}")).ReadObjectAsync();
+            }
+            while ((string)run["status"]! is not ("succeeded" or "failed") && DateTime.UtcNow < deadline);
+
+            ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+            ((string)RunApi.Step(run, "work")["output"]!["text"]!).ShouldBe("It is now.");
+            // Turn 1 was asked once; turn 2 twice (the killed request, then the resumed one), which carried the tool's result.
+            fake.Requests.Count.ShouldBe(3);
+            fake.Requests[2].Body["messages"]!.AsArray().ShouldContain(m => (string)m!["role"]! == "tool");
+            ((int)RunApi.Step(run, "work")["output"]!["turns"]!).ShouldBe(2);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
