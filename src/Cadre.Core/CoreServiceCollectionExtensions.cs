@@ -105,6 +105,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<Llm.AgentTools>();
         services.TryAddScoped<Llm.ProviderService>();
         services.TryAddScoped<Llm.PriceTable>();
+        services.TryAddScoped<Llm.MemoryService>();
     }
 
     /// <summary>The durable engine: built-in activities, the run service, the task runner and this node's worker pool.</summary>

@@ -126,6 +126,7 @@ internal static class CadreServer
         app.MapWorkflowRegistries();
         app.MapRuns();
         app.MapProviders();
+        app.MapPersonaMemory();
         app.MapApprovals();
         app.MapApiKeys();
         return app;

@@ -33,18 +33,23 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             return failure!;
         }
 
+        var memory = Memory(context, input, call, scope.ServiceProvider);
         var skillNames = (input["skills"] as JsonArray ?? []).Select(s => (string?)s).Concat((call.Persona?.Skills ?? []).Select(s => s.Ref))
+            .Concat(memory is null ? [] : ["memory_read", "memory_write"])
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var functions = skillNames.ToDictionary(n => n, n => tools.For(n, context), StringComparer.Ordinal);
+        var functions = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory), StringComparer.Ordinal);
         if (functions.FirstOrDefault(f => f.Value is null).Key is { } unknown)
         {
-            return ActivityOutcome.Failure("skill_not_found", $"No skill '{unknown}'. Agents have these built in: {string.Join(", ", AgentTools.Names)}.", retryable: false);
+            return ActivityOutcome.Failure("skill_not_found", AgentTools.Names.Contains(unknown)
+                ? $"The skill '{unknown}' needs a persona whose memory mode is persistent or session (and not bypassed)."
+                : $"No skill '{unknown}'. Agents have these built in: {string.Join(", ", AgentTools.Names)}.", retryable: false);
         }
 
         var options = call.Options.Clone();
         options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
         var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
-        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken)) ?? AgentState.Start(Opening(input, call));
+        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken))
+            ?? AgentState.Start(Opening(input, call, memory is null ? [] : await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, null, cancellationToken)));
         using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
         ActivityOutcome outcome;
         try
@@ -59,10 +64,78 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         if (outcome is Succeeded { Output: JsonObject output })
         {
+            if (memory is not null && call.Persona?.Memory?.AutoMemory == true)
+            {
+                output["remembered"] = await RememberAsync(context, call, client, memory, state, scope.ServiceProvider, cancellationToken);
+            }
+
             output["cost"] = Money.Usd(state.CostNanos);
         }
 
         return outcome;
+    }
+
+    /// <summary>The persona's memory for this run: none when its mode is <c>none</c> or memory is bypassed (by the persona or the step).</summary>
+    private static MemoryAccess? Memory(ActivityContext context, JsonObject input, ModelCall call, IServiceProvider services)
+    {
+        var policy = call.Persona?.Memory;
+        if (call.Persona is null || policy?.Mode is not ("persistent" or "session") || policy.Bypass == true || (bool?)input["bypassMemory"] == true)
+        {
+            return null;
+        }
+
+        return new MemoryAccess(services.GetRequiredService<MemoryService>(), call.Persona.Id, policy.Mode == "session" ? context.RunId : null);
+    }
+
+    private static readonly JsonObject FactsSchema = new()
+    {
+        ["type"] = "object",
+        ["additionalProperties"] = false,
+        ["required"] = new JsonArray("facts"),
+        ["properties"] = new JsonObject { ["facts"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["maxItems"] = 10 } },
+    };
+
+    /// <summary>
+    /// autoMemory: one more model call asks what from this conversation is worth remembering, and
+    /// each fact becomes a note (once, however often the attempt is replayed). A failure here is
+    /// logged and does not fail the step, which has its answer.
+    /// </summary>
+    private static async Task<int> RememberAsync(
+        ActivityContext context, ModelCall call, IChatClient client, MemoryAccess memory, AgentState state, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = new ChatOptions { ResponseFormat = ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(FactsSchema), "facts") };
+        var messages = state.Messages.Append(new ChatMessage(ChatRole.User,
+            "List the facts from this conversation worth remembering for future work (about the people, their preferences, decisions made), at most ten, "
+            + "each a short sentence; none if nothing is. Answer with JSON only.")).ToList();
+        var updates = new List<ChatResponseUpdate>();
+        try
+        {
+            await ModelTurns.StreamAsync(client, messages, options, stream: null, updates, cancellationToken);
+            var (json, problem) = ModelTurns.Check(FactsSchema, updates.ToChatResponse().Text);
+            if (problem is not null)
+            {
+                context.Log.Warn($"autoMemory: the model's list of facts was unusable. {problem}");
+                return 0;
+            }
+
+            var facts = json!["facts"]!.AsArray().Select(f => (string?)f).Where(f => !string.IsNullOrWhiteSpace(f) && f.Length <= MemoryService.MaxContentLength).ToList();
+            for (var i = 0; i < facts.Count; i++)
+            {
+                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, facts[i]!, "auto", $"{context.IdempotencyKey}/auto/{i}", null, cancellationToken);
+            }
+
+            return facts.Count;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            context.Log.Warn($"autoMemory: {ex.Message}");
+            return 0;
+        }
+        finally
+        {
+            var usage = ModelTurns.Usage(updates);
+            state.CostNanos += usage is null ? 0 : await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+        }
     }
 
     private static async Task<ActivityOutcome> ConverseAsync(
@@ -209,10 +282,11 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         state.CostNanos = cost;
     }
 
-    private static List<ChatMessage> Opening(JsonObject input, ModelCall call)
+    private static List<ChatMessage> Opening(JsonObject input, ModelCall call, IReadOnlyList<string> remembered)
     {
         var messages = new List<ChatMessage>();
-        var system = string.Join("\n\n", new[] { call.Instructions(input["parameters"] as JsonObject), (string?)input["instructions"] }.Where(s => !string.IsNullOrWhiteSpace(s)));
+        var notes = remembered.Count == 0 ? null : "What you remember from earlier work:\n" + string.Join("\n", remembered.Select(n => "- " + n));
+        var system = string.Join("\n\n", new[] { call.Instructions(input["parameters"] as JsonObject), (string?)input["instructions"], notes }.Where(s => !string.IsNullOrWhiteSpace(s)));
         if (system.Length > 0)
         {
             messages.Add(new ChatMessage(ChatRole.System, system));

@@ -17,11 +17,35 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
     /// <summary>The most of a response body <c>http_request</c> hands the model.</summary>
     public const int MaxBodyChars = 16 * 1024;
 
-    public static IReadOnlyList<string> Names { get; } = ["current_time", "http_request"];
+    public static IReadOnlyList<string> Names { get; } = ["current_time", "http_request", "memory_read", "memory_write"];
 
-    /// <summary>The tool called <paramref name="name"/>, bound to this attempt; null when Cadre has none of that name.</summary>
-    public AIFunction? For(string name, ActivityContext context) => name switch
+    /// <summary>
+    /// The tool called <paramref name="name"/>, bound to this attempt; null when Cadre has none of that
+    /// name, or (the memory tools) when the persona remembers nothing (<paramref name="memory"/> null).
+    /// </summary>
+    public AIFunction? For(string name, ActivityContext context, MemoryAccess? memory) => name switch
     {
+        "memory_read" when memory is not null => AIFunctionFactory.Create(
+            async ([Description("Words the notes must contain; omit for the newest notes.")] string? query = null, CancellationToken cancellationToken = default) =>
+            {
+                var notes = await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, string.IsNullOrWhiteSpace(query) ? null : query, cancellationToken);
+                return notes.Count == 0 ? "No notes." : string.Join("\n", notes.Select(n => "- " + n));
+            },
+            "memory_read",
+            "Reads your notes from earlier work."),
+        "memory_write" when memory is not null => AIFunctionFactory.Create(
+            async ([Description("One fact worth remembering next time, in a sentence.")] string content, AIFunctionArguments? arguments = null, CancellationToken cancellationToken = default) =>
+            {
+                if (string.IsNullOrWhiteSpace(content) || content.Length > MemoryService.MaxContentLength)
+                {
+                    return $"Error: a note is 1 to {MemoryService.MaxContentLength} characters.";
+                }
+
+                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, content, "agent", $"{context.IdempotencyKey}/{CallId(arguments)}", null, cancellationToken);
+                return "Noted.";
+            },
+            "memory_write",
+            "Writes a note you will be able to read in later work."),
         "current_time" => AIFunctionFactory.Create(
             () => time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             "current_time",
@@ -99,3 +123,6 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
         }
     }
 }
+
+/// <summary>Where an agent's memory tools read and write: the persona's notes, or one run's (session mode).</summary>
+internal sealed record MemoryAccess(MemoryService Service, string PersonaId, string? RunId);

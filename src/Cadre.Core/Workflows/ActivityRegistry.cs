@@ -143,7 +143,8 @@ public static class ActivityRegistry
                   "parameters": {"type": "object"}, "skills": {"type": "array", "items": {"type": "string"}},
                   "maxTurns": {"type": "integer", "minimum": 1, "maximum": 100}, "model": "$model",
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
-                  "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."}}}
+                  "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."},
+                  "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."}}}
                 """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion }"),
         ]),
         new ActivityDefinition("llm", "One completion, with optional structured output.", false,

@@ -49,3 +49,21 @@ CREATE TABLE step_checkpoints (
     updated_at   timestamptz NOT NULL,
     PRIMARY KEY (run_id, attempt_key)
 );
+
+-- What a persona remembers: notes the agent (or a person) wrote, for the whole persona
+-- (run_id NULL, memory mode persistent) or one run's conversation (memory mode session).
+CREATE TABLE persona_memories (
+    id               text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id     text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    persona_id       text COLLATE "C" NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
+    run_id           text COLLATE "C" NULL REFERENCES runs (id) ON DELETE CASCADE,
+    content          text        NOT NULL,
+    source           text        NOT NULL CHECK (source IN ('agent', 'auto', 'person')),
+    -- A note the agent wrote once per tool call, however often a resumed attempt replays it.
+    idempotency_key  text COLLATE "C" NULL,
+    created_by       text        NULL,
+    created_at       timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX ix_persona_memories_idempotency ON persona_memories (persona_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX ix_persona_memories_persona_id_id ON persona_memories (persona_id, id);
