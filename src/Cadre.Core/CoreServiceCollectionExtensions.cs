@@ -106,6 +106,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Llm.ProviderService>();
         services.TryAddScoped<Llm.PriceTable>();
         services.TryAddScoped<Llm.MemoryService>();
+        services.TryAddScoped<Llm.GuardrailService>();
+        services.TryAddScoped<Llm.GuardrailChecker>();
     }
 
     /// <summary>The durable engine: built-in activities, the run service, the task runner and this node's worker pool.</summary>

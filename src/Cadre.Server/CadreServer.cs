@@ -127,6 +127,7 @@ internal static class CadreServer
         app.MapRuns();
         app.MapProviders();
         app.MapPersonaMemory();
+        app.MapGuardrails();
         app.MapApprovals();
         app.MapApiKeys();
         return app;

@@ -45,16 +45,38 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 : $"No skill '{unknown}'. Agents have these built in: {string.Join(", ", AgentTools.Names)}.", retryable: false);
         }
 
+        var guardrails = scope.ServiceProvider.GetRequiredService<GuardrailChecker>();
+        var (checks, unknownGuardrail) = await guardrails.ForAsync(context, input, call, cancellationToken);
+        if (unknownGuardrail is not null)
+        {
+            return unknownGuardrail;
+        }
+
         var options = call.Options.Clone();
         options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
         var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
-        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken))
-            ?? AgentState.Start(Opening(input, call, memory is null ? [] : await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, null, cancellationToken)));
+        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken));
+        if (state is null)
+        {
+            // A resumed conversation's prompt was checked when it began.
+            var checkedPrompt = await guardrails.CheckAsync(checks, "input", (string?)input["prompt"] ?? "", context, cancellationToken);
+            if (checkedPrompt.Blocked is { } blocked)
+            {
+                return GuardrailChecker.Blocked(blocked);
+            }
+
+            var remembered = memory is null ? [] : await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, null, cancellationToken);
+            state = AgentState.Start(Opening(checkedPrompt.Text, input, call, remembered));
+        }
+
+        // An answer that output guardrails may stop or change is not shown before they have seen it.
+        var stream = GuardrailChecker.HoldsBackOutput(checks) ? null : context.Stream;
+        Task<GuardrailOutcome> CheckAnswerAsync(string answer) => guardrails.CheckAsync(checks, "output", answer, context, cancellationToken);
         using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
         ActivityOutcome outcome;
         try
         {
-            outcome = await ConverseAsync(context, call, client, options, functions, state, maxTurns, cancellationToken);
+            outcome = await ConverseAsync(context, call, client, options, functions, stream, CheckAnswerAsync, state, maxTurns, cancellationToken);
         }
         finally
         {
@@ -139,8 +161,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
     }
 
     private static async Task<ActivityOutcome> ConverseAsync(
-        ActivityContext context, ModelCall call, IChatClient client, ChatOptions options, Dictionary<string, AIFunction?> functions, AgentState state, int maxTurns,
-        CancellationToken cancellationToken)
+        ActivityContext context, ModelCall call, IChatClient client, ChatOptions options, Dictionary<string, AIFunction?> functions, IRunStream? stream,
+        Func<string, Task<GuardrailOutcome>> checkAnswer, AgentState state, int maxTurns, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -157,7 +179,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 var updates = new List<ChatResponseUpdate>();
                 try
                 {
-                    await ModelTurns.StreamAsync(client, state.Messages, options, context.Stream, updates, cancellationToken);
+                    await ModelTurns.StreamAsync(client, state.Messages, options, stream, updates, cancellationToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
@@ -178,7 +200,19 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 pending = state.PendingCalls();
                 if (pending.Count == 0)
                 {
-                    var answer = response.Text;
+                    var checkedAnswer = await checkAnswer(response.Text);
+                    if (checkedAnswer.Blocked is { } blocked)
+                    {
+                        return GuardrailChecker.Blocked(blocked);
+                    }
+
+                    var answer = checkedAnswer.Text;
+                    if (answer != response.Text)
+                    {
+                        // Redacted: the record keeps what the guardrails let through, not what the model said.
+                        state.Messages[^1] = new ChatMessage(ChatRole.Assistant, answer);
+                    }
+
                     if (call.OutputSchema is not { } schema)
                     {
                         return Answer(call, state, answer, json: null);
@@ -282,7 +316,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         state.CostNanos = cost;
     }
 
-    private static List<ChatMessage> Opening(JsonObject input, ModelCall call, IReadOnlyList<string> remembered)
+    private static List<ChatMessage> Opening(string prompt, JsonObject input, ModelCall call, IReadOnlyList<string> remembered)
     {
         var messages = new List<ChatMessage>();
         var notes = remembered.Count == 0 ? null : "What you remember from earlier work:\n" + string.Join("\n", remembered.Select(n => "- " + n));
@@ -292,7 +326,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             messages.Add(new ChatMessage(ChatRole.System, system));
         }
 
-        messages.Add(new ChatMessage(ChatRole.User, (string?)input["prompt"] ?? ""));
+        messages.Add(new ChatMessage(ChatRole.User, prompt));
         return messages;
     }
 

@@ -31,12 +31,33 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
             return failure!;
         }
 
+        var guardrails = scope.ServiceProvider.GetRequiredService<GuardrailChecker>();
+        var (checks, unknownGuardrail) = await guardrails.ForAsync(context, input, call, cancellationToken);
+        if (unknownGuardrail is not null)
+        {
+            return unknownGuardrail;
+        }
+
+        if ((string?)input["prompt"] is { Length: > 0 } prompt)
+        {
+            var checkedPrompt = await guardrails.CheckAsync(checks, "input", prompt, context, cancellationToken);
+            if (checkedPrompt.Blocked is { } blocked)
+            {
+                return GuardrailChecker.Blocked(blocked);
+            }
+
+            input = input.DeepClone().AsObject();
+            input["prompt"] = checkedPrompt.Text;
+        }
+
         using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
         var updates = new List<ChatResponseUpdate>();
         long costNanos;
         try
         {
-            await ModelTurns.StreamAsync(client, Messages(input, call), call.Options, context.Stream, updates, cancellationToken);
+            // An answer that output guardrails may stop or change is not shown before they have seen it.
+            var stream = GuardrailChecker.HoldsBackOutput(checks) ? null : context.Stream;
+            await ModelTurns.StreamAsync(client, Messages(input, call), call.Options, stream, updates, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -48,7 +69,13 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
             costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider.Name, call.Model, ModelTurns.Usage(updates)) : 0;
         }
 
-        var answer = updates.ToChatResponse().Text;
+        var checkedAnswer = await guardrails.CheckAsync(checks, "output", updates.ToChatResponse().Text, context, cancellationToken);
+        if (checkedAnswer.Blocked is { } refused)
+        {
+            return GuardrailChecker.Blocked(refused);
+        }
+
+        var answer = checkedAnswer.Text;
         var usage = ModelTurns.Usage(updates);
         context.Log.Message("assistant", answer);
         var output = new JsonObject

@@ -78,6 +78,10 @@ public sealed class RunLog
             [CostNanosKey] = costNanos,
         }));
 
+    /// <summary>A guardrail's finding: a warning in the log, with what was found and done.</summary>
+    public void Guardrail(JsonObject violation, string message) =>
+        _entries.Add(("log", new JsonObject { ["level"] = "warning", ["message"] = message, ["guardrail"] = violation }));
+
     /// <summary>Carried to the commit that adds it to the run; not part of the event.</summary>
     internal const string CostNanosKey = "_costNanos";
 

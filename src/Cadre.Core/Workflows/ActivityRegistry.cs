@@ -144,7 +144,8 @@ public static class ActivityRegistry
                   "maxTurns": {"type": "integer", "minimum": 1, "maximum": 100}, "model": "$model",
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
                   "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."},
-                  "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."}}}
+                  "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."},
+                  "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
                 """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion }"),
         ]),
         new ActivityDefinition("llm", "One completion, with optional structured output.", false,
@@ -154,7 +155,8 @@ public static class ActivityRegistry
                   "persona": {"type": "string"}, "system": {"type": "string"}, "prompt": {"type": "string"},
                   "messages": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["role", "content"], "properties": {
                     "role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}},
-                  "model": "$model", "outputSchema": {"type": "object"}}}
+                  "model": "$model", "outputSchema": {"type": "object"},
+                  "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
                 """), "{ text, json (with outputSchema), usage, cost, provider, model }"),
         ]),
         new ActivityDefinition("triage", "A persona's filter picks, among candidates, the ones it takes on.", false,

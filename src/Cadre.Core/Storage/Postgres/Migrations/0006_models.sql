@@ -67,3 +67,21 @@ CREATE TABLE persona_memories (
 );
 CREATE UNIQUE INDEX ix_persona_memories_idempotency ON persona_memories (persona_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX ix_persona_memories_persona_id_id ON persona_memories (persona_id, id);
+
+-- Checks run around model calls: on what goes in (the prompt), what comes out (the answer), or both.
+CREATE TABLE guardrails (
+    id            text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id  text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name          text COLLATE "C" NOT NULL,
+    description   text        NULL,
+    stage         text        NOT NULL CHECK (stage IN ('input', 'output', 'both')),
+    kind          text        NOT NULL,
+    config        text        NOT NULL,
+    action        text        NOT NULL CHECK (action IN ('block', 'redact', 'warn')),
+    version       integer     NOT NULL,
+    created_by    text        NULL,
+    updated_by    text        NULL,
+    created_at    timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);

@@ -67,3 +67,21 @@ CREATE TABLE persona_memories (
 );
 CREATE UNIQUE INDEX ix_persona_memories_idempotency ON persona_memories (persona_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX ix_persona_memories_persona_id_id ON persona_memories (persona_id, id);
+
+-- Checks run around model calls: on what goes in (the prompt), what comes out (the answer), or both.
+CREATE TABLE guardrails (
+    id            TEXT    NOT NULL PRIMARY KEY,
+    workspace_id  TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name          TEXT    NOT NULL,
+    description   TEXT    NULL,
+    stage         TEXT    NOT NULL CHECK (stage IN ('input', 'output', 'both')),
+    kind          TEXT    NOT NULL,
+    config        TEXT    NOT NULL,
+    action        TEXT    NOT NULL CHECK (action IN ('block', 'redact', 'warn')),
+    version       INTEGER NOT NULL,
+    created_by    TEXT    NULL,
+    updated_by    TEXT    NULL,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);
