@@ -107,6 +107,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Llm.PriceTable>();
         services.TryAddScoped<Llm.MemoryService>();
         services.TryAddScoped<Llm.GuardrailService>();
+        services.TryAddScoped<Llm.SkillService>();
         services.TryAddScoped<Llm.GuardrailChecker>();
     }
 

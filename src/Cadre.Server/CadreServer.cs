@@ -128,6 +128,7 @@ internal static class CadreServer
         app.MapProviders();
         app.MapPersonaMemory();
         app.MapGuardrails();
+        app.MapSkills();
         app.MapApprovals();
         app.MapApiKeys();
         return app;

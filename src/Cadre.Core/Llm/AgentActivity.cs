@@ -37,13 +37,23 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         var skillNames = (input["skills"] as JsonArray ?? []).Select(s => (string?)s).Concat((call.Persona?.Skills ?? []).Select(s => s.Ref))
             .Concat(memory is null ? [] : ["memory_read", "memory_write"])
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var functions = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory), StringComparer.Ordinal);
-        if (functions.FirstOrDefault(f => f.Value is null).Key is { } unknown)
+        var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory), StringComparer.Ordinal);
+        var registryNames = found.Where(f => f.Value is null && !AgentTools.Names.Contains(f.Key)).Select(f => f.Key).ToList();
+        foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
+        {
+            var function = tools.ForSkill(skill, authValue, context);
+            found[registryNames.Contains(skill.Name) ? skill.Name : skill.Id] = function;
+        }
+
+        if (found.FirstOrDefault(f => f.Value is null).Key is { } unknown)
         {
             return ActivityOutcome.Failure("skill_not_found", AgentTools.Names.Contains(unknown)
                 ? $"The skill '{unknown}' needs a persona whose memory mode is persistent or session (and not bypassed)."
-                : $"No skill '{unknown}'. Agents have these built in: {string.Join(", ", AgentTools.Names)}.", retryable: false);
+                : $"No skill '{unknown}' in this workspace (…/skills), and no built-in tool of that name ({string.Join(", ", AgentTools.Names)}).", retryable: false);
         }
+
+        // The model calls tools by their names, whatever they were referred to by.
+        var functions = found.Values.OfType<AIFunction>().DistinctBy(f => f.Name).ToDictionary(f => f.Name, f => (AIFunction?)f, StringComparer.Ordinal);
 
         var guardrails = scope.ServiceProvider.GetRequiredService<GuardrailChecker>();
         var (checks, unknownGuardrail) = await guardrails.ForAsync(context, input, call, cancellationToken);

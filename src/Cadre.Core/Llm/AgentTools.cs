@@ -61,6 +61,9 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
         _ => null,
     };
 
+    /// <summary>A registry skill as a tool for this attempt.</summary>
+    public AIFunction ForSkill(Skill skill, string? authValue, ActivityContext context) => new HttpSkillFunction(skill, authValue, outbound, context);
+
     /// <summary>The key under which the agent passes the model's call ID to a tool.</summary>
     public const string CallIdKey = "callId";
 

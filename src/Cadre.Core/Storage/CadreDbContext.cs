@@ -78,6 +78,8 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.StepCheckpoint> StepCheckpoints => Set<Runs.StepCheckpoint>();
 
+    public DbSet<Llm.Skill> Skills => Set<Llm.Skill>();
+
     public DbSet<Llm.Guardrail> Guardrails => Set<Llm.Guardrail>();
 
     public DbSet<Llm.MemoryNote> Memories => Set<Llm.MemoryNote>();

@@ -85,3 +85,22 @@ CREATE TABLE guardrails (
     updated_at    timestamptz NOT NULL
 );
 CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);
+
+-- Tools agents may call, defined by the workspace (kind http: a request template). The auth
+-- header's value is encrypted and never returned.
+CREATE TABLE skills (
+    id              text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id    text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name            text COLLATE "C" NOT NULL,
+    description     text        NOT NULL,
+    kind            text        NOT NULL CHECK (kind IN ('http')),
+    config          text        NOT NULL,
+    auth_header     text        NULL,
+    auth_protected  text        NULL,
+    version         integer     NOT NULL,
+    created_by      text        NULL,
+    updated_by      text        NULL,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX ix_skills_workspace_id_name ON skills (workspace_id, name);

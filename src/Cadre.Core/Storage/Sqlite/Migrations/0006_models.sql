@@ -85,3 +85,22 @@ CREATE TABLE guardrails (
     updated_at    TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);
+
+-- Tools agents may call, defined by the workspace (kind http: a request template). The auth
+-- header's value is encrypted and never returned.
+CREATE TABLE skills (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    workspace_id    TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name            TEXT    NOT NULL,
+    description     TEXT    NOT NULL,
+    kind            TEXT    NOT NULL CHECK (kind IN ('http')),
+    config          TEXT    NOT NULL,
+    auth_header     TEXT    NULL,
+    auth_protected  TEXT    NULL,
+    version         INTEGER NOT NULL,
+    created_by      TEXT    NULL,
+    updated_by      TEXT    NULL,
+    created_at      TEXT    NOT NULL,
+    updated_at      TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX ix_skills_workspace_id_name ON skills (workspace_id, name);

@@ -1,0 +1,394 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Cadre.Auth;
+using Cadre.Common;
+using Cadre.Expressions;
+using Cadre.Net;
+using Cadre.Runs;
+using Cadre.Storage;
+using Cadre.Workspaces;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.AI;
+
+namespace Cadre.Llm;
+
+/// <summary>A tool the workspace defines for its agents (kind <c>http</c>: a request made from templates over the model's arguments).</summary>
+internal sealed class Skill
+{
+    public const string IdPrefix = "skl";
+
+    public required string Id { get; init; }
+
+    public required string WorkspaceId { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Description { get; set; }
+
+    public required string Kind { get; init; }
+
+    /// <summary>The request template and the arguments' JSON Schema, as JSON.</summary>
+    public required string Config { get; set; }
+
+    public string? AuthHeader { get; set; }
+
+    /// <summary>The auth header's value, encrypted with the instance's key ring; never returned.</summary>
+    public string? AuthProtected { get; set; }
+
+    public int Version { get; set; }
+
+    public string? CreatedBy { get; init; }
+
+    public string? UpdatedBy { get; set; }
+
+    public DateTime CreatedAt { get; init; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal sealed class SkillConfiguration : IEntityTypeConfiguration<Skill>
+{
+    public void Configure(EntityTypeBuilder<Skill> builder)
+    {
+        builder.ToTable("skills");
+        builder.HasKey(s => s.Id);
+        builder.HasIndex(s => new { s.WorkspaceId, s.Name }).IsUnique();
+        builder.Property(s => s.Version).IsConcurrencyToken();
+        builder.HasOne<Workspace>().WithMany().HasForeignKey(s => s.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>A header sent with every call of the skill, its value write-only (an API key).</summary>
+public sealed record SkillAuth(string? Header = null, string? Value = null);
+
+/// <summary>
+/// Body of create, and of PATCH (fields present replace; the name and kind stay).
+/// <paramref name="Config"/> for kind <c>http</c>: <c>method</c>, <c>url</c>, <c>headers</c>, <c>body</c> (templates over
+/// <c>args</c>, the model's arguments) and <c>parameters</c> (the arguments' JSON Schema).
+/// </summary>
+public sealed record SkillRequest(string? Name = null, string? Description = null, string? Kind = null, JsonObject? Config = null, SkillAuth? Auth = null);
+
+/// <param name="AuthHeader">The auth header's name when one is set; its value never leaves the server.</param>
+public sealed record SkillResponse(
+    string Id, string Name, string Description, string Kind, JsonObject Config, string? AuthHeader, int Version,
+    Actor? CreatedBy, Actor? UpdatedBy, DateTime CreatedAt, DateTime UpdatedAt);
+
+/// <summary>The workspace's skill registry; built-in tools (<see cref="AgentTools"/>) need no entry and take precedence.</summary>
+internal sealed partial class SkillService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets)
+{
+    public static readonly ExpressionOptions TemplateOptions = new() { Roots = new HashSet<string>(StringComparer.Ordinal) { "args" } };
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
+    private static partial Regex Name();
+
+    public async Task<ServiceResult<Page<SkillResponse>>> ListAsync(string workspaceId, PageRequest page, CancellationToken cancellationToken)
+    {
+        var all = await db.Skills.AsNoTracking().Where(s => s.WorkspaceId == workspaceId).ToListAsync(cancellationToken);
+        var resolved = await actors.ResolveAsync(all.SelectMany(s => new[] { s.CreatedBy, s.UpdatedBy }), cancellationToken);
+        return KeysetPagination.ToPage([.. all.Select(s => ToResponse(s, resolved)).OrderBy(s => s.Name, StringComparer.Ordinal)], s => s.Name, page);
+    }
+
+    public async Task<SkillResponse?> GetAsync(string workspaceId, string nameOrId, CancellationToken cancellationToken) =>
+        await FindAsync(workspaceId, nameOrId, tracking: false, cancellationToken) is { } found
+            ? ToResponse(found, await actors.ResolveAsync([found.CreatedBy, found.UpdatedBy], cancellationToken))
+            : null;
+
+    /// <summary>The registry's skills among <paramref name="names"/>, auth decrypted, ready to call.</summary>
+    public async Task<IReadOnlyList<(Skill Skill, string? AuthValue)>> ResolveAsync(string workspaceId, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        if (names.Count == 0)
+        {
+            return [];
+        }
+
+        var found = await db.Skills.AsNoTracking().Where(s => s.WorkspaceId == workspaceId && (names.Contains(s.Name) || names.Contains(s.Id))).ToListAsync(cancellationToken);
+        return [.. found.Select(s => (s, s.AuthProtected is { } value ? secrets.Unprotect(value) : null))];
+    }
+
+    public async Task<ServiceResult<SkillResponse>> CreateAsync(string workspaceId, SkillRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
+        var errors = new ValidationErrors();
+        if (request.Name is not { } name || !Name().IsMatch(name))
+        {
+            errors.Add("name", "Is required: a tool name of at most 64 lowercase letters, digits and underscores, starting with a letter, such as get_weather.");
+        }
+        else if (AgentTools.Names.Contains(name))
+        {
+            errors.Add("name", $"'{name}' is a built-in tool.");
+        }
+
+        if (request.Kind is not "http")
+        {
+            errors.Add("kind", "Is required: http (MCP servers come later).");
+        }
+
+        Validate(request, request.Config, errors);
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        var now = time.GetUtcNowTruncated();
+        var skill = new Skill
+        {
+            Id = ids.NewId(Skill.IdPrefix),
+            WorkspaceId = workspaceId,
+            Name = request.Name!,
+            Description = request.Description!,
+            Kind = request.Kind!,
+            Config = request.Config!.ToJsonString(),
+            Version = 1,
+            CreatedBy = caller.ActorId,
+            UpdatedBy = caller.ActorId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        SetAuth(skill, request.Auth);
+        db.Skills.Add(skill);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+            return ServiceError.Conflict($"A skill named '{request.Name}' already exists in this workspace.");
+        }
+
+        return ToResponse(skill, await actors.ResolveAsync([caller.ActorId], cancellationToken));
+    }
+
+    public async Task<ServiceResult<SkillResponse>> UpdateAsync(
+        string workspaceId, string nameOrId, SkillRequest request, Caller caller, VersionPrecondition? precondition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(caller);
+        var skill = await FindAsync(workspaceId, nameOrId, tracking: true, cancellationToken);
+        if (skill is null)
+        {
+            return ServiceError.NotFound($"Skill '{nameOrId}' not found.");
+        }
+
+        if (precondition is not null && !precondition.IsMetBy(skill.Version))
+        {
+            return ServiceError.PreconditionFailed($"{precondition.Describe()}, but skill '{skill.Name}' is at version {skill.Version}.");
+        }
+
+        var errors = new ValidationErrors();
+        if (request.Name is not null && request.Name != skill.Name)
+        {
+            errors.Add("name", "A skill keeps its name: personas and steps refer to it. Create another one instead.");
+        }
+
+        if (request.Kind is not null && request.Kind != skill.Kind)
+        {
+            errors.Add("kind", "A skill keeps its kind.");
+        }
+
+        var config = request.Config ?? JsonNode.Parse(skill.Config)!.AsObject();
+        Validate(request with { Description = request.Description ?? skill.Description }, config, errors);
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        skill.Description = request.Description ?? skill.Description;
+        skill.Config = config.ToJsonString();
+        if (request.Auth is not null)
+        {
+            SetAuth(skill, request.Auth);
+        }
+
+        skill.Version++;
+        skill.UpdatedBy = caller.ActorId;
+        skill.UpdatedAt = time.GetUtcNowTruncated();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return ServiceError.Conflict($"Skill '{skill.Name}' was changed by another request at the same time. Retry.");
+        }
+
+        return ToResponse(skill, await actors.ResolveAsync([skill.CreatedBy, skill.UpdatedBy], cancellationToken));
+    }
+
+    public async Task<ServiceResult<bool>> DeleteAsync(string workspaceId, string nameOrId, CancellationToken cancellationToken)
+    {
+        var deleted = await db.Skills.Where(s => s.WorkspaceId == workspaceId && (s.Id == nameOrId || s.Name == nameOrId)).ExecuteDeleteAsync(cancellationToken);
+        return deleted > 0 ? true : ServiceError.NotFound($"Skill '{nameOrId}' not found.");
+    }
+
+    private static void Validate(SkillRequest request, JsonObject? config, ValidationErrors errors)
+    {
+        if (request.Description is not { Length: > 0 and <= 2000 })
+        {
+            errors.Add("description", "Is required: what the tool does, for the model, at most 2000 characters.");
+        }
+
+        if (config is null)
+        {
+            errors.Add("config", "Is required: method, url, headers, body and parameters.");
+            return;
+        }
+
+        var method = (string?)config["method"] ?? "GET";
+        if (method is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE"))
+        {
+            errors.Add("config.method", "Must be GET, POST, PUT, PATCH or DELETE.");
+        }
+
+        if ((string?)config["url"] is not { Length: > 0 and <= 8192 } url || !TemplateParses(url))
+        {
+            errors.Add("config.url", "Is required: an http(s) URL, which may hold {{ args.… }} templates.");
+        }
+
+        if (config["parameters"] is not JsonObject parameters || (string?)parameters["type"] != "object" || JsonSchemas.Check(parameters) is not null)
+        {
+            errors.Add("config.parameters", "Is required: the arguments' JSON Schema, of type object.");
+        }
+
+        foreach (var (name, value) in config["headers"] as JsonObject ?? [])
+        {
+            if (value is not JsonValue header || !header.TryGetValue<string>(out var text) || !TemplateParses(text))
+            {
+                errors.Add($"config.headers.{name}", "Must be a string, which may hold {{ args.… }} templates.");
+            }
+        }
+
+        if (config["body"] is { } body)
+        {
+            try
+            {
+                _ = JsonTemplate.Parse(body, TemplateOptions);
+            }
+            catch (JsonTemplateException ex)
+            {
+                errors.Add("config.body", ex.Message);
+            }
+        }
+
+        if (request.Auth is { } auth && !string.IsNullOrEmpty(auth.Value) && (auth.Header is not { Length: > 0 and <= 100 } || auth.Value.Length > 4096))
+        {
+            errors.Add("auth", "Needs a header name (at most 100 characters) and a value of at most 4096 characters.");
+        }
+    }
+
+    private static bool TemplateParses(string text)
+    {
+        try
+        {
+            _ = Template.Parse(text, TemplateOptions);
+            return true;
+        }
+        catch (ExpressionSyntaxException)
+        {
+            return false;
+        }
+    }
+
+    private void SetAuth(Skill skill, SkillAuth? auth)
+    {
+        var value = string.IsNullOrEmpty(auth?.Value) ? null : auth.Value;
+        skill.AuthHeader = value is null ? null : auth!.Header;
+        skill.AuthProtected = value is null ? null : secrets.Protect(value);
+    }
+
+    private Task<Skill?> FindAsync(string workspaceId, string nameOrId, bool tracking, CancellationToken cancellationToken)
+    {
+        var skills = tracking ? db.Skills : db.Skills.AsNoTracking();
+        return skills.FirstOrDefaultAsync(s => s.WorkspaceId == workspaceId && (s.Id == nameOrId || s.Name == nameOrId), cancellationToken);
+    }
+
+    private static SkillResponse ToResponse(Skill skill, IReadOnlyDictionary<string, Actor> resolved) =>
+        new(skill.Id, skill.Name, skill.Description, skill.Kind, JsonNode.Parse(skill.Config)!.AsObject(), skill.AuthHeader, skill.Version,
+            resolved.Find(skill.CreatedBy), resolved.Find(skill.UpdatedBy), skill.CreatedAt, skill.UpdatedAt);
+}
+
+/// <summary>
+/// A registry skill as a tool: the model's arguments are checked against the skill's schema, the
+/// templates rendered over them (<c>args</c>), and the request sent through the outbound guard with
+/// the call's idempotency key and the skill's auth header.
+/// </summary>
+internal sealed class HttpSkillFunction(Skill skill, string? authValue, OutboundHttp outbound, ActivityContext context) : AIFunction
+{
+    private readonly JsonObject _config = JsonNode.Parse(skill.Config)!.AsObject();
+
+    public override string Name => skill.Name;
+
+    public override string Description => skill.Description;
+
+    public override JsonElement JsonSchema => JsonSerializer.SerializeToElement(_config["parameters"]);
+
+    protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
+    {
+        var args = new JsonObject();
+        foreach (var (name, value) in arguments)
+        {
+            args[name] = value is JsonElement element ? JsonNode.Parse(element.GetRawText()) : JsonSerializer.SerializeToNode(value);
+        }
+
+        if (JsonSchemas.Validate(_config["parameters"]!.AsObject(), args) is { Count: > 0 } problems)
+        {
+            return $"Error: the arguments do not follow the tool's schema: {string.Join("; ", problems)}";
+        }
+
+        var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["args"] = args }, DateTimeOffset.UtcNow);
+        try
+        {
+            var url = Text(Template.Parse((string)_config["url"]!, SkillService.TemplateOptions).Render(scope));
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                return $"Error: the tool's URL came out as '{url}', which is not an http(s) URL.";
+            }
+
+            using var request = new HttpRequestMessage(new HttpMethod((string?)_config["method"] ?? "GET"), uri);
+            foreach (var (name, value) in _config["headers"] as JsonObject ?? [])
+            {
+                request.Headers.TryAddWithoutValidation(name, Text(Template.Parse((string)value!, SkillService.TemplateOptions).Render(scope)));
+            }
+
+            if (skill.AuthHeader is { } header && authValue is not null)
+            {
+                request.Headers.TryAddWithoutValidation(header, authValue);
+            }
+
+            var callId = arguments.Context?.TryGetValue(AgentTools.CallIdKey, out var id) == true ? id as string : null;
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", $"{context.IdempotencyKey}/{callId ?? Guid.NewGuid().ToString("N")}");
+            if (_config["body"] is { } body)
+            {
+                request.Content = new StringContent(JsonTemplate.Parse(body, SkillService.TemplateOptions).Render(scope)?.ToJsonString() ?? "null", Encoding.UTF8, "application/json");
+            }
+
+            using var response = await outbound.Client.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return new JsonObject
+            {
+                ["status"] = (int)response.StatusCode,
+                ["body"] = text.Length > AgentTools.MaxBodyChars ? text[..AgentTools.MaxBodyChars] : text,
+                ["truncated"] = text.Length > AgentTools.MaxBodyChars,
+            }.ToJsonString();
+        }
+        catch (ExpressionEvaluationException ex)
+        {
+            return $"Error: the tool's templates could not be filled: {ex.Message}";
+        }
+        catch (HttpRequestException ex)
+        {
+            return $"Error: the request failed: {(ex.InnerException as OutboundRefusedException)?.Message ?? ex.Message}";
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "Error: the request timed out.";
+        }
+    }
+
+    private static string Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString() ?? "";
+}

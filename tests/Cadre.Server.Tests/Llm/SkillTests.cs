@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Cadre.Server.Tests.Infrastructure;
+using Cadre.Server.Tests.Runs;
+using Cadre.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Cadre.Server.Tests.Llm;
+
+public sealed class SkillTests
+{
+    private const string SecretValue = "weather-secret-0123456789";
+
+    private static string Skills(TestWorkspace workspace, string rest = "") => $"/api/v1/workspaces/{workspace.Name}/skills{rest}";
+
+    private static object Weather(Uri sink) => new
+    {
+        name = "get_weather",
+        kind = "http",
+        description = "The weather in a city.",
+        config = new
+        {
+            method = "GET",
+            url = sink + "weather?city={{ args.city }}",
+            headers = new Dictionary<string, string> { ["X-Units"] = "{{ args.units ?? 'metric' }}" },
+            parameters = new { type = "object", required = new[] { "city" }, properties = new { city = new { type = "string" }, units = new { type = "string" } } },
+        },
+        auth = new { header = "X-Api-Key", value = SecretValue },
+    };
+
+    [Theory, AllDatabases]
+    public async Task Registry_IsManaged_AndAuthNeverComesBack(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        using var viewer = app.Client(await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer"));
+        var sink = new Uri("https://weather.example.com/");
+
+        var created = await workspace.Owner.PostJsonAsync(Skills(workspace), Weather(sink));
+        await created.ShouldBeAsync(HttpStatusCode.Created);
+        var body = await created.Content.ReadAsStringAsync();
+        body.ShouldNotContain(SecretValue);
+        ((string)JsonNode.Parse(body)!["authHeader"]!).ShouldBe("X-Api-Key");
+        (await workspace.ListAllAsync(Skills(workspace))).Select(s => (string)s["name"]!).ShouldBe(["get_weather"]);
+        var updated = await workspace.Owner.PatchJsonAsync(Skills(workspace, "/get_weather"), new { description = "Today's weather.", auth = new { value = "" } }, "\"1\"");
+        await updated.ShouldBeAsync(HttpStatusCode.OK);
+        (await updated.ReadObjectAsync())["authHeader"].ShouldBeNull();
+
+        await (await workspace.Owner.PostJsonAsync(Skills(workspace), Weather(sink))).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new { name = "http_request", kind = "mcp", description = "" }))
+            .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.Order().ShouldBe(["config", "description", "kind", "name"]);
+        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new
+        {
+            name = "broken", kind = "http", description = "x", config = new { method = "BREW", url = "{{ args.", parameters = new { type = "string" }, body = new { q = "{{ nope. }}" } },
+        })).ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.Order().ShouldBe(["config.body", "config.method", "config.parameters", "config.url"]);
+        (await (await workspace.Owner.PatchJsonAsync(Skills(workspace, "/get_weather"), new { name = "weather" }))
+            .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.ShouldBe(["name"]);
+        await (await viewer.PostJsonAsync(Skills(workspace), new { name = "mine", kind = "http" })).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await (await workspace.Owner.GetAsync(Skills(workspace, "/nope"))).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.PatchJsonAsync(Skills(workspace, "/nope"), new { description = "x" })).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.DeleteAsync(Skills(workspace, "/nope"))).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
+        await (await workspace.Owner.DeleteAsync(Skills(workspace, "/get_weather"))).ShouldBeAsync(HttpStatusCode.NoContent);
+        (await workspace.ListAllAsync(Skills(workspace))).ShouldBeEmpty();
+    }
+
+    [Theory, AllDatabases]
+    public async Task Agent_CallsARegistrySkill_WithItsAuthAndAKeyPerCall(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var calls = new List<(string PathAndQuery, string Units, string Key, string Idempotency)>();
+        await using var sink = await FakeHttpServer.StartAsync(async context =>
+        {
+            lock (calls)
+            {
+                calls.Add((context.Request.Path + context.Request.QueryString, context.Request.Headers["X-Units"].ToString(),
+                    context.Request.Headers["X-Api-Key"].ToString(), context.Request.Headers["Idempotency-Key"].ToString()));
+            }
+
+            await context.Response.WriteAsJsonAsync(new { forecast = "sunny" });
+        });
+        await using var fake = await FakeModelServer.StartAsync();
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/providers", new
+        {
+            name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = "sk-skill-test-key-0123456789",
+        })).ShouldBeAsync(HttpStatusCode.Created);
+        await (await workspace.Owner.PostJsonAsync(Skills(workspace), Weather(sink.Address))).ShouldBeAsync(HttpStatusCode.Created);
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_bad", "get_weather", """{"units": "imperial"}"""), new FakeToolCall("call_ok", "get_weather", """{"city": "Paris"}""")] });
+        fake.Enqueue(new FakeReply { Text = "Sunny in Paris." });
+        var flow = await workspace.CreateFlowAsync([new JsonObject
+        {
+            ["id"] = "work",
+            ["activity"] = new JsonObject { ["uniqueIdentifier"] = "agent" },
+            ["input"] = JsonNode.Parse(Api.Serialize(new { prompt = "Weather in Paris?", skills = new[] { "get_weather" }, model = new { provider = "fake", model = "gpt-4o" } })),
+        }]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        calls.ShouldBe([("/weather?city=Paris", "metric", SecretValue, $"{run["id"]}/work/1/call_ok")]);
+        var tool = fake.Requests[0].Body["tools"]![0]!["function"]!;
+        ((string)tool["name"]!).ShouldBe("get_weather");
+        tool["parameters"]!["required"]!.AsArray().Select(r => (string)r!).ShouldBe(["city"]);
+        var results = fake.Requests[1].Body["messages"]!.AsArray().Where(m => (string)m!["role"]! == "tool").Select(m => (string)m!["content"]!).ToList();
+        results[0].ShouldContain("do not follow the tool's schema");
+        results[1].ShouldContain("sunny");
+        (await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events"))).ShouldAllBe(e => !e.ToJsonString().Contains(SecretValue));
+    }
+}
