@@ -35,6 +35,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         var memory = Memory(context, input, call, scope.ServiceProvider);
         var skillNames = (input["skills"] as JsonArray ?? []).Select(s => (string?)s).Concat((call.Persona?.Skills ?? []).Select(s => s.Ref))
+            .Concat(ModelCall.WorkflowSetting(context, "skillIds") as List<string> ?? [])
             .Concat(memory is null ? [] : ["memory_read", "memory_write"])
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory), StringComparer.Ordinal);
@@ -250,6 +251,11 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             foreach (var toolCall in pending)
             {
                 var result = await InvokeAsync(functions, toolCall, cancellationToken);
+                if ((bool?)(context.Input as JsonObject)?["tsvToolResults"] == true)
+                {
+                    result = Tabular.Compact(result);
+                }
+
                 state.Messages.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(toolCall.CallId, result)]));
                 await CheckpointAsync(context, state, cancellationToken);
             }
@@ -326,11 +332,16 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         state.CostNanos = cost;
     }
 
+    /// <summary><c>terse</c>: the "caveman" style, which spends as few output tokens as an answer allows.</summary>
+    internal const string TerseStyle =
+        "Answer in as few words as possible: no greeting, no preamble, no restating the question, no filler; fragments and lists are fine. Keep every fact.";
+
     private static List<ChatMessage> Opening(string prompt, JsonObject input, ModelCall call, IReadOnlyList<string> remembered)
     {
         var messages = new List<ChatMessage>();
         var notes = remembered.Count == 0 ? null : "What you remember from earlier work:\n" + string.Join("\n", remembered.Select(n => "- " + n));
-        var system = string.Join("\n\n", new[] { call.Instructions(input["parameters"] as JsonObject), (string?)input["instructions"], notes }.Where(s => !string.IsNullOrWhiteSpace(s)));
+        var terse = (bool?)input["terse"] == true ? TerseStyle : null;
+        var system = string.Join("\n\n", new[] { call.Instructions(input["parameters"] as JsonObject), (string?)input["instructions"], notes, terse }.Where(s => !string.IsNullOrWhiteSpace(s)));
         if (system.Length > 0)
         {
             messages.Add(new ChatMessage(ChatRole.System, system));

@@ -26,6 +26,7 @@ internal sealed partial class GuardrailChecker(GuardrailService registry, ChatCl
         ActivityContext context, JsonObject input, ModelCall call, CancellationToken cancellationToken)
     {
         var names = (call.Persona?.Guardrails?.References ?? []).Concat((input["guardrails"] as JsonArray ?? []).Select(g => (string?)g).OfType<string>())
+            .Concat(ModelCall.WorkflowSetting(context, "guardrailIds") as List<string> ?? [])
             .Distinct(StringComparer.Ordinal).ToList();
         var (checks, missing) = await registry.ResolveAsync(context.WorkspaceId, names, cancellationToken);
         if (missing is not null)

@@ -19,7 +19,7 @@ internal sealed record ModelCall(PersonaResponse? Persona, ResolvedProvider Prov
         ActivityContext context, JsonObject input, IServiceProvider services, CancellationToken cancellationToken)
     {
         PersonaResponse? persona = null;
-        if ((string?)input["persona"] is { } personaRef)
+        if (((string?)input["persona"] ?? WorkflowSetting(context, "executingAgent") as string) is { } personaRef)
         {
             persona = await services.GetRequiredService<PersonaService>().GetAsync(context.WorkspaceId, personaRef, cancellationToken);
             if (persona is null)
@@ -64,6 +64,14 @@ internal sealed record ModelCall(PersonaResponse? Persona, ResolvedProvider Prov
         };
         return (new ModelCall(persona, provider, model, options, schema), null);
     }
+
+    /// <summary>A value of the run's workflow (<c>executingAgent</c>, <c>skillIds</c>, <c>guardrailIds</c>): a string, a list of strings, or null.</summary>
+    public static object? WorkflowSetting(ActivityContext context, string name) => context.Scope.Root("workflow")?[name] switch
+    {
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        JsonArray items => items.Select(i => (string?)i).OfType<string>().ToList(),
+        _ => null,
+    };
 
     /// <summary>The persona's instructions with its parameters filled: the step's values over the defaults.</summary>
     public string? Instructions(JsonObject? parameters)

@@ -71,6 +71,10 @@ internal sealed partial class RunEngine(
         ["name"] = spec.Name,
         ["title"] = spec.Title,
         ["version"] = version,
+        // What model steps fall back on: the persona that runs agent steps naming none, and the workflow's own skills and guardrails.
+        ["executingAgent"] = spec.ExecutingAgent,
+        ["skillIds"] = new JsonArray([.. (spec.SkillIds ?? []).Select(s => (JsonNode)s)]),
+        ["guardrailIds"] = new JsonArray([.. (spec.GuardrailIds ?? []).Select(g => (JsonNode)g)]),
     };
 
     internal async Task<CompiledWorkflow> CompiledAsync(string workflowId, int version, CancellationToken cancellationToken)

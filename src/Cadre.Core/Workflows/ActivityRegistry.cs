@@ -145,6 +145,8 @@ public static class ActivityRegistry
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
                   "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."},
                   "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."},
+                  "terse": {"type": "boolean", "description": "Ask for answers in as few words as possible."},
+                  "tsvToolResults": {"type": "boolean", "description": "Give tabular tool results to the model as TSV instead of JSON."},
                   "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
                 """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion }"),
         ]),

@@ -94,6 +94,36 @@ public sealed class AgentStepTests
     }
 
     [Fact]
+    public async Task WorkflowSettings_SupplyPersonaSkillsAndGuardrails_AndTokenSavingOptionsApply()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var fake = await FakeModelServer.StartAsync();
+        await using var sink = await FakeHttpServer.StartAsync(context => context.Response.WriteAsJsonAsync(new[] { new { id = 1, name = "a" }, new { id = 2, name = "b" } }));
+        await ConnectAsync(workspace, fake);
+        await workspace.CreatePersonaAsync("runner", new { instructions = "You run errands.", model = new { provider = "fake", model = "gpt-4o" } });
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/guardrails", new { name = "no-done", kind = "deny_topic", action = "warn", config = new { phrase = "done" } }))
+            .ShouldBeAsync(HttpStatusCode.Created);
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_i", "http_request", $$"""{"url": "{{sink.Address}}items"}""")] });
+        fake.Enqueue(new FakeReply { Text = "All done." });
+        var flow = await workspace.CreateFlowAsync(
+            [AgentStep(new { prompt = "List the items.", terse = true, tsvToolResults = true })],
+            extra: new { executingAgent = "runner", skillIds = new[] { "http_request" }, guardrailIds = new[] { "no-done" } });
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        ((string)fake.Requests[0].Body["messages"]![0]!["content"]!).ShouldBe("You run errands.\n\n" + "Answer in as few words as possible: no greeting, no preamble, no restating the question, no filler; fragments and lists are fine. Keep every fact.");
+        fake.Requests[0].Body["tools"]!.AsArray().Select(t => (string)t!["function"]!["name"]!).ShouldBe(["http_request"]);
+        var toolResult = (string)fake.Requests[1].Body["messages"]!.AsArray().Single(m => (string)m!["role"]! == "tool")!["content"]!;
+        // The adapter sends a string result as a JSON string.
+        var answer = JsonNode.Parse(toolResult) is JsonValue quoted ? JsonNode.Parse((string)quoted!) : JsonNode.Parse(toolResult);
+        ((string)answer!["body"]!).ShouldBe("id\tname\n1\ta\n2\tb\n");
+        var warnings = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events?type=log"));
+        warnings.ShouldContain(e => e["data"]!["guardrail"] != null && (string)e["data"]!["guardrail"]!["guardrail"]! == "no-done");
+    }
+
+    [Fact]
     public async Task MaxTurns_StopsTheLoop_AndUnknownSkills_FailAtOnce()
     {
         var app = await EngineApps.Get(DatabaseKind.Sqlite);
