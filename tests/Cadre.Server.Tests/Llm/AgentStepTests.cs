@@ -124,6 +124,37 @@ public sealed class AgentStepTests
     }
 
     [Fact]
+    public async Task PersonaPipeline_IteratesUntilTheCheckerApproves()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var fake = await FakeModelServer.StartAsync();
+        await ConnectAsync(workspace, fake);
+        await workspace.CreatePersonaAsync("writer", new { instructions = "You write.", model = new { provider = "fake", model = "gpt-4o" } });
+        await workspace.CreatePersonaAsync("editor", new { instructions = "You review.", model = new { provider = "fake", model = "gpt-4o" } });
+        fake.Enqueue(new FakeReply { Text = "A long first draft." });
+        fake.Enqueue(new FakeReply { Text = """{"approved": false, "feedback": "Make it shorter."}""" });
+        fake.Enqueue(new FakeReply { Text = "Short draft." });
+        fake.Enqueue(new FakeReply { Text = """{"approved": true, "feedback": "Good."}""" });
+        var name = Api.UniqueName("pipe");
+        var body = WorkflowApi.Body(name);
+        body.Remove("steps");
+        body["personaPipeline"] = JsonNode.Parse(Api.Serialize(new { designer = new { persona = "writer" }, checker = new { persona = "editor" }, maxIterations = 3 }));
+        await (await workspace.Owner.PostAsync(workspace.Workflows(), Api.JsonContent(body))).ShouldBeAsync(HttpStatusCode.Created);
+
+        var run = await workspace.StartAsync(name, new { input = new { prompt = "Write a slogan." } });
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        var result = RunApi.Step(run, "result")["output"]!;
+        ((string)result["text"]!).ShouldBe("Short draft.");
+        ((bool)result["approved"]!).ShouldBeTrue();
+        fake.Requests.Count.ShouldBe(4);
+        var secondDraftPrompt = (string)fake.Requests[2].Body["messages"]!.AsArray().Last()!["content"]!;
+        secondDraftPrompt.ShouldContain("Make it shorter.");
+        secondDraftPrompt.ShouldContain("A long first draft.");
+    }
+
+    [Fact]
     public async Task MaxTurns_StopsTheLoop_AndUnknownSkills_FailAtOnce()
     {
         var app = await EngineApps.Get(DatabaseKind.Sqlite);
