@@ -23,3 +23,9 @@ public sealed record PriceRequest(decimal? Input = null, decimal? Output = null,
 /// <param name="Trusted">Configured by the operator (environment, settings): may reach private addresses without the outbound allow-list.</param>
 internal sealed record ResolvedProvider(
     string Name, string Kind, Uri? BaseUrl, string? ApiKey, string? DefaultModel, TimeSpan Timeout, int MaxRetries, bool Trusted);
+
+/// <summary>Body of POST …/providers/{provider}/test: the model to ask (default: the provider's default model).</summary>
+public sealed record ProviderTestRequest(string? Model = null);
+
+/// <summary>How a test call went: whether the provider answered, how fast, and if not, why (its own words, never the key).</summary>
+public sealed record ProviderTestResponse(bool Ok, string Model, double LatencyMs, string? Answer, string? Error);

@@ -11,8 +11,45 @@ namespace Cadre.Llm;
 /// encrypted at rest and leave this class only towards the provider itself.
 /// </summary>
 internal sealed class ProviderService(
-    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets, InstanceProviders instance)
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets, InstanceProviders instance,
+    ChatClients clients)
 {
+    /// <summary>
+    /// Asks the provider for a one-word answer: whether the address, the key and the model work,
+    /// and how long the answer took. A failure is the answer, not an error of this call.
+    /// </summary>
+    public async Task<ServiceResult<ProviderTestResponse>> TestAsync(string workspaceId, string name, ProviderTestRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var resolved = await ResolveAsync(workspaceId, name, cancellationToken);
+        if (resolved.Value is not { } provider)
+        {
+            return resolved.Error!;
+        }
+
+        var model = string.IsNullOrWhiteSpace(request.Model) ? provider.DefaultModel : request.Model.Trim();
+        if (model is null || model.Length > 200)
+        {
+            var errors = new ValidationErrors();
+            errors.Add("model", $"Name a model (at most 200 characters): provider '{provider.Name}' has no defaultModel.");
+            return ServiceError.Validation(errors);
+        }
+
+        using var client = clients.Create(provider, model, maxTokens: 16);
+        var started = time.GetTimestamp();
+        try
+        {
+            var answer = await client.GetResponseAsync(
+                [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Reply with the single word OK.")],
+                new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 16 }, cancellationToken);
+            return new ProviderTestResponse(true, model, time.GetElapsedTime(started).TotalMilliseconds, answer.Text, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new ProviderTestResponse(false, model, time.GetElapsedTime(started).TotalMilliseconds, null, ex.Message);
+        }
+    }
+
     public async Task<ServiceResult<Page<ProviderResponse>>> ListAsync(string workspaceId, PageRequest page, CancellationToken cancellationToken)
     {
         var own = await db.ModelProviders.AsNoTracking().Where(p => p.WorkspaceId == workspaceId).ToListAsync(cancellationToken);

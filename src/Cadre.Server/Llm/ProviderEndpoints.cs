@@ -29,6 +29,10 @@ internal static class ProviderEndpoints
             .WithDescription("The name and kind stay. An empty `apiKey` removes the key. Instance providers cannot be changed here (409). Honours If-Match.")
             .RequireWorkspaceRole(WorkspaceRole.Admin).WithJsonBodyErrors()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        providers.MapPost("/{provider}/test", Test)
+            .WithName("TestProvider").WithSummary("Ask the provider for a one-word answer: whether its address, key and model work, and how fast")
+            .WithDescription("200 with `ok: false` and the provider's error when the call fails; 404 for an unknown provider; 422 without a model.")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors();
         providers.MapDelete("/{provider}", Delete)
             .WithName("DeleteProvider").WithSummary("Delete a workspace provider and its key")
             .RequireWorkspaceRole(WorkspaceRole.Admin).ProducesProblem(StatusCodes.Status409Conflict);
@@ -86,6 +90,13 @@ internal static class ProviderEndpoints
 
         http.Response.Headers.ETag = ETags.For(updated.Version);
         return TypedResults.Ok(updated);
+    }
+
+    private static async Task<Results<Ok<ProviderTestResponse>, ProblemHttpResult>> Test(
+        string provider, ProviderTestRequest? request, WorkspaceAccess access, ProviderService providers, CancellationToken cancellationToken)
+    {
+        var result = await providers.TestAsync(access.Workspace.Id, provider, request ?? new ProviderTestRequest(), cancellationToken);
+        return result.Value is { } tested ? TypedResults.Ok(tested) : Problems.From(result.Error!);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(

@@ -103,6 +103,40 @@ public sealed class ProviderEndpointTests
     }
 
     [Fact]
+    public async Task Test_AsksTheProviderForOneWord_AndReportsHowItWent()
+    {
+        var app = await Runs.EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        using var viewer = app.Client(await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer"));
+        await using var fake = await FakeModelServer.StartAsync();
+        await (await workspace.Owner.PostJsonAsync(Providers(workspace), new { name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = Key, defaultModel = "gpt-4o" }))
+            .ShouldBeAsync(HttpStatusCode.Created);
+        await (await workspace.Owner.PostJsonAsync(Providers(workspace), new { name = "nomodel", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString() })).ShouldBeAsync(HttpStatusCode.Created);
+        fake.Enqueue(new FakeReply { Text = "OK" });
+        fake.Enqueue(new FakeReply { Status = 401, Text = "Incorrect API key provided." });
+
+        var passed = await workspace.Owner.PostAsync(Providers(workspace, "/fake/test"), null);
+        var failed = await workspace.Owner.PostJsonAsync(Providers(workspace, "/fake/test"), new { model = "gpt-4o-mini" });
+
+        await passed.ShouldBeAsync(HttpStatusCode.OK);
+        var ok = await passed.ReadObjectAsync();
+        ((bool)ok["ok"]!).ShouldBeTrue();
+        ((string)ok["answer"]!).ShouldBe("OK");
+        ((string)ok["model"]!).ShouldBe("gpt-4o");
+        await failed.ShouldBeAsync(HttpStatusCode.OK);
+        var refused = await failed.Content.ReadAsStringAsync();
+        refused.ShouldNotContain(Key);
+        ((bool)JsonNode.Parse(refused)!["ok"]!).ShouldBeFalse();
+        ((string)JsonNode.Parse(refused)!["error"]!).ShouldContain("Incorrect API key");
+        ((string)fake.Requests[1].Body["model"]!).ShouldBe("gpt-4o-mini");
+        (await (await workspace.Owner.PostAsync(Providers(workspace, "/nomodel/test"), null)).ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.ShouldBe(["model"]);
+        await (await workspace.Owner.PostAsync(Providers(workspace, "/nowhere/test"), null)).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await viewer.PostAsync(Providers(workspace, "/fake/test"), null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await (await workspace.Owner.PostAsync(Providers(workspace, "/fake/test"), Api.JsonContent(new { model = 5 }))).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        fake.Requests.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task InstanceProviders_ComeFromTheEnvironment_AndAWorkspaceMayOverrideThem()
     {
         await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, new Dictionary<string, string?>
