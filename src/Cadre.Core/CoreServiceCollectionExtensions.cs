@@ -108,6 +108,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Llm.MemoryService>();
         services.TryAddScoped<Llm.GuardrailService>();
         services.TryAddScoped<Llm.SkillService>();
+        services.TryAddScoped<Llm.SkillInstallService>();
         services.TryAddScoped<Llm.GuardrailChecker>();
     }
 

@@ -129,6 +129,7 @@ internal static class CadreServer
         app.MapPersonaMemory();
         app.MapGuardrails();
         app.MapSkills();
+        app.MapSkillInstalls();
         app.MapApprovals();
         app.MapApiKeys();
         return app;

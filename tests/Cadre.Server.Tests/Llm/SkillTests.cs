@@ -65,6 +65,44 @@ public sealed class SkillTests
     }
 
     [Theory, AllDatabases]
+    public async Task Skills_InstallOnPersonasAndWorkflows_AsNewVersions(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        using var viewer = app.Client(await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer"));
+        var created = await (await workspace.Owner.PostJsonAsync(Skills(workspace), Weather(new Uri("https://weather.example.com/")))).ReadObjectAsync();
+        var skillId = (string)created["id"]!;
+        var flow = await workspace.CreateFlowAsync([new { id = "t", activity = new { uniqueIdentifier = "transform" }, input = new { } }]);
+        await Personas.PersonaApi.CreatePersonaAsync(workspace, "helper");
+        string Path(string kind, string owner, string skill) => $"/api/v1/workspaces/{workspace.Name}/{kind}/{owner}/skills/{skill}";
+
+        var onWorkflow = await workspace.Owner.PostAsync(Path("workflows", flow, "get_weather"), null);
+        await onWorkflow.ShouldBeAsync(HttpStatusCode.OK);
+        var workflow = await onWorkflow.ReadObjectAsync();
+        workflow["skillIds"]!.AsArray().Select(s => (string)s!).ShouldBe([skillId]);
+        var version = (int)workflow["version"]!;
+        var again = await (await workspace.Owner.PostAsync(Path("workflows", flow, skillId), null)).ReadObjectAsync();
+        ((int)again["version"]!).ShouldBe(version);
+        var withBuiltIn = await (await workspace.Owner.PostAsync(Path("workflows", flow, "current_time"), null)).ReadObjectAsync();
+        withBuiltIn["skillIds"]!.AsArray().Select(s => (string)s!).ShouldBe([skillId, "current_time"]);
+        var removed = await (await workspace.Owner.DeleteAsync(Path("workflows", flow, "get_weather"))).ReadObjectAsync();
+        removed["skillIds"]!.AsArray().Select(s => (string)s!).ShouldBe(["current_time"]);
+
+        var persona = await (await workspace.Owner.PostAsync(Path("personas", "helper", "get_weather"), null)).ReadObjectAsync();
+        persona["skills"]!.AsArray().Select(s => (string)s!["ref"]!).ShouldBe([skillId]);
+        ((int)persona["version"]!).ShouldBe(2);
+        var bare = await (await workspace.Owner.DeleteAsync(Path("personas", "helper", skillId))).ReadObjectAsync();
+        bare["skills"]!.AsArray().ShouldBeEmpty();
+
+        await (await workspace.Owner.DeleteAsync(Path("personas", "helper", skillId))).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.PostAsync(Path("workflows", flow, "teleport"), null)).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.PostAsync(Path("workflows", "no-such-flow", "current_time"), null)).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await workspace.Owner.PostAsync(Path("personas", "nobody", "current_time"), null)).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await viewer.PostAsync(Path("personas", "helper", "current_time"), null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        ((JsonArray)(await Personas.PersonaApi.GetPersonaAsync(workspace, "helper"))["skills"]!).ShouldBeEmpty();
+    }
+
+    [Theory, AllDatabases]
     public async Task Agent_CallsARegistrySkill_WithItsAuthAndAKeyPerCall(DatabaseKind db)
     {
         var app = await EngineApps.Get(db);
