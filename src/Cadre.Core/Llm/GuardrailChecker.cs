@@ -58,7 +58,18 @@ internal sealed partial class GuardrailChecker(GuardrailService registry, ChatCl
         var violations = new List<GuardrailViolation>();
         foreach (var check in checks.Where(c => c.Applies(stage)))
         {
-            var (found, redacted) = await EvaluateAsync(check, text, context, cancellationToken);
+            string? found;
+            string? redacted;
+            try
+            {
+                (found, redacted) = await EvaluateAsync(check, text, context, cancellationToken);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // A pattern that cannot decide in time cannot vouch for the text either.
+                (found, redacted) = ("the pattern took too long to decide", null);
+            }
+
             if (found is null)
             {
                 continue;
