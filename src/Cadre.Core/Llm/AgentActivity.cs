@@ -38,12 +38,23 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             .Concat(ModelCall.WorkflowSetting(context, "skillIds") as List<string> ?? [])
             .Concat(memory is null ? [] : ["memory_read", "memory_write"])
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory), StringComparer.Ordinal);
+        var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory) is { } tool ? (IReadOnlyList<AIFunction>?)[tool] : null, StringComparer.Ordinal);
         var registryNames = found.Where(f => f.Value is null && !AgentTools.Names.Contains(f.Key)).Select(f => f.Key).ToList();
+        await using var mcp = new McpSkills(tools.Outbound);
         foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
         {
-            var function = tools.ForSkill(skill, authValue, context);
-            found[registryNames.Contains(skill.Name) ? skill.Name : skill.Id] = function;
+            IReadOnlyList<AIFunction> skillTools;
+            try
+            {
+                skillTools = skill.Kind == "mcp" ? await mcp.ConnectAsync(skill, authValue, cancellationToken) : [tools.ForSkill(skill, authValue, context)];
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The server may be back for the next attempt.
+                return ActivityOutcome.Failure("skill_unavailable", $"The MCP server of skill '{skill.Name}' could not be reached: {ex.Message}");
+            }
+
+            found[registryNames.Contains(skill.Name) ? skill.Name : skill.Id] = skillTools;
         }
 
         if (found.FirstOrDefault(f => f.Value is null).Key is { } unknown)
@@ -54,7 +65,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         }
 
         // The model calls tools by their names, whatever they were referred to by.
-        var functions = found.Values.OfType<AIFunction>().DistinctBy(f => f.Name).ToDictionary(f => f.Name, f => (AIFunction?)f, StringComparer.Ordinal);
+        var functions = found.Values.SelectMany(f => f!).DistinctBy(f => f.Name).ToDictionary(f => f.Name, f => (AIFunction?)f, StringComparer.Ordinal);
 
         var guardrails = scope.ServiceProvider.GetRequiredService<GuardrailChecker>();
         var (checks, unknownGuardrail) = await guardrails.ForAsync(context, input, call, cancellationToken);

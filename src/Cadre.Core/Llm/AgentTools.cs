@@ -61,6 +61,9 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
         _ => null,
     };
 
+    /// <summary>Where tools send their requests (the outbound guard), for the MCP connections of an attempt.</summary>
+    public OutboundHttp Outbound => outbound;
+
     /// <summary>A registry skill as a tool for this attempt.</summary>
     public AIFunction ForSkill(Skill skill, string? authValue, ActivityContext context) => new HttpSkillFunction(skill, authValue, outbound, context);
 

@@ -122,12 +122,12 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             errors.Add("name", $"'{name}' is a built-in tool.");
         }
 
-        if (request.Kind is not "http")
+        if (request.Kind is not ("http" or "mcp"))
         {
-            errors.Add("kind", "Is required: http (MCP servers come later).");
+            errors.Add("kind", "Is required: http (a request template) or mcp (an MCP server's tools).");
         }
 
-        Validate(request, request.Config, errors);
+        Validate(request with { Kind = request.Kind ?? "http" }, request.Config, errors);
         if (!errors.IsEmpty)
         {
             return ServiceError.Validation(errors);
@@ -191,7 +191,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         }
 
         var config = request.Config ?? JsonNode.Parse(skill.Config)!.AsObject();
-        Validate(request with { Description = request.Description ?? skill.Description }, config, errors);
+        Validate(request with { Description = request.Description ?? skill.Description, Kind = skill.Kind }, config, errors);
         if (!errors.IsEmpty)
         {
             return ServiceError.Validation(errors);
@@ -235,7 +235,24 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
 
         if (config is null)
         {
-            errors.Add("config", "Is required: method, url, headers, body and parameters.");
+            errors.Add("config", request.Kind == "mcp" ? "Is required: the MCP server's url." : "Is required: method, url, headers, body and parameters.");
+            return;
+        }
+
+        if (request.Kind == "mcp")
+        {
+            // Only streamable HTTP: a workspace must not start processes on the server (stdio).
+            if ((string?)config["url"] is not { Length: > 0 and <= 2048 } mcpUrl || !Uri.TryCreate(mcpUrl, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            {
+                errors.Add("config.url", "Is required: the MCP server's streamable HTTP endpoint, an http(s) URL.");
+            }
+
+            foreach (var key in config.Select(c => c.Key).Where(k => k != "url"))
+            {
+                errors.Add($"config.{key}", "An MCP skill's config has only url: the server describes its own tools.");
+            }
+
+            CheckAuth(request, errors);
             return;
         }
 
@@ -275,6 +292,11 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             }
         }
 
+        CheckAuth(request, errors);
+    }
+
+    private static void CheckAuth(SkillRequest request, ValidationErrors errors)
+    {
         if (request.Auth is { } auth && !string.IsNullOrEmpty(auth.Value) && (auth.Header is not { Length: > 0 and <= 100 } || auth.Value.Length > 4096))
         {
             errors.Add("auth", "Needs a header name (at most 100 characters) and a value of at most 4096 characters.");
@@ -391,4 +413,39 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
     }
 
     private static string Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString() ?? "";
+}
+
+/// <summary>
+/// The MCP servers one attempt talks to: each skill of kind <c>mcp</c> is connected over streamable
+/// HTTP (through the outbound guard, with the skill's auth header), and its tools, as the server
+/// describes them, are the agent's. The connections close with the attempt.
+/// </summary>
+internal sealed class McpSkills(OutboundHttp outbound) : IAsyncDisposable
+{
+    private readonly List<ModelContextProtocol.Client.McpClient> _clients = [];
+
+    public async Task<IReadOnlyList<AIFunction>> ConnectAsync(Skill skill, string? authValue, CancellationToken cancellationToken)
+    {
+        var options = new ModelContextProtocol.Client.HttpClientTransportOptions
+        {
+            Endpoint = new Uri((string)JsonNode.Parse(skill.Config)!["url"]!),
+            TransportMode = ModelContextProtocol.Client.HttpTransportMode.StreamableHttp,
+            Name = skill.Name,
+            // Tool calls are requests and answers; nothing needs the server's own stream.
+            EnableStandaloneGetStream = false,
+            AdditionalHeaders = skill.AuthHeader is { } header && authValue is not null ? new Dictionary<string, string> { [header] = authValue } : null,
+        };
+        var transport = new ModelContextProtocol.Client.HttpClientTransport(options, outbound.Client, loggerFactory: null, ownsHttpClient: false);
+        var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport, clientOptions: null, loggerFactory: null, cancellationToken);
+        _clients.Add(client);
+        return [.. await client.ListToolsAsync(cancellationToken: cancellationToken)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
 }

@@ -3,7 +3,13 @@ using System.Text.Json.Nodes;
 using Cadre.Server.Tests.Infrastructure;
 using Cadre.Server.Tests.Runs;
 using Cadre.Storage;
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
 
 namespace Cadre.Server.Tests.Llm;
 
@@ -47,7 +53,7 @@ public sealed class SkillTests
         (await updated.ReadObjectAsync())["authHeader"].ShouldBeNull();
 
         await (await workspace.Owner.PostJsonAsync(Skills(workspace), Weather(sink))).ShouldBeProblemAsync(HttpStatusCode.Conflict);
-        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new { name = "http_request", kind = "mcp", description = "" }))
+        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new { name = "http_request", kind = "grpc", description = "" }))
             .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.Order().ShouldBe(["config", "description", "kind", "name"]);
         (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new
         {
@@ -62,6 +68,53 @@ public sealed class SkillTests
 
         await (await workspace.Owner.DeleteAsync(Skills(workspace, "/get_weather"))).ShouldBeAsync(HttpStatusCode.NoContent);
         (await workspace.ListAllAsync(Skills(workspace))).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Agent_UsesTheToolsOfAnMcpServer()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddMcpServer().WithHttpTransport().WithTools<CalculatorTools>();
+        await using var mcpServer = builder.Build();
+        mcpServer.MapMcp("/mcp");
+        await mcpServer.StartAsync();
+        await using var fake = await FakeModelServer.StartAsync();
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/providers", new
+        {
+            name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = "sk-mcp-test-key-0123456789",
+        })).ShouldBeAsync(HttpStatusCode.Created);
+        await (await workspace.Owner.PostJsonAsync(Skills(workspace), new
+        {
+            name = "calculator", kind = "mcp", description = "Arithmetic.", config = new { url = mcpServer.Urls.First() + "/mcp" },
+        })).ShouldBeAsync(HttpStatusCode.Created);
+        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new { name = "shell", kind = "mcp", description = "x", config = new { url = "file:///bin/sh", command = "sh" } }))
+            .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.Order().ShouldBe(["config.command", "config.url"]);
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_add", "add", """{"a": 2, "b": 3}""")] });
+        fake.Enqueue(new FakeReply { Text = "It is 5." });
+        var flow = await workspace.CreateFlowAsync([new JsonObject
+        {
+            ["id"] = "work",
+            ["activity"] = new JsonObject { ["uniqueIdentifier"] = "agent" },
+            ["input"] = JsonNode.Parse(Api.Serialize(new { prompt = "What is 2 + 3?", skills = new[] { "calculator" }, model = new { provider = "fake", model = "gpt-4o" } })),
+        }]);
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        fake.Requests[0].Body["tools"]!.AsArray().Select(t => (string)t!["function"]!["name"]!).ShouldBe(["add"]);
+        var result = (string)fake.Requests[1].Body["messages"]!.AsArray().Single(m => (string)m!["role"]! == "tool")!["content"]!;
+        result.ShouldContain("5");
+    }
+
+    [McpServerToolType]
+    public sealed class CalculatorTools
+    {
+        [McpServerTool(Name = "add"), Description("Adds two whole numbers.")]
+        public static int Add(int a, int b) => a + b;
     }
 
     [Theory, AllDatabases]

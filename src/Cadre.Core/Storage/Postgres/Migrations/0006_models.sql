@@ -86,14 +86,15 @@ CREATE TABLE guardrails (
 );
 CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);
 
--- Tools agents may call, defined by the workspace (kind http: a request template). The auth
+-- Tools agents may call, defined by the workspace (kind http: a request template; kind mcp: an MCP
+-- server's tools over streamable HTTP). The auth
 -- header's value is encrypted and never returned.
 CREATE TABLE skills (
     id              text COLLATE "C" NOT NULL PRIMARY KEY,
     workspace_id    text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name            text COLLATE "C" NOT NULL,
     description     text        NOT NULL,
-    kind            text        NOT NULL CHECK (kind IN ('http')),
+    kind            text        NOT NULL CHECK (kind IN ('http', 'mcp')),
     config          text        NOT NULL,
     auth_header     text        NULL,
     auth_protected  text        NULL,

@@ -86,14 +86,15 @@ CREATE TABLE guardrails (
 );
 CREATE UNIQUE INDEX ix_guardrails_workspace_id_name ON guardrails (workspace_id, name);
 
--- Tools agents may call, defined by the workspace (kind http: a request template). The auth
+-- Tools agents may call, defined by the workspace (kind http: a request template; kind mcp: an MCP
+-- server's tools over streamable HTTP). The auth
 -- header's value is encrypted and never returned.
 CREATE TABLE skills (
     id              TEXT    NOT NULL PRIMARY KEY,
     workspace_id    TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name            TEXT    NOT NULL,
     description     TEXT    NOT NULL,
-    kind            TEXT    NOT NULL CHECK (kind IN ('http')),
+    kind            TEXT    NOT NULL CHECK (kind IN ('http', 'mcp')),
     config          TEXT    NOT NULL,
     auth_header     TEXT    NULL,
     auth_protected  TEXT    NULL,
