@@ -36,6 +36,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         var memory = Memory(context, input, call, scope.ServiceProvider);
         var skillNames = (input["skills"] as JsonArray ?? []).Select(s => (string?)s).Concat((call.Persona?.Skills ?? []).Select(s => s.Ref))
             .Concat(ModelCall.WorkflowSetting(context, "skillIds") as List<string> ?? [])
+            .Concat(await scope.ServiceProvider.GetRequiredService<SkillService>().NamesTaggedAsync(
+                context.WorkspaceId, ModelCall.WorkflowSetting(context, "skillTags") as List<string> ?? [], cancellationToken))
             .Concat(memory is null ? [] : ["memory_read", "memory_write"])
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory) is { } tool ? (IReadOnlyList<AIFunction>?)[tool] : null, StringComparer.Ordinal);

@@ -27,6 +27,7 @@ internal sealed partial class GuardrailChecker(GuardrailService registry, ChatCl
     {
         var names = (call.Persona?.Guardrails?.References ?? []).Concat((input["guardrails"] as JsonArray ?? []).Select(g => (string?)g).OfType<string>())
             .Concat(ModelCall.WorkflowSetting(context, "guardrailIds") as List<string> ?? [])
+            .Concat(await registry.NamesTaggedAsync(context.WorkspaceId, ModelCall.WorkflowSetting(context, "guardrailTags") as List<string> ?? [], cancellationToken))
             .Distinct(StringComparer.Ordinal).ToList();
         var (checks, missing) = await registry.ResolveAsync(context.WorkspaceId, names, cancellationToken);
         if (missing is not null)

@@ -33,6 +33,9 @@ internal sealed class Guardrail
     /// <summary><c>block</c>, <c>redact</c> or <c>warn</c>.</summary>
     public required string Action { get; set; }
 
+    /// <summary>Labels a workflow's <c>guardrailTags</c> select by, as a JSON array.</summary>
+    public string Tags { get; set; } = "[]";
+
     public int Version { get; set; }
 
     public string? CreatedBy { get; init; }
@@ -58,10 +61,10 @@ internal sealed class GuardrailConfiguration : IEntityTypeConfiguration<Guardrai
 
 /// <summary>Body of create, and of PATCH (fields present replace; the name stays).</summary>
 public sealed record GuardrailRequest(
-    string? Name = null, string? Description = null, string? Stage = null, string? Kind = null, JsonObject? Config = null, string? Action = null);
+    string? Name = null, string? Description = null, string? Stage = null, string? Kind = null, JsonObject? Config = null, string? Action = null, IReadOnlyList<string>? Tags = null);
 
 public sealed record GuardrailResponse(
-    string Id, string Name, string? Description, string Stage, string Kind, JsonObject Config, string Action, int Version,
+    string Id, string Name, string? Description, string Stage, string Kind, JsonObject Config, string Action, IReadOnlyList<string> Tags, int Version,
     Actor? CreatedBy, Actor? UpdatedBy, DateTime CreatedAt, DateTime UpdatedAt);
 
 /// <summary>One check as it runs, from the registry or from a persona's own rules.</summary>
@@ -190,6 +193,18 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
             ? ToResponse(found, await actors.ResolveAsync([found.CreatedBy, found.UpdatedBy], cancellationToken))
             : null;
 
+    /// <summary>The names of the guardrails carrying any of <paramref name="tags"/> (a workflow's <c>guardrailTags</c>).</summary>
+    public async Task<IReadOnlyList<string>> NamesTaggedAsync(string workspaceId, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        if (tags.Count == 0)
+        {
+            return [];
+        }
+
+        var all = await db.Guardrails.AsNoTracking().Where(g => g.WorkspaceId == workspaceId).Select(g => new { g.Name, g.Tags }).ToListAsync(cancellationToken);
+        return [.. all.Where(g => Labels.Read(g.Tags).Intersect(tags, StringComparer.Ordinal).Any()).Select(g => g.Name)];
+    }
+
     /// <summary>The checks named by <paramref name="references"/> (names or IDs), or the first reference that names none.</summary>
     public async Task<(IReadOnlyList<GuardrailCheck> Checks, string? Missing)> ResolveAsync(string workspaceId, IReadOnlyList<string> references, CancellationToken cancellationToken)
     {
@@ -231,6 +246,7 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
             Kind = kind,
             Config = config.ToJsonString(),
             Action = action,
+            Tags = Labels.Write(request.Tags),
             Version = 1,
             CreatedBy = caller.ActorId,
             UpdatedBy = caller.ActorId,
@@ -284,6 +300,7 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
         guardrail.Kind = kind;
         guardrail.Action = action;
         guardrail.Config = config.ToJsonString();
+        guardrail.Tags = request.Tags is null ? guardrail.Tags : Labels.Write(request.Tags);
         guardrail.Version++;
         guardrail.UpdatedBy = caller.ActorId;
         guardrail.UpdatedAt = time.GetUtcNowTruncated();
@@ -310,6 +327,7 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
     private static (string Stage, string Kind, string Action, JsonObject Config) Validate(
         GuardrailRequest request, string stage, string? kind, string action, JsonObject? config, ValidationErrors errors)
     {
+        Labels.Check(request.Tags, errors);
         if (request.Description is { Length: > 2000 })
         {
             errors.Add("description", "Must be at most 2000 characters.");
@@ -345,5 +363,26 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
 
     private static GuardrailResponse ToResponse(Guardrail guardrail, IReadOnlyDictionary<string, Actor> resolved) =>
         new(guardrail.Id, guardrail.Name, guardrail.Description, guardrail.Stage, guardrail.Kind, JsonNode.Parse(guardrail.Config)!.AsObject(), guardrail.Action,
-            guardrail.Version, resolved.Find(guardrail.CreatedBy), resolved.Find(guardrail.UpdatedBy), guardrail.CreatedAt, guardrail.UpdatedAt);
+            Labels.Read(guardrail.Tags), guardrail.Version, resolved.Find(guardrail.CreatedBy), resolved.Find(guardrail.UpdatedBy), guardrail.CreatedAt, guardrail.UpdatedAt);
+}
+
+/// <summary>Tags on skills and guardrails: lowercase slugs, stored as a JSON array.</summary>
+internal static partial class Labels
+{
+    public const int MaxCount = 20;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,49}$")]
+    private static partial Regex Tag();
+
+    public static void Check(IReadOnlyList<string>? tags, ValidationErrors errors)
+    {
+        if (tags is { Count: > MaxCount } || tags?.Any(t => t is null || !Tag().IsMatch(t)) == true)
+        {
+            errors.Add("tags", $"At most {MaxCount} tags, each a lowercase slug of at most 50 letters, digits, dots, dashes or underscores.");
+        }
+    }
+
+    public static string Write(IReadOnlyList<string>? tags) => System.Text.Json.JsonSerializer.Serialize((tags ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+
+    public static IReadOnlyList<string> Read(string tags) => System.Text.Json.JsonSerializer.Deserialize<List<string>>(tags) ?? [];
 }

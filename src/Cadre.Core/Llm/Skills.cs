@@ -35,6 +35,9 @@ internal sealed class Skill
 
     public string? AuthHeader { get; set; }
 
+    /// <summary>Labels a workflow's <c>skillTags</c> select by, as a JSON array.</summary>
+    public string Tags { get; set; } = "[]";
+
     /// <summary>The auth header's value, encrypted with the instance's key ring; never returned.</summary>
     public string? AuthProtected { get; set; }
 
@@ -69,11 +72,12 @@ public sealed record SkillAuth(string? Header = null, string? Value = null);
 /// <paramref name="Config"/> for kind <c>http</c>: <c>method</c>, <c>url</c>, <c>headers</c>, <c>body</c> (templates over
 /// <c>args</c>, the model's arguments) and <c>parameters</c> (the arguments' JSON Schema).
 /// </summary>
-public sealed record SkillRequest(string? Name = null, string? Description = null, string? Kind = null, JsonObject? Config = null, SkillAuth? Auth = null);
+public sealed record SkillRequest(
+    string? Name = null, string? Description = null, string? Kind = null, JsonObject? Config = null, SkillAuth? Auth = null, IReadOnlyList<string>? Tags = null);
 
 /// <param name="AuthHeader">The auth header's name when one is set; its value never leaves the server.</param>
 public sealed record SkillResponse(
-    string Id, string Name, string Description, string Kind, JsonObject Config, string? AuthHeader, int Version,
+    string Id, string Name, string Description, string Kind, JsonObject Config, string? AuthHeader, IReadOnlyList<string> Tags, int Version,
     Actor? CreatedBy, Actor? UpdatedBy, DateTime CreatedAt, DateTime UpdatedAt);
 
 /// <summary>The workspace's skill registry; built-in tools (<see cref="AgentTools"/>) need no entry and take precedence.</summary>
@@ -95,6 +99,18 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         await FindAsync(workspaceId, nameOrId, tracking: false, cancellationToken) is { } found
             ? ToResponse(found, await actors.ResolveAsync([found.CreatedBy, found.UpdatedBy], cancellationToken))
             : null;
+
+    /// <summary>The names of the skills carrying any of <paramref name="tags"/> (a workflow's <c>skillTags</c>).</summary>
+    public async Task<IReadOnlyList<string>> NamesTaggedAsync(string workspaceId, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        if (tags.Count == 0)
+        {
+            return [];
+        }
+
+        var all = await db.Skills.AsNoTracking().Where(s => s.WorkspaceId == workspaceId).Select(s => new { s.Name, s.Tags }).ToListAsync(cancellationToken);
+        return [.. all.Where(s => Labels.Read(s.Tags).Intersect(tags, StringComparer.Ordinal).Any()).Select(s => s.Name)];
+    }
 
     /// <summary>The registry's skills among <paramref name="names"/>, auth decrypted, ready to call.</summary>
     public async Task<IReadOnlyList<(Skill Skill, string? AuthValue)>> ResolveAsync(string workspaceId, IReadOnlyList<string> names, CancellationToken cancellationToken)
@@ -142,6 +158,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             Description = request.Description!,
             Kind = request.Kind!,
             Config = request.Config!.ToJsonString(),
+            Tags = Labels.Write(request.Tags),
             Version = 1,
             CreatedBy = caller.ActorId,
             UpdatedBy = caller.ActorId,
@@ -199,6 +216,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
 
         skill.Description = request.Description ?? skill.Description;
         skill.Config = config.ToJsonString();
+        skill.Tags = request.Tags is null ? skill.Tags : Labels.Write(request.Tags);
         if (request.Auth is not null)
         {
             SetAuth(skill, request.Auth);
@@ -228,6 +246,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
 
     private static void Validate(SkillRequest request, JsonObject? config, ValidationErrors errors)
     {
+        Labels.Check(request.Tags, errors);
         if (request.Description is not { Length: > 0 and <= 2000 })
         {
             errors.Add("description", "Is required: what the tool does, for the model, at most 2000 characters.");
@@ -330,7 +349,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
     }
 
     private static SkillResponse ToResponse(Skill skill, IReadOnlyDictionary<string, Actor> resolved) =>
-        new(skill.Id, skill.Name, skill.Description, skill.Kind, JsonNode.Parse(skill.Config)!.AsObject(), skill.AuthHeader, skill.Version,
+        new(skill.Id, skill.Name, skill.Description, skill.Kind, JsonNode.Parse(skill.Config)!.AsObject(), skill.AuthHeader, Labels.Read(skill.Tags), skill.Version,
             resolved.Find(skill.CreatedBy), resolved.Find(skill.UpdatedBy), skill.CreatedAt, skill.UpdatedAt);
 }
 

@@ -75,6 +75,8 @@ internal sealed partial class RunEngine(
         ["executingAgent"] = spec.ExecutingAgent,
         ["skillIds"] = new JsonArray([.. (spec.SkillIds ?? []).Select(s => (JsonNode)s)]),
         ["guardrailIds"] = new JsonArray([.. (spec.GuardrailIds ?? []).Select(g => (JsonNode)g)]),
+        ["skillTags"] = new JsonArray([.. (spec.SkillTags ?? []).Select(t => (JsonNode)t)]),
+        ["guardrailTags"] = new JsonArray([.. (spec.GuardrailTags ?? []).Select(t => (JsonNode)t)]),
     };
 
     internal async Task<CompiledWorkflow> CompiledAsync(string workflowId, int version, CancellationToken cancellationToken)

@@ -110,6 +110,45 @@ public sealed class SkillTests
         result.ShouldContain("5");
     }
 
+    [Fact]
+    public async Task WorkflowTags_SelectSkillsAndGuardrails()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var sink = await FakeHttpServer.StartAsync(context => context.Response.WriteAsJsonAsync(new { forecast = "storm" }));
+        await using var fake = await FakeModelServer.StartAsync();
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/providers", new
+        {
+            name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = "sk-tags-test-key-0123456789",
+        })).ShouldBeAsync(HttpStatusCode.Created);
+        var weather = JsonNode.Parse(Api.Serialize(Weather(sink.Address)))!.AsObject();
+        weather["tags"] = new JsonArray("weather", "outdoors");
+        await (await workspace.Owner.PostAsync(Skills(workspace), Api.JsonContent(weather))).ShouldBeAsync(HttpStatusCode.Created);
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/guardrails", new { name = "calm", kind = "deny_topic", action = "warn", config = new { phrase = "storm" }, tags = new[] { "safety" } }))
+            .ShouldBeAsync(HttpStatusCode.Created);
+        (await (await workspace.Owner.PostJsonAsync(Skills(workspace), new { name = "tagged", kind = "http", description = "x", tags = new[] { "Not A Tag" } }))
+            .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.ShouldContain("tags");
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_w", "get_weather", """{"city": "Oslo"}""")] });
+        fake.Enqueue(new FakeReply { Text = "A storm is coming." });
+        var flow = await workspace.CreateFlowAsync(
+            [new JsonObject
+            {
+                ["id"] = "work",
+                ["activity"] = new JsonObject { ["uniqueIdentifier"] = "agent" },
+                ["input"] = JsonNode.Parse(Api.Serialize(new { prompt = "Weather in Oslo?", model = new { provider = "fake", model = "gpt-4o" } })),
+            }],
+            extra: new { skillTags = new[] { "weather" }, guardrailTags = new[] { "safety" } });
+
+        var run = await workspace.StartAsync(flow);
+
+        ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
+        fake.Requests[0].Body["tools"]!.AsArray().Select(t => (string)t!["function"]!["name"]!).ShouldBe(["get_weather"]);
+        var logs = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events?type=log"));
+        logs.ShouldContain(e => e["data"]!["guardrail"] != null && (string)e["data"]!["guardrail"]!["guardrail"]! == "calm");
+        var listed = await workspace.ListAllAsync(Skills(workspace));
+        listed.Single()["tags"]!.AsArray().Select(t => (string)t!).ShouldBe(["outdoors", "weather"]);
+    }
+
     [McpServerToolType]
     public sealed class CalculatorTools
     {

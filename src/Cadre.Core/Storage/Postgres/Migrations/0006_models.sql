@@ -78,6 +78,8 @@ CREATE TABLE guardrails (
     kind          text        NOT NULL,
     config        text        NOT NULL,
     action        text        NOT NULL CHECK (action IN ('block', 'redact', 'warn')),
+    -- Labels (a JSON array) a workflow's guardrailTags select by.
+    tags          text        NOT NULL DEFAULT '[]',
     version       integer     NOT NULL,
     created_by    text        NULL,
     updated_by    text        NULL,
@@ -98,6 +100,8 @@ CREATE TABLE skills (
     config          text        NOT NULL,
     auth_header     text        NULL,
     auth_protected  text        NULL,
+    -- Labels (a JSON array) a workflow's skillTags select by.
+    tags            text        NOT NULL DEFAULT '[]',
     version         integer     NOT NULL,
     created_by      text        NULL,
     updated_by      text        NULL,

@@ -78,6 +78,8 @@ CREATE TABLE guardrails (
     kind          TEXT    NOT NULL,
     config        TEXT    NOT NULL,
     action        TEXT    NOT NULL CHECK (action IN ('block', 'redact', 'warn')),
+    -- Labels (a JSON array) a workflow's guardrailTags select by.
+    tags          TEXT    NOT NULL DEFAULT '[]',
     version       INTEGER NOT NULL,
     created_by    TEXT    NULL,
     updated_by    TEXT    NULL,
@@ -98,6 +100,8 @@ CREATE TABLE skills (
     config          TEXT    NOT NULL,
     auth_header     TEXT    NULL,
     auth_protected  TEXT    NULL,
+    -- Labels (a JSON array) a workflow's skillTags select by.
+    tags            TEXT    NOT NULL DEFAULT '[]',
     version         INTEGER NOT NULL,
     created_by      TEXT    NULL,
     updated_by      TEXT    NULL,
