@@ -70,7 +70,8 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
     /// <summary>The key under which the agent passes the model's call ID to a tool.</summary>
     public const string CallIdKey = "callId";
 
-    private static string CallId(AIFunctionArguments? arguments) =>
+    /// <summary>The model's ID for this call (the same when a resumed attempt replays it), for the call's idempotency key.</summary>
+    internal static string CallId(AIFunctionArguments? arguments) =>
         arguments?.Context?.TryGetValue(CallIdKey, out var id) == true && id is string callId ? callId : Guid.NewGuid().ToString("N");
 
     private async Task<string> RequestAsync(ActivityContext context, string callId, string url, string? method, string? body, CancellationToken cancellationToken)

@@ -401,8 +401,7 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
                 request.Headers.TryAddWithoutValidation(header, authValue);
             }
 
-            var callId = arguments.Context?.TryGetValue(AgentTools.CallIdKey, out var id) == true ? id as string : null;
-            request.Headers.TryAddWithoutValidation("Idempotency-Key", $"{context.IdempotencyKey}/{callId ?? Guid.NewGuid().ToString("N")}");
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", $"{context.IdempotencyKey}/{AgentTools.CallId(arguments)}");
             if (_config["body"] is { } body)
             {
                 request.Content = new StringContent(JsonTemplate.Parse(body, SkillService.TemplateOptions).Render(scope)?.ToJsonString() ?? "null", Encoding.UTF8, "application/json");
