@@ -5,6 +5,7 @@ using System.Net;
 using Anthropic;
 using Cadre.Net;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Memory;
 using OpenAI;
 using Polly;
 using Polly.Retry;
@@ -36,35 +37,51 @@ internal sealed class ChatClients(OutboundHttp outbound, TimeProvider time) : ID
         return handler;
     }
 
+    // The SDK clients (and their pipelines) are thread-safe and cost about 0.8 ms to build, so one is
+    // kept per provider settings (and, for OpenAI's, per model), for a while after its last use:
+    // a rotated key or a changed address is simply another entry.
+    private readonly MemoryCache _sdkClients = new(new MemoryCacheOptions { SizeLimit = 1024 });
+
+    /// <summary>A client for one call; dispose it after (the SDK client underneath is kept for the next call).</summary>
     public IChatClient Create(ResolvedProvider provider, string model, int? maxTokens)
     {
         ArgumentNullException.ThrowIfNull(provider);
         return provider.Kind switch
         {
             "mock" => new MockChatClient(model, time),
-            "anthropic" => new AnthropicClient(new Anthropic.Core.ClientOptions
+            "anthropic" => Cached(provider, model: null, () => new AnthropicClient(new Anthropic.Core.ClientOptions
             {
                 BaseUrl = provider.BaseUrl?.ToString().TrimEnd('/') ?? "https://api.anthropic.com",
                 ApiKey = provider.ApiKey ?? "",
                 HttpClient = HttpFor(provider),
                 MaxRetries = 0,
                 Timeout = SdkTimeout,
-            }).AsIChatClient(model, maxTokens ?? DefaultAnthropicMaxTokens),
-            _ => new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(provider.ApiKey ?? "none"), new OpenAIClientOptions
+            })).AsIChatClient(model, maxTokens ?? DefaultAnthropicMaxTokens),
+            _ => Cached(provider, model, () => new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(provider.ApiKey ?? "none"), new OpenAIClientOptions
             {
                 Endpoint = provider.BaseUrl,
                 Transport = new HttpClientPipelineTransport(HttpFor(provider)),
                 RetryPolicy = new ClientRetryPolicy(0),
                 NetworkTimeout = SdkTimeout,
-            }).AsIChatClient(),
+            })).AsIChatClient(),
         };
     }
+
+    private T Cached<T>(ResolvedProvider provider, string? model, Func<T> create)
+        where T : class =>
+        _sdkClients.GetOrCreate((provider.Kind, provider.BaseUrl, provider.ApiKey, provider.Timeout, provider.MaxRetries, provider.Trusted, model), entry =>
+        {
+            entry.Size = 1;
+            entry.SlidingExpiration = TimeSpan.FromMinutes(10);
+            return create();
+        })!;
 
     /// <summary>Anthropic requires a ceiling on every answer; this is it when neither persona nor step sets one.</summary>
     public const int DefaultAnthropicMaxTokens = 4096;
 
     public void Dispose()
     {
+        _sdkClients.Dispose();
         foreach (var client in _clients.Values)
         {
             client.Dispose();
