@@ -32,7 +32,7 @@ if (args.Length > 1 && args[1] == "agents")
     await using var agentServer = await BenchServer.StartAsync(settings, new Dictionary<string, string>
     {
         ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
-        ["CADRE_ENGINE_WORKERS"] = Math.Max(8, Arg(3, 100)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["CADRE_ENGINE_WORKERS"] = Arg(3, 100).ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
     await AgentBench.RunAsync(agentServer, settings, Arg(3, 100), Arg(4, 1000), Console.Out);
     return 0;
