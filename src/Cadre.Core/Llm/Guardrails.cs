@@ -201,8 +201,8 @@ internal sealed class GuardrailService(CadreDbContext db, StorageProvider storag
             return [];
         }
 
-        var all = await db.Guardrails.AsNoTracking().Where(g => g.WorkspaceId == workspaceId).Select(g => new { g.Name, g.Tags }).ToListAsync(cancellationToken);
-        return [.. all.Where(g => Labels.Read(g.Tags).Intersect(tags, StringComparer.Ordinal).Any()).Select(g => g.Name)];
+        return Labels.Tagged(
+            await db.Guardrails.AsNoTracking().Where(g => g.WorkspaceId == workspaceId).Select(g => new ValueTuple<string, string>(g.Name, g.Tags)).ToListAsync(cancellationToken), tags);
     }
 
     /// <summary>The checks named by <paramref name="references"/> (names or IDs), or the first reference that names none.</summary>
@@ -383,6 +383,10 @@ internal static partial class Labels
     }
 
     public static string Write(IReadOnlyList<string>? tags) => System.Text.Json.JsonSerializer.Serialize((tags ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+
+    /// <summary>The names of the items (name, stored tags) carrying any of <paramref name="tags"/>.</summary>
+    public static IReadOnlyList<string> Tagged(IEnumerable<(string Name, string Tags)> items, IReadOnlyList<string> tags) =>
+        [.. items.Where(i => Read(i.Tags).Intersect(tags, StringComparer.Ordinal).Any()).Select(i => i.Name)];
 
     public static IReadOnlyList<string> Read(string tags) => System.Text.Json.JsonSerializer.Deserialize<List<string>>(tags) ?? [];
 }

@@ -108,8 +108,8 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             return [];
         }
 
-        var all = await db.Skills.AsNoTracking().Where(s => s.WorkspaceId == workspaceId).Select(s => new { s.Name, s.Tags }).ToListAsync(cancellationToken);
-        return [.. all.Where(s => Labels.Read(s.Tags).Intersect(tags, StringComparer.Ordinal).Any()).Select(s => s.Name)];
+        return Labels.Tagged(
+            await db.Skills.AsNoTracking().Where(s => s.WorkspaceId == workspaceId).Select(s => new ValueTuple<string, string>(s.Name, s.Tags)).ToListAsync(cancellationToken), tags);
     }
 
     /// <summary>The registry's skills among <paramref name="names"/>, auth decrypted, ready to call.</summary>
