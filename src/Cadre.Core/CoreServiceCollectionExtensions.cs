@@ -139,6 +139,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Runs.TaskRunner>();
         services.TryAddScoped<Runs.RunService>();
         services.TryAddScoped<Runs.ApprovalService>();
+        services.TryAddScoped<Runs.ConversationService>();
         services.TryAddSingleton<Runs.RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
     }

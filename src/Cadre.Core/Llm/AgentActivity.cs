@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cadre.Common;
 using Cadre.Runs;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory) is { } tool ? (IReadOnlyList<AIFunction>?)[tool] : null, StringComparer.Ordinal);
         var registryNames = found.Where(f => f.Value is null && !AgentTools.Names.Contains(f.Key)).Select(f => f.Key).ToList();
         await using var mcp = new McpSkills(tools.Outbound);
+        var approvalSpecs = new Dictionary<string, Workflows.ApprovalSpec>(StringComparer.Ordinal);
         foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
         {
             IReadOnlyList<AIFunction> skillTools;
@@ -57,6 +59,13 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             }
 
             found[registryNames.Contains(skill.Name) ? skill.Name : skill.Id] = skillTools;
+            if (SkillService.ReadApproval(skill) is { } approval)
+            {
+                foreach (var tool in skillTools)
+                {
+                    approvalSpecs[tool.Name] = approval;
+                }
+            }
         }
 
         if (found.FirstOrDefault(f => f.Value is null).Key is { } unknown)
@@ -76,10 +85,22 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             return unknownGuardrail;
         }
 
+        var approvals = ToolApprovals.For(input, approvalSpecs, out var badApproval);
+        if (badApproval is not null)
+        {
+            return badApproval;
+        }
+
         var options = call.Options.Clone();
         options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
         var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
-        var state = AgentState.From(await ReadCheckpointAsync(context, cancellationToken));
+        var session = Sessions.IsSession(input);
+        if (session && !Durations.TryParse((string?)input["sessionTimeout"] ?? "7d", out _))
+        {
+            return ActivityOutcome.Failure("invalid_input", "sessionTimeout must be a duration such as 30m or 7d.", retryable: false);
+        }
+
+        var state = AgentState.From(await ReadCheckpointAsync(context, session, cancellationToken));
         if (state is null)
         {
             // A resumed conversation's prompt was checked when it began.
@@ -91,16 +112,27 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
             var remembered = memory is null ? [] : await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, null, cancellationToken);
             state = AgentState.Start(Opening(checkedPrompt.Text, input, call, remembered));
+            if (session && context.Stream is { } opening)
+            {
+                // A session's conversation shows its first prompt before anything sent during the first answer; then saved, so a redelivery does not show it twice.
+                await opening.MessageAsync("user", checkedPrompt.Text, cancellationToken);
+                await CheckpointAsync(context, state, cancellationToken);
+            }
         }
 
         // An answer that output guardrails may stop or change is not shown before they have seen it.
         var stream = GuardrailChecker.HoldsBackOutput(checks) ? null : context.Stream;
-        Task<GuardrailOutcome> CheckAnswerAsync(string answer) => guardrails.CheckAsync(checks, "output", answer, context, cancellationToken);
         using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
+        using var turns = new TurnInterrupts(session ? context.Stream : null);
+        var conversation = new Conversation(
+            context, call, client, options, functions, approvals, stream, maxTurns, turns,
+            answer => guardrails.CheckAsync(checks, "output", answer, context, cancellationToken),
+            prompt => guardrails.CheckAsync(checks, "input", prompt, context, cancellationToken),
+            scope.ServiceProvider);
         ActivityOutcome outcome;
         try
         {
-            outcome = await ConverseAsync(context, call, client, options, functions, stream, CheckAnswerAsync, state, maxTurns, cancellationToken);
+            outcome = session ? await Sessions.TalkAsync(conversation, state, cancellationToken) : await ConverseAsync(conversation, state, cancellationToken);
         }
         finally
         {
@@ -108,14 +140,21 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             await RecordAsync(context, scope.ServiceProvider, call, state);
         }
 
-        if (outcome is Succeeded { Output: JsonObject output })
+        switch (outcome)
         {
-            if (memory is not null && call.Persona?.Memory?.AutoMemory == true)
-            {
-                output["remembered"] = await RememberAsync(context, call, client, memory, state, scope.ServiceProvider, cancellationToken);
-            }
+            case Succeeded { Output: JsonObject output }:
+                if (memory is not null && call.Persona?.Memory?.AutoMemory == true)
+                {
+                    output["remembered"] = await RememberAsync(context, call, client, memory, state, scope.ServiceProvider, cancellationToken);
+                }
 
-            output["cost"] = Money.Usd(state.CostNanos);
+                output["cost"] = Money.Usd(state.CostNanos);
+                break;
+            case AwaitingApproval awaiting:
+                // After the record, so the checkpoint knows what the run's log already holds.
+                return new Suspend("approval", state.ToJson(), awaiting.Request);
+            case AwaitingPrompt awaiting:
+                return new Suspend("session", state.ToJson(), Deadline: awaiting.IdleUntil);
         }
 
         return outcome;
@@ -184,9 +223,11 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         }
     }
 
-    private static async Task<ActivityOutcome> ConverseAsync(
-        ActivityContext context, ModelCall call, IChatClient client, ChatOptions options, Dictionary<string, AIFunction?> functions, IRunStream? stream,
-        Func<string, Task<GuardrailOutcome>> checkAnswer, AgentState state, int maxTurns, CancellationToken cancellationToken)
+    /// <summary>
+    /// Works on the conversation until the model answers (checked by the guardrails and the output
+    /// schema), a tool call needs someone's approval, a prompt interrupts the answer, or the turns run out.
+    /// </summary>
+    internal static async Task<ActivityOutcome> ConverseAsync(Conversation c, AgentState state, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -194,21 +235,31 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             var pending = state.PendingCalls();
             if (pending.Count == 0)
             {
-                if (state.Turns >= maxTurns)
+                if (state.Turns - state.PromptStartTurns >= c.MaxTurns)
                 {
-                    return ActivityOutcome.Failure("max_turns", $"The agent did not answer within {maxTurns} turns (maxTurns).", retryable: false,
+                    return ActivityOutcome.Failure("max_turns", $"The agent did not answer within {c.MaxTurns} turns (maxTurns).", retryable: false,
                         new JsonObject { ["turns"] = state.Turns });
                 }
 
                 var updates = new List<ChatResponseUpdate>();
+                using var turn = c.Turns.Next(cancellationToken);
                 try
                 {
-                    await ModelTurns.StreamAsync(client, state.Messages, options, stream, updates, cancellationToken);
+                    await ModelTurns.StreamAsync(c.Client, state.Messages, c.Options, c.Stream, updates, turn.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && c.Turns.Interrupted)
+                {
+                    // A prompt asked the answer to stop: what was said so far stays in the conversation, and the prompt is next.
+                    state.AddUsage(ModelTurns.Usage(updates));
+                    var partial = updates.ToChatResponse().Text;
+                    state.Messages.Add(new ChatMessage(ChatRole.Assistant, partial.Length > 0 ? partial + " [interrupted]" : "[interrupted]"));
+                    state.Turns++;
+                    return Interrupted;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     state.AddUsage(ModelTurns.Usage(updates));
-                    return ModelTurns.Failure(call.Provider, ex);
+                    return ModelTurns.Failure(c.Call.Provider, ex);
                 }
                 catch (OperationCanceledException)
                 {
@@ -220,11 +271,11 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 state.Turns++;
                 state.AddUsage(ModelTurns.Usage(updates));
                 state.Messages.AddRange(response.Messages.Select(WithoutUsage));
-                await CheckpointAsync(context, state, cancellationToken);
+                await CheckpointAsync(c.Context, state, cancellationToken);
                 pending = state.PendingCalls();
                 if (pending.Count == 0)
                 {
-                    var checkedAnswer = await checkAnswer(response.Text);
+                    var checkedAnswer = await c.CheckAnswer(response.Text);
                     if (checkedAnswer.Blocked is { } blocked)
                     {
                         return GuardrailChecker.Blocked(blocked);
@@ -237,15 +288,15 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                         state.Messages[^1] = new ChatMessage(ChatRole.Assistant, answer);
                     }
 
-                    if (call.OutputSchema is not { } schema)
+                    if (c.Call.OutputSchema is not { } schema)
                     {
-                        return Answer(call, state, answer, json: null);
+                        return Answer(c.Call, state, answer, json: null);
                     }
 
                     var (json, problem) = ModelTurns.Check(schema, answer);
                     if (problem is null)
                     {
-                        return Answer(call, state, answer, json);
+                        return Answer(c.Call, state, answer, json);
                     }
 
                     if (state.Repaired)
@@ -263,17 +314,43 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
             foreach (var toolCall in pending)
             {
-                var result = await InvokeAsync(functions, toolCall, cancellationToken);
-                if ((bool?)(context.Input as JsonObject)?["tsvToolResults"] == true)
+                object? result;
+                if (c.Approvals.TryGetValue(toolCall.Name, out var spec))
+                {
+                    var decision = await ToolApprovals.DecisionAsync(c.Services, c.Context, toolCall.CallId, state.Turns, cancellationToken);
+                    switch (decision)
+                    {
+                        case null:
+                            return new AwaitingApproval(new ApprovalRequest(ToolApprovals.Summary(c, toolCall, state.Turns), spec));
+                        case { Status: "pending" }:
+                            // Woken before anyone decided (a stray wake-up): keep waiting on the same question.
+                            return new AwaitingApproval(null);
+                        case { Status: "approved" }:
+                            result = await InvokeAsync(c.Functions, toolCall, cancellationToken);
+                            break;
+                        default:
+                            result = decision.Refusal();
+                            break;
+                    }
+                }
+                else
+                {
+                    result = await InvokeAsync(c.Functions, toolCall, cancellationToken);
+                }
+
+                if ((bool?)(c.Context.Input as JsonObject)?["tsvToolResults"] == true)
                 {
                     result = Tabular.Compact(result);
                 }
 
                 state.Messages.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(toolCall.CallId, result)]));
-                await CheckpointAsync(context, state, cancellationToken);
+                await CheckpointAsync(c.Context, state, cancellationToken);
             }
         }
     }
+
+    /// <summary>The turn stopped for a prompt with <c>ifBusy: interrupt</c>; the session reads it next.</summary>
+    internal static readonly ActivityOutcome Interrupted = new InterruptedTurn();
 
     private static async Task<object?> InvokeAsync(Dictionary<string, AIFunction?> functions, FunctionCallContent toolCall, CancellationToken cancellationToken)
     {
@@ -297,7 +374,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         }
     }
 
-    private static ActivityOutcome Answer(ModelCall call, AgentState state, string answer, JsonNode? json)
+    internal static ActivityOutcome Answer(ModelCall call, AgentState state, string answer, JsonNode? json)
     {
         var output = new JsonObject
         {
@@ -317,10 +394,13 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         return ActivityOutcome.Success(output);
     }
 
-    /// <summary>Writes the conversation into the attempt's log (messages and tool calls) and prices every model call.</summary>
+    /// <summary>
+    /// Writes the conversation into the attempt's log (messages and tool calls) and prices every model
+    /// call: those since the last record, since a suspended attempt's record is already in the run's log.
+    /// </summary>
     private static async Task RecordAsync(ActivityContext context, IServiceProvider services, ModelCall call, AgentState state)
     {
-        foreach (var message in state.Messages.Skip(state.OpeningCount))
+        foreach (var message in state.Messages.Skip(Math.Max(state.OpeningCount, state.LoggedMessages)))
         {
             foreach (var content in message.Contents)
             {
@@ -336,13 +416,13 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             }
         }
 
-        long cost = 0;
-        foreach (var usage in state.Usage)
+        foreach (var usage in state.Usage.Skip(state.LoggedUsage))
         {
-            cost += await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+            state.CostNanos += await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
         }
 
-        state.CostNanos = cost;
+        state.LoggedMessages = state.Messages.Count;
+        state.LoggedUsage = state.Usage.Count;
     }
 
     /// <summary><c>terse</c>: the "caveman" style, which spends as few output tokens as an answer allows.</summary>
@@ -387,10 +467,18 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 : null,
         })];
 
-    private static async Task<JsonNode?> ReadCheckpointAsync(ActivityContext context, CancellationToken cancellationToken) =>
-        context.Stream is { } stream ? await stream.ReadCheckpointAsync(cancellationToken) : null;
+    /// <summary>This attempt's checkpoint; for a session, else the newest earlier attempt's, so a retry or a resume after a halt keeps the conversation.</summary>
+    private static async Task<JsonNode?> ReadCheckpointAsync(ActivityContext context, bool session, CancellationToken cancellationToken)
+    {
+        if (context.Stream is not { } stream)
+        {
+            return null;
+        }
 
-    private static async Task CheckpointAsync(ActivityContext context, AgentState state, CancellationToken cancellationToken)
+        return await stream.ReadCheckpointAsync(cancellationToken) ?? (session ? await stream.ReadEarlierCheckpointAsync(cancellationToken) : null);
+    }
+
+    internal static async Task CheckpointAsync(ActivityContext context, AgentState state, CancellationToken cancellationToken)
     {
         if (context.Stream is { } stream)
         {
@@ -398,8 +486,11 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         }
     }
 
-    /// <summary>The conversation so far, as checkpointed: messages in M.E.AI's own JSON form, the turns taken, each call's usage.</summary>
-    private sealed class AgentState
+    /// <summary>
+    /// The conversation so far, as checkpointed: messages in M.E.AI's own JSON form, the turns taken,
+    /// each call's usage, how much of it the run's log already holds, and where a session stands.
+    /// </summary>
+    internal sealed class AgentState
     {
         public List<ChatMessage> Messages { get; private init; } = [];
 
@@ -412,7 +503,28 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         public List<UsageDetails> Usage { get; private init; } = [];
 
+        /// <summary>The cost of the usage already recorded (<see cref="LoggedUsage"/> calls).</summary>
         public long CostNanos { get; set; }
+
+        /// <summary>Messages and usage entries already written into the run's log by a suspended attempt.</summary>
+        public int LoggedMessages { get; set; }
+
+        public int LoggedUsage { get; set; }
+
+        /// <summary>The turn count when the current prompt came: maxTurns counts per prompt.</summary>
+        public int PromptStartTurns { get; set; }
+
+        /// <summary>A session: the last prompt event taken into the conversation.</summary>
+        public long ConsumedPromptId { get; set; }
+
+        /// <summary>A session: answered, waiting for the next prompt (its answer in <see cref="LastAnswer"/>).</summary>
+        public bool AwaitingPrompt { get; set; }
+
+        public JsonObject? LastAnswer { get; set; }
+
+        public int Prompts { get; set; } = 1;
+
+        public DateTimeOffset? IdleUntil { get; set; }
 
         public static AgentState Start(List<ChatMessage> opening) => new() { Messages = opening, OpeningCount = opening.Count };
 
@@ -423,6 +535,15 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             Turns = (int)saved["turns"]!,
             Repaired = (bool)saved["repaired"]!,
             Usage = saved["usage"].Deserialize<List<UsageDetails>>(AIJsonUtilities.DefaultOptions) ?? [],
+            CostNanos = (long?)saved["costNanos"] ?? 0,
+            LoggedMessages = (int?)saved["loggedMessages"] ?? 0,
+            LoggedUsage = (int?)saved["loggedUsage"] ?? 0,
+            PromptStartTurns = (int?)saved["promptStartTurns"] ?? 0,
+            ConsumedPromptId = (long?)saved["consumedPromptId"] ?? 0,
+            AwaitingPrompt = (bool?)saved["awaitingPrompt"] ?? false,
+            LastAnswer = saved["lastAnswer"]?.DeepClone() as JsonObject,
+            Prompts = (int?)saved["prompts"] ?? 1,
+            IdleUntil = (DateTimeOffset?)saved["idleUntil"],
         };
 
         public JsonObject ToJson() => new()
@@ -432,6 +553,15 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             ["turns"] = Turns,
             ["repaired"] = Repaired,
             ["usage"] = JsonSerializer.SerializeToNode(Usage, AIJsonUtilities.DefaultOptions),
+            ["costNanos"] = CostNanos,
+            ["loggedMessages"] = LoggedMessages,
+            ["loggedUsage"] = LoggedUsage,
+            ["promptStartTurns"] = PromptStartTurns,
+            [SessionPrompts.ConsumedKey] = ConsumedPromptId,
+            ["awaitingPrompt"] = AwaitingPrompt,
+            ["lastAnswer"] = LastAnswer?.DeepClone(),
+            ["prompts"] = Prompts,
+            ["idleUntil"] = IdleUntil,
         };
 
         public void AddUsage(UsageDetails? usage)

@@ -38,6 +38,9 @@ internal sealed class Skill
     /// <summary>Labels a workflow's <c>skillTags</c> select by, as a JSON array.</summary>
     public string Tags { get; set; } = "[]";
 
+    /// <summary>Who must approve a call of this skill's tools before it runs (<see cref="Workflows.ApprovalSpec"/> as JSON); none when null.</summary>
+    public string? Approval { get; set; }
+
     /// <summary>The auth header's value, encrypted with the instance's key ring; never returned.</summary>
     public string? AuthProtected { get; set; }
 
@@ -71,13 +74,15 @@ public sealed record SkillAuth(string? Header = null, string? Value = null);
 /// Body of create, and of PATCH (fields present replace; the name and kind stay).
 /// <paramref name="Config"/> for kind <c>http</c>: <c>method</c>, <c>url</c>, <c>headers</c>, <c>body</c> (templates over
 /// <c>args</c>, the model's arguments) and <c>parameters</c> (the arguments' JSON Schema).
+/// <paramref name="Approval"/>: people who must approve each call before it runs (a step's approval shape); <c>{}</c> removes it.
 /// </summary>
 public sealed record SkillRequest(
-    string? Name = null, string? Description = null, string? Kind = null, JsonObject? Config = null, SkillAuth? Auth = null, IReadOnlyList<string>? Tags = null);
+    string? Name = null, string? Description = null, string? Kind = null, JsonObject? Config = null, SkillAuth? Auth = null, IReadOnlyList<string>? Tags = null,
+    Workflows.ApprovalSpec? Approval = null);
 
 /// <param name="AuthHeader">The auth header's name when one is set; its value never leaves the server.</param>
 public sealed record SkillResponse(
-    string Id, string Name, string Description, string Kind, JsonObject Config, string? AuthHeader, IReadOnlyList<string> Tags, int Version,
+    string Id, string Name, string Description, string Kind, JsonObject Config, string? AuthHeader, IReadOnlyList<string> Tags, Workflows.ApprovalSpec? Approval, int Version,
     Actor? CreatedBy, Actor? UpdatedBy, DateTime CreatedAt, DateTime UpdatedAt);
 
 /// <summary>The workspace's skill registry; built-in tools (<see cref="AgentTools"/>) need no entry and take precedence.</summary>
@@ -159,6 +164,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             Kind = request.Kind!,
             Config = request.Config!.ToJsonString(),
             Tags = Labels.Write(request.Tags),
+            Approval = WriteApproval(request.Approval),
             Version = 1,
             CreatedBy = caller.ActorId,
             UpdatedBy = caller.ActorId,
@@ -217,6 +223,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         skill.Description = request.Description ?? skill.Description;
         skill.Config = config.ToJsonString();
         skill.Tags = request.Tags is null ? skill.Tags : Labels.Write(request.Tags);
+        skill.Approval = request.Approval is null ? skill.Approval : WriteApproval(request.Approval);
         if (request.Auth is not null)
         {
             SetAuth(skill, request.Auth);
@@ -247,6 +254,11 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
     private static void Validate(SkillRequest request, JsonObject? config, ValidationErrors errors)
     {
         Labels.Check(request.Tags, errors);
+        if (request.Approval is { } approval && !IsRemoval(approval))
+        {
+            Workflows.WorkflowGraphs.ValidateApproval(WithDefaults(approval), "approval", errors);
+        }
+
         if (request.Description is not { Length: > 0 and <= 2000 })
         {
             errors.Add("description", "Is required: what the tool does, for the model, at most 2000 characters.");
@@ -335,6 +347,19 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         }
     }
 
+    /// <summary><c>{}</c>: no approval any more.</summary>
+    private static bool IsRemoval(Workflows.ApprovalSpec approval) => approval == new Workflows.ApprovalSpec();
+
+    private static string? WriteApproval(Workflows.ApprovalSpec? approval) =>
+        approval is null || IsRemoval(approval) ? null
+            : JsonSerializer.Serialize(WithDefaults(approval), StrictJson.Options);
+
+    internal static Workflows.ApprovalSpec WithDefaults(Workflows.ApprovalSpec approval) =>
+        approval with { Quorum = approval.Quorum ?? 1, OnTimeout = approval.OnTimeout ?? "reject" };
+
+    internal static Workflows.ApprovalSpec? ReadApproval(Skill skill) =>
+        skill.Approval is { } json ? JsonSerializer.Deserialize<Workflows.ApprovalSpec>(json, StrictJson.Options) : null;
+
     private void SetAuth(Skill skill, SkillAuth? auth)
     {
         var value = string.IsNullOrEmpty(auth?.Value) ? null : auth.Value;
@@ -349,7 +374,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
     }
 
     private static SkillResponse ToResponse(Skill skill, IReadOnlyDictionary<string, Actor> resolved) =>
-        new(skill.Id, skill.Name, skill.Description, skill.Kind, JsonNode.Parse(skill.Config)!.AsObject(), skill.AuthHeader, Labels.Read(skill.Tags), skill.Version,
+        new(skill.Id, skill.Name, skill.Description, skill.Kind, JsonNode.Parse(skill.Config)!.AsObject(), skill.AuthHeader, Labels.Read(skill.Tags), ReadApproval(skill), skill.Version,
             resolved.Find(skill.CreatedBy), resolved.Find(skill.UpdatedBy), skill.CreatedAt, skill.UpdatedAt);
 }
 

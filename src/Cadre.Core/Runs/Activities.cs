@@ -102,6 +102,9 @@ public interface IRunStream
     /// </summary>
     ValueTask DeltaAsync(string text, CancellationToken cancellationToken);
 
+    /// <summary>Writes a whole message into the run's conversation now, in its own commit (a session's opening prompt).</summary>
+    Task MessageAsync(string role, string text, CancellationToken cancellationToken);
+
     /// <summary>Writes what is still coalescing.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
 
@@ -114,7 +117,19 @@ public interface IRunStream
 
     /// <summary>What this attempt saved before it was lost, or null on its first delivery.</summary>
     Task<JsonNode?> ReadCheckpointAsync(CancellationToken cancellationToken);
+
+    /// <summary>What the step's newest earlier attempt saved, if any: a session carries its conversation into a retry or a resume after a halt.</summary>
+    Task<JsonNode?> ReadEarlierCheckpointAsync(CancellationToken cancellationToken);
+
+    /// <summary>The prompts sent to the run (<c>POST …/runs/{id}/messages</c>) after <paramref name="afterId"/>, oldest first.</summary>
+    Task<IReadOnlyList<SessionPrompt>> ReadPromptsAsync(long afterId, CancellationToken cancellationToken);
+
+    /// <summary>Calls <paramref name="onInterrupt"/> when a prompt asks the running turn to stop (policy <c>interrupt</c>).</summary>
+    IDisposable OnInterrupt(Action onInterrupt);
 }
+
+/// <summary>A prompt sent into a session run: its event ID (the order), text and sender; <see cref="End"/> closes the session instead.</summary>
+public sealed record SessionPrompt(long Id, string? Text, string? By, bool End);
 
 /// <summary>Why an attempt failed: a type (matched against <c>nonRetryableErrors</c>), a message, and whether a retry may help.</summary>
 public sealed record ActivityError(string Type, string Message, bool Retryable = true, JsonNode? Details = null)
@@ -149,6 +164,17 @@ public sealed record WaitForSignal(string Reason, DateTimeOffset? Deadline) : Ac
 
 /// <summary>The step asks people (its <c>approval</c> settings) and waits for their decision; <see cref="Summary"/> is what they are shown.</summary>
 public sealed record WaitForApproval(JsonNode? Summary) : ActivityOutcome;
+
+/// <summary>
+/// The step pauses mid-work: the engine saves <see cref="Checkpoint"/> as the attempt's progress in the
+/// commit that records the pause, and runs the activity again (the same attempt, so it reads the
+/// checkpoint back) when woken: by a decision on <see cref="Approval"/>, by a prompt (<c>session</c>),
+/// or at <see cref="Deadline"/>.
+/// </summary>
+public sealed record Suspend(string Reason, JsonNode Checkpoint, ApprovalRequest? Approval = null, DateTimeOffset? Deadline = null) : ActivityOutcome;
+
+/// <summary>A question to people opened with a <see cref="Suspend"/>: what they are shown, and who decides how (a step's <c>approval</c> shape).</summary>
+public sealed record ApprovalRequest(JsonNode? Summary, ApprovalSpec Spec);
 
 /// <summary>The step started a child run and waits for it to end; the child's final commit wakes the step.</summary>
 public sealed record WaitForChild(string ChildRunId) : ActivityOutcome;

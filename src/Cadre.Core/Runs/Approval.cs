@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Cadre.Runs;
 
-/// <summary>A question an approval step puts to people; the step waits until it settles.</summary>
+/// <summary>A question an approval step (or an agent, before a tool call) puts to people; the step waits until it settles.</summary>
 internal sealed class Approval
 {
     public const string IdPrefix = "apr";
@@ -31,6 +31,9 @@ internal sealed class Approval
 
     /// <summary>What the approvers are asked: the step's rendered input (JSON).</summary>
     public required string Summary { get; init; }
+
+    /// <summary>The approval settings (JSON) when they are not the step's own: a tool's, asked for by an agent.</summary>
+    public string? Spec { get; init; }
 
     /// <summary>Why it settled: quorum, rejected, timeout.</summary>
     public string? OutcomeReason { get; set; }

@@ -68,7 +68,14 @@ public sealed record RunResponse(
     DateTime? StartedAt,
     DateTime? FinishedAt,
     DateTime UpdatedAt,
-    int Version);
+    int Version)
+{
+    /// <summary>On <c>GET …/runs/{id}</c>: the conversation (prompts and agents' answers), oldest first; null elsewhere.</summary>
+    public IReadOnlyList<RunMessage>? Messages { get; init; }
+
+    /// <summary>On <c>GET …/runs/{id}</c>: the newest 100 log lines, oldest first (<c>…/events?type=log</c> has all); null elsewhere.</summary>
+    public IReadOnlyList<RunLogLine>? Logs { get; init; }
+}
 
 public sealed record RunStepResponse(
     string Id,

@@ -246,7 +246,7 @@ internal sealed partial class RunEngine(
             // Nobody need answer a question the run no longer waits for. After the save, so an
             // approval this commit settled is no longer pending.
             var runId = state.Run.Id;
-            if (state.Workflow.Uses("approval"))
+            if (state.Workflow.Uses("approval") || state.Workflow.Uses("agent"))
             {
                 await db.Approvals.Where(a => a.RunId == runId && a.Status == "pending")
                     .ExecuteUpdateAsync(a => a.SetProperty(x => x.Status, "cancelled").SetProperty(x => x.DecidedAt, state.Now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
@@ -380,7 +380,7 @@ internal sealed partial class RunEngine(
         // Inline (pure) steps stream nothing: they finish within the commit that records them.
         var iteration = Math.Max(1, state.Steps[stepId].Iteration);
         var attemptKey = ActivityContext.KeyFor(state.Run.Id, stepId, attempt, iteration, compensation);
-        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt, attemptKey);
+        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, attemptKey);
         var context = new ActivityContext(
             state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, state.Workflow.Steps[stepId].Step, input, scope, log, compensation, stream);
         try
@@ -401,8 +401,10 @@ internal sealed partial class RunEngine(
 
     internal static void EmitLog(RunState state, string stepId, RunLog log)
     {
-        foreach (var (type, data) in log.Entries)
+        foreach (var (type, entry) in log.Entries)
         {
+            // A copy: a commit that retries (another commit on the run came first) emits the log again.
+            var data = entry.DeepClone().AsObject();
             if (type == "link")
             {
                 var links = JsonNode.Parse(state.Run.Links)!.AsObject();
@@ -467,6 +469,21 @@ internal sealed partial class RunEngine(
                 step.Status = "waiting";
                 step.Output = new JsonObject { ["runId"] = child.ChildRunId }.ToJsonString();
                 state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = "child", ["childRunId"] = child.ChildRunId });
+                break;
+            case Suspend suspend:
+                step.Status = "waiting";
+                if (suspend.Approval is { } question)
+                {
+                    OpenApproval(state, stepId, question.Summary, question.Spec);
+                    break;
+                }
+
+                if (suspend.Deadline is { } wakeAt)
+                {
+                    state.NewTask(stepId, "timer", step.Attempts, wakeAt.UtcDateTime);
+                }
+
+                state.EmitStep(stepId, "waiting", new JsonObject { ["reason"] = suspend.Reason });
                 break;
             case WaitForSignal wait:
                 step.Status = "waiting";
@@ -847,10 +864,13 @@ internal sealed partial class RunEngine(
         ["createdAt"] = record.CreatedAt,
     };
 
-    /// <summary>Opens the step's approval: the question, who may answer, the deadline (a durable timer).</summary>
-    private void OpenApproval(RunState state, string stepId, JsonNode? summary)
+    /// <summary>
+    /// Opens an approval: the question, who may answer, the deadline (a durable timer). The step's own
+    /// <c>approval</c> settings unless <paramref name="ownSpec"/> is given (a tool's), which is then kept with it.
+    /// </summary>
+    private void OpenApproval(RunState state, string stepId, JsonNode? summary, ApprovalSpec? ownSpec = null)
     {
-        var spec = state.Workflow.Steps[stepId].Step.Approval ?? new ApprovalSpec();
+        var spec = ownSpec ?? state.Workflow.Steps[stepId].Step.Approval ?? new ApprovalSpec();
         var step = state.Steps[stepId];
         DateTime? deadline = Durations.TryParse(spec.Timeout, out var timeout) ? state.Now + timeout : null;
         var approval = new Approval
@@ -864,6 +884,7 @@ internal sealed partial class RunEngine(
             Quorum = spec.Quorum ?? 1,
             Deadline = deadline,
             Summary = summary?.ToJsonString() ?? "null",
+            Spec = ownSpec is null ? null : System.Text.Json.JsonSerializer.Serialize(ownSpec, StrictJson.Options),
             CreatedAt = state.Now,
             Version = 1,
         };
@@ -933,7 +954,7 @@ internal sealed partial class RunEngine(
             return;
         }
 
-        var spec = state.Workflow.Steps[stepId].Step.Approval ?? new ApprovalSpec();
+        var spec = SpecOf(state, approval);
         switch (spec.OnTimeout)
         {
             case "approve":
@@ -962,6 +983,57 @@ internal sealed partial class RunEngine(
         }
     }
 
+    private static ApprovalSpec SpecOf(RunState state, Approval approval) =>
+        (approval.Spec is { } own ? System.Text.Json.JsonSerializer.Deserialize<ApprovalSpec>(own, StrictJson.Options) : null)
+        ?? state.Workflow.Steps[approval.StepId].Step.Approval ?? new ApprovalSpec();
+
+    /// <summary>
+    /// A timer of a step that suspended itself (an agent): an approval's deadline when one is pending,
+    /// else the wake-up it asked for, which runs the step again to see for itself.
+    /// </summary>
+    internal async Task SuspendedStepTimerAsync(RunState state, string stepId, CancellationToken cancellationToken)
+    {
+        var iteration = Math.Max(1, state.Steps[stepId].Iteration);
+        var runId = state.Run.Id;
+        if (await db.Approvals.AnyAsync(a => a.RunId == runId && a.StepId == stepId && a.Iteration == iteration && a.Status == "pending", cancellationToken))
+        {
+            await ApprovalDeadlineAsync(state, stepId, cancellationToken);
+            return;
+        }
+
+        Wake(state, stepId, "deadline");
+    }
+
+    /// <summary>Runs a suspended step's activity again, in the same attempt (so it reads back its checkpoint).</summary>
+    internal static void Wake(RunState state, string stepId, string reason)
+    {
+        var step = state.Steps[stepId];
+        step.Status = "queued";
+        state.NewTask(stepId, "step", step.Attempts, state.Now);
+        state.EmitStep(stepId, "queued", new JsonObject { ["reason"] = reason });
+        Settle(state);
+    }
+
+    /// <summary>Saves a suspending attempt's progress within the commit that records the pause, so the two cannot disagree.</summary>
+    internal async Task SaveCheckpointAsync(RunState state, string attemptKey, JsonNode checkpoint, CancellationToken cancellationToken)
+    {
+        var runId = state.Run.Id;
+        var saved = await db.StepCheckpoints.FirstOrDefaultAsync(c => c.RunId == runId && c.AttemptKey == attemptKey, cancellationToken);
+        if (saved is null)
+        {
+            db.StepCheckpoints.Add(new StepCheckpoint { RunId = runId, AttemptKey = attemptKey, State = checkpoint.ToJsonString(), UpdatedAt = state.Now });
+        }
+        else
+        {
+            saved.State = checkpoint.ToJsonString();
+            saved.UpdatedAt = state.Now;
+        }
+    }
+
+    /// <summary>Whether prompts came for the run's session after <paramref name="afterId"/> (they wake a session that is about to wait).</summary>
+    internal Task<bool> PromptsAfterAsync(string runId, long afterId, CancellationToken cancellationToken) =>
+        db.RunEvents.AnyAsync(e => e.RunId == runId && e.Type == SessionPrompts.EventType && e.Id > afterId, cancellationToken);
+
     private async Task SettleApprovalAsync(RunState state, Approval approval, string status, string reason, CancellationToken cancellationToken)
     {
         approval.Status = status;
@@ -977,6 +1049,13 @@ internal sealed partial class RunEngine(
         var step = state.Steps[approval.StepId];
         if (step.Status != "waiting" || Math.Max(1, step.Iteration) != approval.Iteration)
         {
+            return;
+        }
+
+        if (state.Workflow.Steps[approval.StepId].Step.Activity!.UniqueIdentifier != "approval")
+        {
+            // A tool's approval: the agent runs again and finds the decision.
+            Wake(state, approval.StepId, "approval");
             return;
         }
 

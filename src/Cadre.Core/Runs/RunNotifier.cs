@@ -23,7 +23,7 @@ public sealed class RunNotifier : IDisposable
     private readonly ConcurrentDictionary<Guid, Subscription> _subscriptions = new();
     private readonly ConcurrentDictionary<string, List<TaskCompletionSource>> _finishWaiters = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _work = new(0);
-    private readonly ConcurrentDictionary<string, List<Action>> _haltHandlers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<Action>> _signalHandlers = new(StringComparer.Ordinal);
 
     /// <summary>How many stream subscriptions are open on this node.</summary>
     public int SubscriberCount => _subscriptions.Count;
@@ -105,31 +105,40 @@ public sealed class RunNotifier : IDisposable
     }
 
     /// <summary>Calls <paramref name="onHalt"/> if the run is halted on this node while the registration lives (other nodes see it in the heartbeat).</summary>
-    internal IDisposable OnHalt(string runId, Action onHalt)
+    internal IDisposable OnHalt(string runId, Action onHalt) => On(runId, onHalt);
+
+    internal void Halted(string runId) => Signal(runId);
+
+    /// <summary>Calls <paramref name="onInterrupt"/> when a session prompt on this node asks the run's running turn to stop.</summary>
+    internal IDisposable OnInterrupt(string runId, Action onInterrupt) => On("interrupt:" + runId, onInterrupt);
+
+    internal void Interrupted(string runId) => Signal("interrupt:" + runId);
+
+    private Registration On(string key, Action handler)
     {
-        var handlers = _haltHandlers.GetOrAdd(runId, _ => []);
+        var handlers = _signalHandlers.GetOrAdd(key, _ => []);
         lock (handlers)
         {
-            handlers.Add(onHalt);
+            handlers.Add(handler);
         }
 
         return new Registration(() =>
         {
             lock (handlers)
             {
-                handlers.Remove(onHalt);
+                handlers.Remove(handler);
                 if (handlers.Count == 0)
                 {
                     // Dropped only while still empty under the lock; a racing registration re-adds its own list.
-                    _haltHandlers.TryRemove(KeyValuePair.Create(runId, handlers));
+                    _signalHandlers.TryRemove(KeyValuePair.Create(key, handlers));
                 }
             }
         });
     }
 
-    internal void Halted(string runId)
+    private void Signal(string key)
     {
-        if (_haltHandlers.TryGetValue(runId, out var handlers))
+        if (_signalHandlers.TryGetValue(key, out var handlers))
         {
             Action[] snapshot;
             lock (handlers)

@@ -14,7 +14,7 @@ namespace Cadre.Runs;
 /// which bounds the writes per streaming step to about twenty a second.
 /// </summary>
 internal sealed class RunStreamWriter(
-    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt, string attemptKey)
+    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt, int iteration, string attemptKey)
     : IRunStream, IAsyncDisposable
 {
     internal static readonly TimeSpan CoalesceFor = TimeSpan.FromMilliseconds(50);
@@ -58,6 +58,15 @@ internal sealed class RunStreamWriter(
         }
     }
 
+    public async Task MessageAsync(string role, string text, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var data = new JsonObject { ["role"] = role, ["text"] = text, ["stepId"] = stepId };
+        db.RunEvents.Add(new RunEvent { RunId = runId, WorkspaceId = workspaceId, Type = "message", Data = data.ToJsonString(), CreatedAt = time.GetUtcNowTruncated() });
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.Publish(workspaceId, runId);
+    }
+
     public async Task CheckpointAsync(JsonNode state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -82,6 +91,29 @@ internal sealed class RunStreamWriter(
         var state = await db.StepCheckpoints.AsNoTracking().Where(c => c.RunId == runId && c.AttemptKey == attemptKey).Select(c => c.State).FirstOrDefaultAsync(cancellationToken);
         return state is null ? null : JsonNode.Parse(state);
     }
+
+    public async Task<JsonNode?> ReadEarlierCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var keys = Enumerable.Range(1, attempt - 1).Select(a => ActivityContext.KeyFor(runId, stepId, a, iteration)).ToList();
+        if (keys.Count == 0)
+        {
+            return null;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var saved = await db.StepCheckpoints.AsNoTracking().Where(c => c.RunId == runId && keys.Contains(c.AttemptKey)).Select(c => new { c.AttemptKey, c.State }).ToListAsync(cancellationToken);
+        return saved.OrderByDescending(c => keys.IndexOf(c.AttemptKey)).Select(c => JsonNode.Parse(c.State)).FirstOrDefault();
+    }
+
+    public async Task<IReadOnlyList<SessionPrompt>> ReadPromptsAsync(long afterId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Type == SessionPrompts.EventType && e.Id > afterId)
+            .OrderBy(e => e.Id).Select(e => new { e.Id, e.Data }).ToListAsync(cancellationToken);
+        return [.. events.Select(e => SessionPrompts.FromEvent(e.Id, JsonNode.Parse(e.Data)!.AsObject())).Where(p => p.StepId == stepId).Select(p => p.Prompt)];
+    }
+
+    public IDisposable OnInterrupt(Action onInterrupt) => notifier.OnInterrupt(runId, onInterrupt);
 
     public async ValueTask DisposeAsync()
     {

@@ -176,7 +176,19 @@ internal sealed partial class TaskRunner(
 
             // A local: a retried commit must emit the event again, not reuse the first try's answer.
             var result = outcome is EmitEvent emitted ? await engine.EmitAsync(state, task.StepId, emitted, CancellationToken.None) : outcome;
+            if (result is Suspend suspend)
+            {
+                await engine.SaveCheckpointAsync(state, task.IdempotencyKey, suspend.Checkpoint, CancellationToken.None);
+            }
+
             engine.ApplyOutcome(state, task.StepId, result);
+            if (result is Suspend { Reason: "session" } waiting && SessionPrompts.ConsumedUpTo(waiting.Checkpoint) is { } consumed
+                && await engine.PromptsAfterAsync(task.RunId, consumed, CancellationToken.None))
+            {
+                // A prompt came while the turn ran (it found the step busy and queued): answer it now.
+                RunEngine.Wake(state, task.StepId, "prompt");
+            }
+
             if (result is WaitForChild)
             {
                 // The child may have ended before this commit; its wake-up would have found the step not yet waiting.
@@ -254,6 +266,9 @@ internal sealed partial class TaskRunner(
                 break;
             case "wait_for_event":
                 await engine.EventWaitEndedAsync(state, task.StepId, cancellationToken);
+                break;
+            case "agent":
+                await engine.SuspendedStepTimerAsync(state, task.StepId, cancellationToken);
                 break;
             default:
                 // A sleep: its output was set when it began waiting.

@@ -143,12 +143,16 @@ public static class ActivityRegistry
                   "parameters": {"type": "object"}, "skills": {"type": "array", "items": {"type": "string"}},
                   "maxTurns": {"type": "integer", "minimum": 1, "maximum": 100}, "model": "$model",
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
-                  "session": {"type": "boolean", "description": "Keep the conversation open for further prompts."},
+                  "session": {"type": "boolean", "description": "Keep the conversation open for further prompts (POST …/runs/{id}/messages)."},
+                  "sessionTimeout": {"type": "string", "description": "How long a session waits idle for a prompt before it ends (default 24h)."},
+                  "ifBusy": {"type": "string", "enum": ["queue", "reject", "interrupt"], "description": "What a prompt does while the agent is still answering (default queue)."},
+                  "toolApproval": {"type": "object", "description": "Tools (by name) whose every call waits for people's approval: {approvers, quorum, timeout, onTimeout, escalateTo}.",
+                    "additionalProperties": {"type": "object"}},
                   "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."},
                   "terse": {"type": "boolean", "description": "Ask for answers in as few words as possible."},
                   "tsvToolResults": {"type": "boolean", "description": "Give tabular tool results to the model as TSV instead of JSON."},
                   "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
-                """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion }"),
+                """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion, session (prompts, endedBy) }"),
         ]),
         new ActivityDefinition("llm", "One completion, with optional structured output.", false,
         [

@@ -164,7 +164,7 @@ public static class WorkflowGraphs
         return reference;
     }
 
-    private static void ValidateApproval(ApprovalSpec approval, string field, ValidationErrors errors)
+    internal static void ValidateApproval(ApprovalSpec approval, string field, ValidationErrors errors)
     {
         var approvers = approval.Approvers ?? [];
         if (approvers.Count == 0)

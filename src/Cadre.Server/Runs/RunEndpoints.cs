@@ -55,6 +55,14 @@ internal static class RunEndpoints
             .WithName("ListRunEvents").WithSummary("The run's history, oldest first")
             .WithDescription("after=<event id> reads only later events; type=step,status filters by type.")
             .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
+        runs.MapPost("/{run}/messages", SendMessage)
+            .WithName("SendRunMessage").WithSummary("Send a session run a further prompt (or end: true to end the session)")
+            .WithDescription("Answers 201 at once with the message; the agent answers on the workers, streamed like any step. " +
+                "While the agent is still answering, ifBusy (default: the step's ifBusy, else queue) queues the prompt, refuses it (409) or interrupts the answer.")
+            .RequireWorkspaceRole(WorkspaceRole.Operator).WithJsonBodyErrors().ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/{run}/messages", ListMessages)
+            .WithName("ListRunMessages").WithSummary("The run's conversation: prompts and the agents' answers, oldest first")
+            .RequireWorkspaceRole(WorkspaceRole.Viewer);
         runs.MapPost("/{run}/halt", Halt)
             .WithName("HaltRun").WithSummary("Stop a run: in-flight steps are cancelled, nothing new starts; timers keep counting")
             .RequireWorkspaceRole(WorkspaceRole.Operator).ProducesProblem(StatusCodes.Status409Conflict);
@@ -133,8 +141,37 @@ internal static class RunEndpoints
             : result;
     }
 
-    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> Get(string run, WorkspaceAccess access, RunService runs, CancellationToken cancellationToken) =>
-        await runs.GetAsync(access.Workspace.Id, run, cancellationToken) is { } found ? TypedResults.Ok(found) : Problems.NotFound($"Run '{run}' not found.");
+    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> Get(
+        string run, WorkspaceAccess access, RunService runs, ConversationService sessions, CancellationToken cancellationToken)
+    {
+        if (await runs.GetAsync(access.Workspace.Id, run, cancellationToken) is not { } found)
+        {
+            return Problems.NotFound($"Run '{run}' not found.");
+        }
+
+        return TypedResults.Ok(found with
+        {
+            Messages = await sessions.MessagesAsync(found.Id, cancellationToken),
+            Logs = await sessions.LogsAsync(found.Id, LogLinesShown, cancellationToken),
+        });
+    }
+
+    private const int LogLinesShown = 100;
+
+    private static async Task<Results<Created<RunMessage>, ProblemHttpResult>> SendMessage(
+        string run, SendMessageRequest? request, WorkspaceAccess access, ConversationService sessions, CancellationToken cancellationToken)
+    {
+        var result = await sessions.SendAsync(access.Workspace.Id, run, request ?? new SendMessageRequest(), access.Caller, cancellationToken);
+        return result.Value is { } message
+            ? TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/runs/{run}/messages", message)
+            : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<RunMessage>>, ProblemHttpResult>> ListMessages(
+        string run, WorkspaceAccess access, RunService runs, ConversationService sessions, CancellationToken cancellationToken) =>
+        await runs.StatusAsync(access.Workspace.Id, run, cancellationToken) is null
+            ? Problems.NotFound($"Run '{run}' not found.")
+            : TypedResults.Ok(await sessions.MessagesAsync(run, cancellationToken));
 
     private static Task<Results<Ok<PagedResponse<RunTaskResponse>>, ProblemHttpResult>> ListTasks(
         string run, [AsParameters] PageQuery page, WorkspaceAccess access, RunService runs, HttpRequest request, CancellationToken cancellationToken) =>

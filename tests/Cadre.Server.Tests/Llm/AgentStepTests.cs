@@ -209,27 +209,12 @@ public sealed class AgentStepTests
         fake.Enqueue(new FakeReply { Text = "too late", TimeToFirstToken = TimeSpan.FromMinutes(5) });
         fake.Enqueue(new FakeReply { Text = "It is now." });
         var directory = TestDirectories.Create("agent-crash");
-        var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
-        var environment = new Dictionary<string, string>
-        {
-            ["CADRE_ADMIN_KEY"] = adminKey,
-            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
-            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
-        };
+        var (environment, adminKey) = ModelServerProcess.Environment();
         var server = ServerProcess.Start(directory, environment);
         try
         {
-            await server.WaitUntilListeningAsync();
-            using var admin = server.Client(adminKey);
-            var workspaceName = Api.UniqueName("agent");
-            await (await admin.PostJsonAsync("/api/v1/workspaces", new { name = workspaceName })).ShouldBeAsync(HttpStatusCode.Created);
-            var ownerKey = await admin.CreateKeyAsync(workspaceName, "owner");
+            var (workspaceName, ownerKey) = await ModelServerProcess.CreateWorkspaceAsync(server, adminKey, fake, Key);
             using var owner = server.Client(ownerKey);
-            await (await owner.PostJsonAsync($"/api/v1/workspaces/{workspaceName}/providers", new
-            {
-                name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = Key,
-            })).ShouldBeAsync(HttpStatusCode.Created);
             var workflow = WorkflowApi.Body("agent");
             workflow["steps"] = new JsonArray(AgentStep(new { prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" } }));
             await (await owner.PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
@@ -246,14 +231,7 @@ public sealed class AgentStepTests
             server = ServerProcess.Start(directory, environment);
             await server.WaitUntilListeningAsync();
             using var again = server.Client(ownerKey);
-            JsonObject run;
-            deadline = DateTime.UtcNow.AddSeconds(60);
-            do
-            {
-                await Task.Delay(50);
-                run = await (await again.GetAsync($"/api/v1/workspaces/{workspaceName}/runs/{runId}")).ReadObjectAsync();
-            }
-            while ((string)run["status"]! is not ("succeeded" or "failed") && DateTime.UtcNow < deadline);
+            var run = await ModelServerProcess.WaitForRunAsync(again, $"/api/v1/workspaces/{workspaceName}/runs/{runId}", r => (string)r["status"]! is "succeeded" or "failed");
 
             ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
             ((string)RunApi.Step(run, "work")["output"]!["text"]!).ShouldBe("It is now.");

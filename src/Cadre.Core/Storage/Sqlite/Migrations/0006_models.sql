@@ -102,6 +102,8 @@ CREATE TABLE skills (
     auth_protected  TEXT    NULL,
     -- Labels (a JSON array) a workflow's skillTags select by.
     tags            TEXT    NOT NULL DEFAULT '[]',
+    -- Who must approve a call of the skill's tools before it runs (a step's approval shape, JSON).
+    approval        TEXT    NULL,
     version         INTEGER NOT NULL,
     created_by      TEXT    NULL,
     updated_by      TEXT    NULL,
@@ -109,3 +111,6 @@ CREATE TABLE skills (
     updated_at      TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX ix_skills_workspace_id_name ON skills (workspace_id, name);
+
+-- An approval an agent asked for before a tool call keeps the tool's settings (the step has none).
+ALTER TABLE approvals ADD COLUMN spec TEXT NULL;
