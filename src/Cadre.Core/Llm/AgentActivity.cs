@@ -495,7 +495,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         public List<ChatMessage> Messages { get; private init; } = [];
 
         /// <summary>The system and user messages the conversation opened with (not logged as the agent's).</summary>
-        public int OpeningCount { get; private init; }
+        public int OpeningCount { get; set; }
 
         public int Turns { get; set; }
 
@@ -524,6 +524,9 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         public int Prompts { get; set; } = 1;
 
+        /// <summary>How often <c>infiniteSession</c> summarised older turns.</summary>
+        public int Summaries { get; set; }
+
         public DateTimeOffset? IdleUntil { get; set; }
 
         public static AgentState Start(List<ChatMessage> opening) => new() { Messages = opening, OpeningCount = opening.Count };
@@ -543,6 +546,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             AwaitingPrompt = (bool?)saved["awaitingPrompt"] ?? false,
             LastAnswer = saved["lastAnswer"]?.DeepClone() as JsonObject,
             Prompts = (int?)saved["prompts"] ?? 1,
+            Summaries = (int?)saved["summaries"] ?? 0,
             IdleUntil = (DateTimeOffset?)saved["idleUntil"],
         };
 
@@ -561,6 +565,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             ["awaitingPrompt"] = AwaitingPrompt,
             ["lastAnswer"] = LastAnswer?.DeepClone(),
             ["prompts"] = Prompts,
+            ["summaries"] = Summaries,
             ["idleUntil"] = IdleUntil,
         };
 

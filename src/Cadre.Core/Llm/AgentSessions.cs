@@ -122,6 +122,11 @@ internal static class Sessions
                 state.AwaitingPrompt = false;
                 state.PromptStartTurns = state.Turns;
                 state.Repaired = false;
+                if ((bool?)(c.Context.Input as JsonObject)?["infiniteSession"] == true)
+                {
+                    await CondenseAsync(c, state, cancellationToken);
+                }
+
                 await AgentActivity.CheckpointAsync(c.Context, state, cancellationToken);
             }
 
@@ -141,12 +146,72 @@ internal static class Sessions
         }
     }
 
+    public const int DefaultContextTokens = 64_000;
+
+    /// <summary>Keeps this many of the newest prompts (and what followed them) word for word when older turns are summarised.</summary>
+    private const int KeptPrompts = 2;
+
+    internal const string SummaryHeading = "Earlier in this conversation (summarised to fit the context window):";
+
+    /// <summary>
+    /// <c>infiniteSession</c>: when the conversation nears <c>contextTokens</c> (80 % of it, measured by
+    /// the last call's input tokens or estimated at four characters a token, whichever is more), the
+    /// older turns are summarised by the model into the system message and dropped; the newest
+    /// prompts stay word for word. The summary call is billed like any turn.
+    /// </summary>
+    private static async Task CondenseAsync(Conversation c, AgentState state, CancellationToken cancellationToken)
+    {
+        var budget = (int?)(c.Context.Input as JsonObject)?["contextTokens"] ?? DefaultContextTokens;
+        var estimate = Math.Max(state.Usage.LastOrDefault()?.InputTokenCount ?? 0, state.Messages.Sum(m => (long)m.Text.Length) / 4);
+        if (estimate < budget * 0.8)
+        {
+            return;
+        }
+
+        // From after the system message up to the oldest kept prompt; only what the run's log already holds, and never between a tool call and its result.
+        var start = state.Messages.Count > 0 && state.Messages[0].Role == ChatRole.System ? 1 : 0;
+        var prompts = Enumerable.Range(start, state.Messages.Count - start).Where(i => state.Messages[i].Role == ChatRole.User).ToList();
+        var end = prompts.Count > KeptPrompts ? Math.Min(prompts[^KeptPrompts], state.LoggedMessages) : start;
+        if (end <= start)
+        {
+            return;
+        }
+
+        var older = state.Messages.GetRange(start, end - start);
+        var ask = older.Append(new ChatMessage(ChatRole.User,
+            "Summarise the conversation so far for your own future reference: keep names, facts, preferences, decisions, open questions and anything promised. " +
+            "At most 300 words, no preamble.")).ToList();
+        var updates = new List<ChatResponseUpdate>();
+        try
+        {
+            await ModelTurns.StreamAsync(c.Client, ask, new ChatOptions { ModelId = c.Options.ModelId, Temperature = 0 }, stream: null, updates, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The turn goes ahead with the whole history; the provider says if it is too long.
+            state.AddUsage(ModelTurns.Usage(updates));
+            c.Context.Log.Warn($"infiniteSession: the earlier turns could not be summarised ({ex.Message}); the whole history is sent.");
+            return;
+        }
+
+        state.AddUsage(ModelTurns.Usage(updates));
+        var summary = updates.ToChatResponse().Text.Trim();
+        var system = start == 1 ? state.Messages[0].Text : "";
+        var earlier = system.IndexOf(SummaryHeading, StringComparison.Ordinal) is var at and >= 0 ? system[..at].TrimEnd() : system;
+        state.Messages.RemoveRange(0, end);
+        state.Messages.Insert(0, new ChatMessage(ChatRole.System, string.Join("\n\n", new[] { earlier, SummaryHeading + "\n" + summary }.Where(t => t.Length > 0))));
+        state.LoggedMessages -= end - 1;
+        state.OpeningCount = Math.Min(state.OpeningCount, 1);
+        state.Summaries++;
+        c.Context.Log.Info($"infiniteSession: summarised {older.Count} earlier messages to fit the context window.");
+    }
+
     /// <summary>The session's output: its last answer, with the whole conversation and how it ended.</summary>
     private static ActivityOutcome Ended(Conversation c, AgentState state, string endedBy)
     {
         var last = state.LastAnswer;
         var outcome = AgentActivity.Answer(c.Call, state, (string?)last?["text"] ?? "", last?["json"]);
-        ((JsonObject)((Succeeded)outcome).Output!)["session"] = new JsonObject { ["prompts"] = state.Prompts, ["endedBy"] = endedBy };
+        ((JsonObject)((Succeeded)outcome).Output!)["session"] = new JsonObject { ["prompts"] = state.Prompts, ["endedBy"] = endedBy, ["summaries"] = state.Summaries > 0 ? state.Summaries : null };
         return outcome;
     }
 }

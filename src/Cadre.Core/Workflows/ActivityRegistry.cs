@@ -145,6 +145,8 @@ public static class ActivityRegistry
                   "outputFormat": {"type": "string", "enum": ["text", "markdown", "json"]}, "outputSchema": {"type": "object"},
                   "session": {"type": "boolean", "description": "Keep the conversation open for further prompts (POST …/runs/{id}/messages)."},
                   "sessionTimeout": {"type": "string", "description": "How long a session waits idle for a prompt before it ends (default 24h)."},
+                  "infiniteSession": {"type": "boolean", "description": "Summarise older turns when the conversation nears contextTokens, so a session can go on indefinitely."},
+                  "contextTokens": {"type": "integer", "minimum": 1000, "maximum": 10000000, "description": "The model's context window for infiniteSession (default 64000)."},
                   "ifBusy": {"type": "string", "enum": ["queue", "reject", "interrupt"], "description": "What a prompt does while the agent is still answering (default queue)."},
                   "toolApproval": {"type": "object", "description": "Tools (by name) whose every call waits for people's approval: {approvers, quorum, timeout, onTimeout, escalateTo}.",
                     "additionalProperties": {"type": "object"}},

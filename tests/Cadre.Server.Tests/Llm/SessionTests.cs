@@ -149,6 +149,38 @@ public sealed class SessionTests
         ((string)idle["messages"]!.AsArray().Last()!["text"]!).ShouldBe("Second answer, after the halt.");
     }
 
+    [Theory, AllDatabases]
+    public async Task InfiniteSession_SummarisesOlderTurns_WhenTheContextFillsUp(DatabaseKind db)
+    {
+        var (workspace, fake) = await SetUpAsync(db);
+        await using var _ = fake;
+        fake.Enqueue(new FakeReply { Text = "Hello Ada." });
+        fake.Enqueue(new FakeReply { Text = "Blue it is.", InputTokens = 5000 });
+        fake.Enqueue(new FakeReply { Text = "Ada likes blue." });
+        fake.Enqueue(new FakeReply { Text = "You like blue, Ada." });
+        var flow = await workspace.CreateFlowAsync([SessionStep(new { infiniteSession = true, contextTokens = 4000 })]);
+        var runId = (string)(await workspace.StartAsync(flow, new { prompt = "I am Ada." }, wait: null))["id"]!;
+        await WaitForIdleAsync(workspace, runId, answers: 1);
+        await (await SendAsync(workspace, runId, new { content = "I like blue." })).ShouldBeAsync(HttpStatusCode.Created);
+        await WaitForIdleAsync(workspace, runId, answers: 2);
+
+        await (await SendAsync(workspace, runId, new { content = "What do I like?" })).ShouldBeAsync(HttpStatusCode.Created);
+        var idle = await WaitForIdleAsync(workspace, runId, answers: 3);
+
+        fake.Requests.Count.ShouldBe(4);
+        ((string)fake.Requests[2].Body["messages"]!.AsArray().Last()!["content"]!).ShouldStartWith("Summarise the conversation so far");
+        var asked = fake.Requests[3].Body["messages"]!.AsArray();
+        asked.Select(m => (string)m!["role"]!).ShouldBe(["system", "user", "assistant", "user"]);
+        ((string)asked[0]!["content"]!).ShouldEndWith("Ada likes blue.");
+        asked.Skip(1).Select(m => (string)m!["content"]!).ShouldBe(["I like blue.", "Blue it is.", "What do I like?"]);
+        // The conversation people see is whole; the summary is the model's working memory, billed as a call.
+        idle["messages"]!.AsArray().Select(m => (string)m!["text"]!).ShouldBe(["I am Ada.", "Hello Ada.", "I like blue.", "Blue it is.", "What do I like?", "You like blue, Ada."]);
+        (await workspace.ListAllAsync(workspace.Runs($"/{runId}/events?type=usage"))).Count.ShouldBe(4);
+        await (await SendAsync(workspace, runId, new { end = true })).ShouldBeAsync(HttpStatusCode.Created);
+        var done = await workspace.WaitForRunAsync(runId);
+        RunApi.Step(done, "chat")["output"]!["session"]!.ToJsonString().ShouldBe("""{"prompts":3,"endedBy":"request","summaries":1}""");
+    }
+
     [Fact]
     public async Task IdleSession_EndsAfterItsTimeout()
     {
