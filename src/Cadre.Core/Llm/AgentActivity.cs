@@ -153,6 +153,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             case AwaitingApproval awaiting:
                 // After the record, so the checkpoint knows what the run's log already holds.
                 return new Suspend("approval", state.ToJson(), awaiting.Request);
+            case AwaitingChild awaiting:
+                return new Suspend("child", state.ToJson(), ChildRunId: awaiting.ChildRunId);
             case AwaitingPrompt awaiting:
                 return new Suspend("session", state.ToJson(), Deadline: awaiting.IdleUntil);
         }
@@ -314,6 +316,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
             foreach (var toolCall in pending)
             {
+                var signals = new ToolSignals();
                 object? result;
                 if (c.Approvals.TryGetValue(toolCall.Name, out var spec))
                 {
@@ -326,7 +329,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                             // Woken before anyone decided (a stray wake-up): keep waiting on the same question.
                             return new AwaitingApproval(null);
                         case { Status: "approved" }:
-                            result = await InvokeAsync(c.Functions, toolCall, cancellationToken);
+                            result = await InvokeAsync(c.Functions, toolCall, signals, cancellationToken);
                             break;
                         default:
                             result = decision.Refusal();
@@ -335,7 +338,13 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 }
                 else
                 {
-                    result = await InvokeAsync(c.Functions, toolCall, cancellationToken);
+                    result = await InvokeAsync(c.Functions, toolCall, signals, cancellationToken);
+                }
+
+                if (signals.WaitForChildRunId is { } childRunId)
+                {
+                    // The child's end wakes the attempt, which makes the same call again and gets the finished run.
+                    return new AwaitingChild(childRunId);
                 }
 
                 if ((bool?)(c.Context.Input as JsonObject)?["tsvToolResults"] == true)
@@ -352,7 +361,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
     /// <summary>The turn stopped for a prompt with <c>ifBusy: interrupt</c>; the session reads it next.</summary>
     internal static readonly ActivityOutcome Interrupted = new InterruptedTurn();
 
-    private static async Task<object?> InvokeAsync(Dictionary<string, AIFunction?> functions, FunctionCallContent toolCall, CancellationToken cancellationToken)
+    private static async Task<object?> InvokeAsync(Dictionary<string, AIFunction?> functions, FunctionCallContent toolCall, ToolSignals signals, CancellationToken cancellationToken)
     {
         if (!functions.TryGetValue(toolCall.Name, out var function) || function is null)
         {
@@ -361,7 +370,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         var arguments = new AIFunctionArguments(toolCall.Arguments)
         {
-            Context = new Dictionary<object, object?> { [AgentTools.CallIdKey] = toolCall.CallId },
+            Context = new Dictionary<object, object?> { [AgentTools.CallIdKey] = toolCall.CallId, [AgentTools.SignalsKey] = signals },
         };
         try
         {

@@ -29,6 +29,9 @@ internal sealed record Conversation(
 /// <summary>The agent waits for people to decide on a tool call (<see cref="Request"/>: the question to open; null: one is open already).</summary>
 internal sealed record AwaitingApproval(ApprovalRequest? Request) : ActivityOutcome;
 
+/// <summary>A tool started a child run the model waits for.</summary>
+internal sealed record AwaitingChild(string ChildRunId) : ActivityOutcome;
+
 /// <summary>A session answered and waits for its next prompt until <see cref="IdleUntil"/>.</summary>
 internal sealed record AwaitingPrompt(DateTimeOffset? IdleUntil) : ActivityOutcome;
 

@@ -1,9 +1,11 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cadre.Net;
 using Cadre.Runs;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cadre.Llm;
 
@@ -12,12 +14,12 @@ namespace Cadre.Llm;
 /// tool with side effects carries an idempotency key made of the attempt's key and the model's call
 /// ID, which a resumed attempt reuses. Tool errors go back to the model as the tool's answer.
 /// </summary>
-internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
+internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time, IServiceScopeFactory scopes)
 {
     /// <summary>The most of a response body <c>http_request</c> hands the model.</summary>
     public const int MaxBodyChars = 16 * 1024;
 
-    public static IReadOnlyList<string> Names { get; } = ["current_time", "http_request", "memory_read", "memory_write"];
+    public static IReadOnlyList<string> Names { get; } = ["current_time", "emit_event", "http_request", "memory_read", "memory_write", "run_workflow"];
 
     /// <summary>
     /// The tool called <paramref name="name"/>, bound to this attempt; null when Cadre has none of that
@@ -58,8 +60,78 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
              CancellationToken cancellationToken = default) => RequestAsync(context, CallId(arguments), url, method, body, cancellationToken),
             "http_request",
             "Makes an HTTP request and answers its status and body (the first 16 KB). Private and internal addresses are refused."),
+        "run_workflow" => AIFunctionFactory.Create(
+            ([Description("The workflow's name or ID.")] string workflow,
+             [Description("The run's input, which its steps read as context.body.")] JsonElement? input = null,
+             [Description("Wait for the run to end and answer its output (default); false answers its ID at once.")] bool wait = true,
+             AIFunctionArguments? arguments = null,
+             CancellationToken cancellationToken = default) => RunWorkflowAsync(context, workflow, input, wait, arguments, cancellationToken),
+            "run_workflow",
+            "Runs one of the workspace's workflows as a child run and answers its status and output (or error)."),
+        "emit_event" => AIFunctionFactory.Create(
+            ([Description("One of the workspace's event types.")] string type,
+             [Description("The event's payload, following the type's schema.")] JsonElement? payload = null,
+             AIFunctionArguments? arguments = null,
+             CancellationToken cancellationToken = default) => EmitEventAsync(context, type, payload, CallId(arguments), cancellationToken),
+            "emit_event",
+            "Emits an event into the workspace, which may start or wake workflows."),
         _ => null,
     };
+
+    /// <summary>
+    /// Starts the child once per call (keyed by the attempt and the call ID). When it is still running
+    /// and the model wants its result, the call tells the agent to suspend until the child ends; the
+    /// agent then makes the call again and gets the finished run.
+    /// </summary>
+    private async Task<string> RunWorkflowAsync(
+        ActivityContext context, string workflow, JsonElement? input, bool wait, AIFunctionArguments? arguments, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var (child, failure) = await RunWorkflowActivity.StartChildAsync(
+            context, scope.ServiceProvider, workflow, input is { } value ? JsonNode.Parse(value.GetRawText()) : null, $"{context.IdempotencyKey}/{CallId(arguments)}", cancellationToken);
+        if (child is null)
+        {
+            return $"Error: {((FailedOutcome)failure!).Error.Message}";
+        }
+
+        var result = new JsonObject { ["runId"] = child.Id, ["status"] = child.Status };
+        switch (child.Status)
+        {
+            case "succeeded":
+                result["output"] = child.Output?.DeepClone();
+                break;
+            case "failed" or "compensated":
+                result["error"] = child.Error?.DeepClone();
+                break;
+            default:
+                if (wait && arguments?.Context?.TryGetValue(SignalsKey, out var signals) == true && signals is ToolSignals toolSignals)
+                {
+                    toolSignals.WaitForChildRunId = child.Id;
+                }
+
+                break;
+        }
+
+        return result.ToJsonString();
+    }
+
+    /// <summary>Emits once per call (keyed by the attempt and the call ID), through a commit on the agent's run.</summary>
+    private async Task<string> EmitEventAsync(ActivityContext context, string type, JsonElement? payload, string callId, CancellationToken cancellationToken)
+    {
+        var body = payload is { } value ? JsonNode.Parse(value.GetRawText()) ?? new JsonObject() : new JsonObject();
+        await using var scope = scopes.CreateAsyncScope();
+        if (await EmitEventActivity.RefusalAsync(scope.ServiceProvider, context.WorkspaceId, type, body, cancellationToken) is { } refused)
+        {
+            return $"Error: {refused.Error.Message}";
+        }
+
+        var emitted = await scope.ServiceProvider.GetRequiredService<RunEngine>().EmitNowAsync(
+            context.RunId, context.StepId, new EmitEvent(type, $"agent:{context.RunId}", body, $"{context.IdempotencyKey}/{callId}"), cancellationToken);
+        return emitted.ToJsonString();
+    }
+
+    /// <summary>The key under which the agent passes a <see cref="ToolSignals"/> to a tool.</summary>
+    public const string SignalsKey = "signals";
 
     /// <summary>Where tools send their requests (the outbound guard), for the MCP connections of an attempt.</summary>
     public OutboundHttp Outbound => outbound;
@@ -129,6 +201,12 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time)
             return false;
         }
     }
+}
+
+/// <summary>What a tool call asks of the agent beyond its answer: to wait for a child run it started.</summary>
+internal sealed class ToolSignals
+{
+    public string? WaitForChildRunId { get; set; }
 }
 
 /// <summary>Where an agent's memory tools read and write: the persona's notes, or one run's (session mode).</summary>

@@ -171,7 +171,8 @@ public sealed record WaitForApproval(JsonNode? Summary) : ActivityOutcome;
 /// checkpoint back) when woken: by a decision on <see cref="Approval"/>, by a prompt (<c>session</c>),
 /// or at <see cref="Deadline"/>.
 /// </summary>
-public sealed record Suspend(string Reason, JsonNode Checkpoint, ApprovalRequest? Approval = null, DateTimeOffset? Deadline = null) : ActivityOutcome;
+/// <remarks><see cref="ChildRunId"/>: a child run the step waits for; its end wakes the step (at once if it ended first).</remarks>
+public sealed record Suspend(string Reason, JsonNode Checkpoint, ApprovalRequest? Approval = null, DateTimeOffset? Deadline = null, string? ChildRunId = null) : ActivityOutcome;
 
 /// <summary>A question to people opened with a <see cref="Suspend"/>: what they are shown, and who decides how (a step's <c>approval</c> shape).</summary>
 public sealed record ApprovalRequest(JsonNode? Summary, ApprovalSpec Spec);
@@ -180,7 +181,7 @@ public sealed record ApprovalRequest(JsonNode? Summary, ApprovalSpec Spec);
 public sealed record WaitForChild(string ChildRunId) : ActivityOutcome;
 
 /// <summary>The step emits an event into the workspace; the engine records it (and wakes matching waits) in the attempt's commit, so it is emitted once.</summary>
-public sealed record EmitEvent(string Type, string? Source, JsonNode? Payload) : ActivityOutcome;
+public sealed record EmitEvent(string Type, string? Source, JsonNode? Payload, string? IdempotencyKey = null) : ActivityOutcome;
 
 /// <summary>The step waits for an event of <see cref="Type"/> whose payload passes <see cref="Filters"/> (operands rendered), until <see cref="Deadline"/>.</summary>
 public sealed record WaitForEvent(string Type, JsonObject? Filters, DateTimeOffset? Deadline) : ActivityOutcome;

@@ -111,14 +111,34 @@ internal sealed class RunWorkflowActivity(IServiceScopeFactory scopes) : IActivi
         }
 
         var wait = input["wait"] is not JsonValue flag || !flag.TryGetValue<bool>(out var waits) || waits;
+        await using var scope = scopes.CreateAsyncScope();
+        var (child, failure) = await StartChildAsync(context, scope.ServiceProvider, workflow, input["input"]?.DeepClone(), context.IdempotencyKey, cancellationToken);
+        if (child is null)
+        {
+            return failure!;
+        }
+
+        if (!wait)
+        {
+            return ActivityOutcome.Success(new JsonObject { ["runId"] = child.Id, ["status"] = child.Status });
+        }
+
+        return ChildOutcome(child.Id, child.Status, child.Output, child.Error) ?? new WaitForChild(child.Id);
+    }
+
+    /// <summary>
+    /// Starts a child run of <paramref name="workflow"/> for the step (once per <paramref name="idempotencyKey"/>:
+    /// starting it again answers the same run). Its end wakes the step's attempt.
+    /// </summary>
+    internal static async Task<(RunResponse? Child, ActivityOutcome? Failure)> StartChildAsync(
+        ActivityContext context, IServiceProvider services, string workflow, JsonNode? input, string idempotencyKey, CancellationToken cancellationToken)
+    {
         var depth = context.Scope.Root("context")?["trigger"]?["depth"] is JsonValue d && d.TryGetValue<int>(out var parentDepth) ? parentDepth + 1 : 1;
         if (depth > MaxDepth)
         {
-            return ActivityOutcome.Failure("too_deep", $"Child runs nest at most {MaxDepth} deep.", retryable: false);
+            return (null, ActivityOutcome.Failure("too_deep", $"Child runs nest at most {MaxDepth} deep.", retryable: false));
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var runs = scope.ServiceProvider.GetRequiredService<RunService>();
         // The parent run starts it: its ID stands as who started the child.
         var caller = new Caller(CallerKind.InstanceKey, context.RunId, null, null, context.WorkspaceId, null, null, null);
         var details = new JsonObject
@@ -129,21 +149,15 @@ internal sealed class RunWorkflowActivity(IServiceScopeFactory scopes) : IActivi
             ["parentIteration"] = context.Iteration,
             ["depth"] = depth,
         };
-        var started = await runs.StartAsync(
-            context.WorkspaceId, workflow, new StartRunRequest { Input = input["input"]?.DeepClone() }, caller, context.IdempotencyKey, "child", cancellationToken, details);
+        var started = await services.GetRequiredService<RunService>().StartAsync(
+            context.WorkspaceId, workflow, new StartRunRequest { Input = input }, caller, idempotencyKey, "child", cancellationToken, details);
         if (started.Error is { } error)
         {
             var detail = error.Errors is { Count: > 0 } fields ? string.Join(" ", fields.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) : error.Detail;
-            return ActivityOutcome.Failure(error.Kind == ServiceErrorKind.NotFound ? "workflow_not_found" : "child_refused", detail, retryable: error.Kind == ServiceErrorKind.Conflict);
+            return (null, ActivityOutcome.Failure(error.Kind == ServiceErrorKind.NotFound ? "workflow_not_found" : "child_refused", detail, retryable: error.Kind == ServiceErrorKind.Conflict));
         }
 
-        var child = started.Value!.Run;
-        if (!wait)
-        {
-            return ActivityOutcome.Success(new JsonObject { ["runId"] = child.Id, ["status"] = child.Status });
-        }
-
-        return ChildOutcome(child.Id, child.Status, child.Output, child.Error) ?? new WaitForChild(child.Id);
+        return (started.Value!.Run, null);
     }
 
     /// <summary>How a waiting step ends once its child has: the child's output, or a failure naming it; null while it runs.</summary>
@@ -175,27 +189,32 @@ internal sealed class EmitEventActivity(IServiceScopeFactory scopes) : IActivity
             return ActivityOutcome.Failure("invalid_input", "type must name an event type.", retryable: false);
         }
 
+        var payload = input["payload"]?.DeepClone() ?? new JsonObject();
+        await using var scope = scopes.CreateAsyncScope();
+        return (ActivityOutcome?)await RefusalAsync(scope.ServiceProvider, context.WorkspaceId, type, payload, cancellationToken)
+            ?? new EmitEvent(type, (string?)input["source"] ?? $"workflow:{context.RunId}", payload);
+    }
+
+    /// <summary>Why the workspace may not emit this event (a reserved or unknown type, a payload off its schema), or null.</summary>
+    internal static async Task<FailedOutcome?> RefusalAsync(IServiceProvider services, string workspaceId, string type, JsonNode payload, CancellationToken cancellationToken)
+    {
         if (EventTypeService.ReservedPrefixes.Any(prefix => type.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            return ActivityOutcome.Failure("reserved_event_type", $"'{type}' is one of Cadre's own event types; steps emit the workspace's own types.", retryable: false);
+            return Refuse("reserved_event_type", $"'{type}' is one of Cadre's own event types; steps emit the workspace's own types.");
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var eventType = await scope.ServiceProvider.GetRequiredService<EventTypeService>().GetAsync(context.WorkspaceId, type, cancellationToken);
+        var eventType = await services.GetRequiredService<EventTypeService>().GetAsync(workspaceId, type, cancellationToken);
         if (eventType is null)
         {
-            return ActivityOutcome.Failure("unknown_event_type", $"The workspace has no event type '{type}'.", retryable: false);
+            return Refuse("unknown_event_type", $"The workspace has no event type '{type}'.");
         }
 
-        var payload = input["payload"]?.DeepClone() ?? new JsonObject();
         var schema = await NJsonSchema.JsonSchema.FromJsonAsync(eventType.Schema.ToJsonString(), cancellationToken);
-        if (schema.Validate(payload.ToJsonString()) is { Count: > 0 } problems)
-        {
-            return ActivityOutcome.Failure(
-                "invalid_payload", $"The payload does not follow the schema of '{type}': {string.Join("; ", problems.Select(p => $"{p.Path}: {p.Kind}"))}", retryable: false);
-        }
+        return schema.Validate(payload.ToJsonString()) is { Count: > 0 } problems
+            ? Refuse("invalid_payload", $"The payload does not follow the schema of '{type}': {string.Join("; ", problems.Select(p => $"{p.Path}: {p.Kind}"))}")
+            : null;
 
-        return new EmitEvent(type, (string?)input["source"] ?? $"workflow:{context.RunId}", payload);
+        static FailedOutcome Refuse(string kind, string message) => new(new ActivityError(kind, message, Retryable: false));
     }
 }
 

@@ -130,7 +130,7 @@ internal sealed partial class RunEngine(
                 await AdmitQueuedAsync(state.Run.WorkspaceId, cancellationToken);
             }
 
-            if (state.IsTerminal && state.Run.Status != "succeeded" && state.Workflow.Uses("run_workflow"))
+            if (state.IsTerminal && state.Run.Status != "succeeded" && (state.Workflow.Uses("run_workflow") || state.Workflow.Uses("agent")))
             {
                 await CancelAbandonedChildrenAsync(state.Run.Id, cancellationToken);
             }
@@ -776,6 +776,13 @@ internal sealed partial class RunEngine(
     /// </summary>
     internal async Task<ActivityOutcome> EmitAsync(RunState state, string stepId, EmitEvent emitted, CancellationToken cancellationToken)
     {
+        var workspaceId = state.Run.WorkspaceId;
+        if (emitted.IdempotencyKey is { } key
+            && await db.WorkspaceEvents.AsNoTracking().FirstOrDefaultAsync(e => e.WorkspaceId == workspaceId && e.IdempotencyKey == key, cancellationToken) is { } earlier)
+        {
+            return ActivityOutcome.Success(new JsonObject { ["eventId"] = earlier.Id, ["type"] = earlier.Type, ["woke"] = 0, ["repeated"] = true });
+        }
+
         var record = new WorkspaceEvent
         {
             Id = ids.NewId(WorkspaceEvent.IdPrefix),
@@ -785,12 +792,12 @@ internal sealed partial class RunEngine(
             Payload = emitted.Payload?.ToJsonString() ?? "null",
             EmittedByRun = state.Run.Id,
             EmittedByStep = stepId,
+            IdempotencyKey = emitted.IdempotencyKey,
             CreatedAt = state.Now,
         };
         db.WorkspaceEvents.Add(record);
         var eventJson = EventJson(record);
         var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["event"] = eventJson }, new DateTimeOffset(state.Now, TimeSpan.Zero));
-        var workspaceId = state.Run.WorkspaceId;
         var waits = await db.EventWaits.Where(w => w.WorkspaceId == workspaceId && w.EventType == emitted.Type && w.EventId == null).ToListAsync(cancellationToken);
         var woken = 0;
         foreach (var wait in waits)
@@ -995,9 +1002,16 @@ internal sealed partial class RunEngine(
     {
         var iteration = Math.Max(1, state.Steps[stepId].Iteration);
         var runId = state.Run.Id;
-        if (await db.Approvals.AnyAsync(a => a.RunId == runId && a.StepId == stepId && a.Iteration == iteration && a.Status == "pending", cancellationToken))
+        var pending = await db.Approvals.AsNoTracking().Where(a => a.RunId == runId && a.StepId == stepId && a.Iteration == iteration && a.Status == "pending")
+            .Select(a => new { a.Deadline }).FirstOrDefaultAsync(cancellationToken);
+        if (pending is not null)
         {
-            await ApprovalDeadlineAsync(state, stepId, cancellationToken);
+            // Another wake-up (a child's end) while people decide changes nothing; their deadline does.
+            if (pending.Deadline <= state.Now)
+            {
+                await ApprovalDeadlineAsync(state, stepId, cancellationToken);
+            }
+
             return;
         }
 
@@ -1028,6 +1042,25 @@ internal sealed partial class RunEngine(
             saved.State = checkpoint.ToJsonString();
             saved.UpdatedAt = state.Now;
         }
+    }
+
+    /// <summary>Whether the run has ended (a child a suspending step waits for).</summary>
+    internal async Task<bool> HasEndedAsync(string runId, CancellationToken cancellationToken) =>
+        RunState.IsTerminalStatus(await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.Status).FirstOrDefaultAsync(cancellationToken) ?? "failed");
+
+    /// <summary>
+    /// Emits an event for a step that is still running (an agent's <c>emit_event</c> tool), in a commit
+    /// of its own on the run; the same idempotency key emits once.
+    /// </summary>
+    internal async Task<JsonObject> EmitNowAsync(string runId, string stepId, EmitEvent emitted, CancellationToken cancellationToken)
+    {
+        JsonObject? result = null;
+        await CommitAsync(runId, async state =>
+        {
+            result = (JsonObject)((Succeeded)await EmitAsync(state, stepId, emitted, cancellationToken)).Output!;
+            return true;
+        }, cancellationToken);
+        return result ?? throw new InvalidOperationException($"Run {runId} is gone.");
     }
 
     /// <summary>Whether prompts came for the run's session after <paramref name="afterId"/> (they wake a session that is about to wait).</summary>

@@ -188,6 +188,11 @@ internal sealed partial class TaskRunner(
                 // A prompt came while the turn ran (it found the step busy and queued): answer it now.
                 RunEngine.Wake(state, task.StepId, "prompt");
             }
+            else if (result is Suspend { ChildRunId: { } childRunId } && await engine.HasEndedAsync(childRunId, CancellationToken.None))
+            {
+                // The child ended before this commit; its wake-up found the step still running.
+                RunEngine.Wake(state, task.StepId, "child");
+            }
 
             if (result is WaitForChild)
             {

@@ -23,6 +23,9 @@ internal sealed class WorkspaceEvent
 
     public string? EmittedByStep { get; init; }
 
+    /// <summary>The same key in a workspace is the same event: emitting it again answers the first.</summary>
+    public string? IdempotencyKey { get; init; }
+
     public DateTime CreatedAt { get; init; }
 }
 

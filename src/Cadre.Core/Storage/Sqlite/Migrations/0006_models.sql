@@ -114,3 +114,8 @@ CREATE UNIQUE INDEX ix_skills_workspace_id_name ON skills (workspace_id, name);
 
 -- An approval an agent asked for before a tool call keeps the tool's settings (the step has none).
 ALTER TABLE approvals ADD COLUMN spec TEXT NULL;
+
+-- An event's de-duplication key: the same key in a workspace is the same event (an agent's
+-- emit_event call replayed after a crash emits once).
+ALTER TABLE events ADD COLUMN idempotency_key TEXT NULL;
+CREATE UNIQUE INDEX ix_events_workspace_id_idempotency_key ON events (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
