@@ -100,6 +100,10 @@ public static class CoreServiceCollectionExtensions
             .Configure<Microsoft.Extensions.Configuration.IConfiguration>(Llm.ProviderOptions.Bind)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Llm.ProviderOptions>, Llm.ProviderOptionsValidator>());
+        services.AddOptions<Llm.McpServerOptions>()
+            .Configure<Microsoft.Extensions.Configuration.IConfiguration>(Llm.McpServerOptions.Bind)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Llm.McpServerOptions>, Llm.McpServerOptionsValidator>());
         services.TryAddSingleton<Llm.InstanceProviders>();
         services.TryAddSingleton<Llm.ChatClients>();
         services.TryAddSingleton<Llm.AgentTools>();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cadre.Common;
 using Cadre.Runs;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,19 +44,19 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var found = skillNames.ToDictionary(n => n, n => tools.For(n, context, memory) is { } tool ? (IReadOnlyList<AIFunction>?)[tool] : null, StringComparer.Ordinal);
         var registryNames = found.Where(f => f.Value is null && !AgentTools.Names.Contains(f.Key)).Select(f => f.Key).ToList();
-        await using var mcp = new McpSkills(tools.Outbound);
+        await using var mcp = new McpSkills(tools.Outbound, scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpServerOptions>>().Value);
         var approvalSpecs = new Dictionary<string, Workflows.ApprovalSpec>(StringComparer.Ordinal);
         foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
         {
             IReadOnlyList<AIFunction> skillTools;
             try
             {
-                skillTools = skill.Kind == "mcp" ? await mcp.ConnectAsync(skill, authValue, cancellationToken) : [tools.ForSkill(skill, authValue, context)];
+                skillTools = skill.Kind == "mcp" ? await mcp.ConnectAsync(skill, authValue, await WorkspaceAsync(scope.ServiceProvider, context, cancellationToken), cancellationToken) : [tools.ForSkill(skill, authValue, context)];
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // The server may be back for the next attempt.
-                return ActivityOutcome.Failure("skill_unavailable", $"The MCP server of skill '{skill.Name}' could not be reached: {ex.Message}");
+                return ActivityOutcome.Failure("skill_unavailable", $"The MCP server of skill '{skill.Name}' could not be reached or started: {ex.Message}");
             }
 
             found[registryNames.Contains(skill.Name) ? skill.Name : skill.Id] = skillTools;
@@ -161,6 +162,10 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         return outcome;
     }
+
+    private static async Task<(string Id, string Name)> WorkspaceAsync(IServiceProvider services, ActivityContext context, CancellationToken cancellationToken) =>
+        (context.WorkspaceId, await services.GetRequiredService<Storage.CadreDbContext>().Workspaces.AsNoTracking()
+            .Where(w => w.Id == context.WorkspaceId).Select(w => w.Name).FirstAsync(cancellationToken));
 
     /// <summary>The persona's memory for this run: none when its mode is <c>none</c> or memory is bypassed (by the persona or the step).</summary>
     private static MemoryAccess? Memory(ActivityContext context, JsonObject input, ModelCall call, IServiceProvider services)

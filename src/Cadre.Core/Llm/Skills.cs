@@ -86,8 +86,20 @@ public sealed record SkillResponse(
     Actor? CreatedBy, Actor? UpdatedBy, DateTime CreatedAt, DateTime UpdatedAt);
 
 /// <summary>The workspace's skill registry; built-in tools (<see cref="AgentTools"/>) need no entry and take precedence.</summary>
-internal sealed partial class SkillService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets)
+internal sealed partial class SkillService(
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets,
+    Microsoft.Extensions.Options.IOptions<McpServerOptions> mcpServers)
 {
+    private McpServerOptions StdioServers => mcpServers.Value;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
+    private static partial Regex ServerName();
+
+    internal static bool IsServerName(string name) => ServerName().IsMatch(name);
+
+    private async Task<(string Id, string Name)> WorkspaceAsync(string workspaceId, CancellationToken cancellationToken) =>
+        (workspaceId, await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId).Select(w => w.Name).FirstAsync(cancellationToken));
+
     public static readonly ExpressionOptions TemplateOptions = new() { Roots = new HashSet<string>(StringComparer.Ordinal) { "args" } };
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
@@ -148,7 +160,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
             errors.Add("kind", "Is required: http (a request template) or mcp (an MCP server's tools).");
         }
 
-        Validate(request with { Kind = request.Kind ?? "http" }, request.Config, errors);
+        Validate(request with { Kind = request.Kind ?? "http" }, request.Config, await WorkspaceAsync(workspaceId, cancellationToken), errors);
         if (!errors.IsEmpty)
         {
             return ServiceError.Validation(errors);
@@ -214,7 +226,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         }
 
         var config = request.Config ?? JsonNode.Parse(skill.Config)!.AsObject();
-        Validate(request with { Description = request.Description ?? skill.Description, Kind = skill.Kind }, config, errors);
+        Validate(request with { Description = request.Description ?? skill.Description, Kind = skill.Kind }, config, await WorkspaceAsync(workspaceId, cancellationToken), errors);
         if (!errors.IsEmpty)
         {
             return ServiceError.Validation(errors);
@@ -251,7 +263,7 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
         return deleted > 0 ? true : ServiceError.NotFound($"Skill '{nameOrId}' not found.");
     }
 
-    private static void Validate(SkillRequest request, JsonObject? config, ValidationErrors errors)
+    private void Validate(SkillRequest request, JsonObject? config, (string Id, string Name) workspace, ValidationErrors errors)
     {
         Labels.Check(request.Tags, errors);
         if (request.Approval is { } approval && !IsRemoval(approval))
@@ -272,15 +284,35 @@ internal sealed partial class SkillService(CadreDbContext db, StorageProvider st
 
         if (request.Kind == "mcp")
         {
-            // Only streamable HTTP: a workspace must not start processes on the server (stdio).
-            if ((string?)config["url"] is not { Length: > 0 and <= 2048 } mcpUrl || !Uri.TryCreate(mcpUrl, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            // A workspace never names a program: stdio servers are the operator's (Cadre:Mcp:Servers), named by config.server.
+            if (config["server"] is { } server)
             {
-                errors.Add("config.url", "Is required: the MCP server's streamable HTTP endpoint, an http(s) URL.");
+                if ((string?)server is not { } serverName || !StdioServers.Servers.TryGetValue(serverName, out var declared) || !declared.Allows(workspace.Id, workspace.Name))
+                {
+                    var offered = StdioServers.Servers.Where(s => s.Value.Allows(workspace.Id, workspace.Name)).Select(s => s.Key).Order(StringComparer.Ordinal).ToList();
+                    errors.Add("config.server", offered.Count == 0
+                        ? "The operator has declared no stdio MCP servers for this workspace (Cadre:Mcp:Servers); use url for a streamable HTTP server."
+                        : $"Must be one of the stdio MCP servers the operator declared for this workspace: {string.Join(", ", offered)}.");
+                }
+
+                if (request.Auth is { Value.Length: > 0 })
+                {
+                    errors.Add("auth", "A stdio MCP server gets its secrets from the operator's configuration, not from a header.");
+                }
+            }
+            else if ((string?)config["url"] is not { Length: > 0 and <= 2048 } mcpUrl || !Uri.TryCreate(mcpUrl, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            {
+                errors.Add("config.url", "Is required: the MCP server's streamable HTTP endpoint, an http(s) URL (or server: a stdio server the operator declared).");
             }
 
-            foreach (var key in config.Select(c => c.Key).Where(k => k != "url"))
+            foreach (var key in config.Select(c => c.Key).Where(k => k is not ("url" or "server")))
             {
-                errors.Add($"config.{key}", "An MCP skill's config has only url: the server describes its own tools.");
+                errors.Add($"config.{key}", "An MCP skill's config has only url (streamable HTTP) or server (an operator's stdio server): the server describes its own tools.");
+            }
+
+            if (config["url"] is not null && config["server"] is not null)
+            {
+                errors.Add("config", "Give url or server, not both.");
             }
 
             CheckAuth(request, errors);
@@ -463,11 +495,54 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
 /// HTTP (through the outbound guard, with the skill's auth header), and its tools, as the server
 /// describes them, are the agent's. The connections close with the attempt.
 /// </summary>
-internal sealed class McpSkills(OutboundHttp outbound) : IAsyncDisposable
+internal sealed class McpSkills(OutboundHttp outbound, McpServerOptions stdioServers) : IAsyncDisposable
 {
     private readonly List<ModelContextProtocol.Client.McpClient> _clients = [];
 
-    public async Task<IReadOnlyList<AIFunction>> ConnectAsync(Skill skill, string? authValue, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AIFunction>> ConnectAsync(Skill skill, string? authValue, (string Id, string Name) workspace, CancellationToken cancellationToken)
+    {
+        ModelContextProtocol.Client.IClientTransport transport = JsonNode.Parse(skill.Config)!["server"] is { } server
+            ? Stdio((string)server!, workspace)
+            : Http(skill, authValue);
+        var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport, clientOptions: null, loggerFactory: null, cancellationToken);
+        _clients.Add(client);
+        return [.. await client.ListToolsAsync(cancellationToken: cancellationToken)];
+    }
+
+    /// <summary>
+    /// Starts the operator's server as a process for this attempt (it ends with the attempt). Checked
+    /// again here: the operator may have withdrawn the server since the skill was saved.
+    /// </summary>
+    private ModelContextProtocol.Client.StdioClientTransport Stdio(string name, (string Id, string Name) workspace)
+    {
+        if (!stdioServers.Servers.TryGetValue(name, out var server) || !server.Allows(workspace.Id, workspace.Name))
+        {
+            throw new InvalidOperationException($"The operator no longer offers the stdio MCP server '{name}' to this workspace.");
+        }
+
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["PATH"] = System.Environment.GetEnvironmentVariable("PATH"),
+            ["HOME"] = System.Environment.GetEnvironmentVariable("HOME"),
+        };
+        foreach (var (key, value) in server.Environment)
+        {
+            environment[key] = value;
+        }
+
+        return new ModelContextProtocol.Client.StdioClientTransport(new ModelContextProtocol.Client.StdioClientTransportOptions
+        {
+            Name = name,
+            Command = server.Command!,
+            Arguments = [.. server.Args],
+            WorkingDirectory = server.WorkingDirectory,
+            // Cadre's own secrets (database, keys) stay out of a tool's process.
+            InheritEnvironmentVariables = false,
+            EnvironmentVariables = environment,
+        });
+    }
+
+    private ModelContextProtocol.Client.HttpClientTransport Http(Skill skill, string? authValue)
     {
         var options = new ModelContextProtocol.Client.HttpClientTransportOptions
         {
@@ -478,10 +553,7 @@ internal sealed class McpSkills(OutboundHttp outbound) : IAsyncDisposable
             EnableStandaloneGetStream = false,
             AdditionalHeaders = skill.AuthHeader is { } header && authValue is not null ? new Dictionary<string, string> { [header] = authValue } : null,
         };
-        var transport = new ModelContextProtocol.Client.HttpClientTransport(options, outbound.Client, loggerFactory: null, ownsHttpClient: false);
-        var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport, clientOptions: null, loggerFactory: null, cancellationToken);
-        _clients.Add(client);
-        return [.. await client.ListToolsAsync(cancellationToken: cancellationToken)];
+        return new ModelContextProtocol.Client.HttpClientTransport(options, outbound.Client, loggerFactory: null, ownsHttpClient: false);
     }
 
     public async ValueTask DisposeAsync()
