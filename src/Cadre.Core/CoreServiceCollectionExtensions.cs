@@ -127,6 +127,7 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.MaxRunsPerWorkspace >= 0, "Cadre:Engine:MaxRunsPerWorkspace must not be negative.")
             .ValidateOnStart();
         services.TryAddSingleton<Runs.RunNotifier>();
+        services.TryAddSingleton<Runs.RecentRunStates>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ConditionActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SwitchActivity>());

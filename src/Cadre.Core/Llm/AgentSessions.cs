@@ -214,7 +214,9 @@ internal static class Sessions
     {
         var last = state.LastAnswer;
         var outcome = AgentActivity.Answer(c.Call, state, (string?)last?["text"] ?? "", last?["json"]);
-        ((JsonObject)((Succeeded)outcome).Output!)["session"] = new JsonObject { ["prompts"] = state.Prompts, ["endedBy"] = endedBy, ["summaries"] = state.Summaries > 0 ? state.Summaries : null };
+        ((JsonObject)((Succeeded)outcome).Output!)["session"] = state.Summaries > 0
+            ? new JsonObject { ["prompts"] = state.Prompts, ["endedBy"] = endedBy, ["summaries"] = state.Summaries }
+            : new JsonObject { ["prompts"] = state.Prompts, ["endedBy"] = endedBy };
         return outcome;
     }
 }

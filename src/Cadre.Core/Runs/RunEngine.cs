@@ -24,6 +24,7 @@ internal sealed partial class RunEngine(
     RunNotifier notifier,
     IOptions<EngineOptions> options,
     IDbContextFactory<CadreDbContext> contexts,
+    RecentRunStates recent,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -259,8 +260,12 @@ internal sealed partial class RunEngine(
         }
     }
 
+    /// <summary>A copy of the run's state as this node last committed it, for <see cref="CommitAsync"/>'s <c>known</c>.</summary>
+    internal RunState? Recall(string runId) => recent.Recall(runId);
+
     internal void Announce(RunState state)
     {
+        recent.Remember(state);
         if (state.NewEvents.Count > 0)
         {
             notifier.Publish(state.Run.WorkspaceId, state.Run.Id);

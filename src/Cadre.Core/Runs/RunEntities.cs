@@ -10,6 +10,9 @@ internal sealed class Run
 {
     public const string IdPrefix = "run";
 
+    /// <summary>A detached copy (every field is a value or an immutable string).</summary>
+    public Run Copy() => (Run)MemberwiseClone();
+
     public required string Id { get; init; }
 
     public required string WorkspaceId { get; init; }
@@ -76,6 +79,9 @@ internal sealed class Run
 /// <summary>The state of one step in one run.</summary>
 internal sealed class RunStep
 {
+    /// <summary>A detached copy (every field is a value or an immutable string).</summary>
+    public RunStep Copy() => (RunStep)MemberwiseClone();
+
     public required string RunId { get; init; }
 
     public required string StepId { get; init; }

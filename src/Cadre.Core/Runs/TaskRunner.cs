@@ -83,7 +83,7 @@ internal sealed partial class TaskRunner(
             }
 
             return true;
-        }, stopping);
+        }, stopping, known: engine.Recall(task.RunId));
         if (started is null || activity is null || started.Steps[task.StepId].Status is not ("running" or "compensating"))
         {
             return;

@@ -193,7 +193,7 @@ public sealed class SessionTests
         var done = await workspace.WaitForRunAsync(runId);
 
         ((string)done["status"]!).ShouldBe("succeeded", done.ToJsonString());
-        RunApi.Step(done, "chat")["output"]!["session"]!.ToJsonString().ShouldBe("""{"prompts":1,"endedBy":"timeout"}""");
+        RunApi.Step(done, "chat")["output"]!["session"]!.ToJsonString().ShouldBe("""{"prompts":1,"endedBy":"timeout"}""", done.ToJsonString());
     }
 
     [Fact]

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Cadre.Runs;
+
+/// <summary>
+/// Each unfinished run's state as this node last committed it, so the next commit on the run (an
+/// attempt's start, right after the commit that queued it) can skip reading it back. A copy goes in
+/// and a copy comes out, so no two commits share tracked rows. Never trusted blindly: a commit made
+/// from it saves only if the run row's version still matches, and loads afresh otherwise.
+/// </summary>
+internal sealed class RecentRunStates : IDisposable
+{
+    public const int Capacity = 10_000;
+
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Capacity });
+
+    public void Remember(RunState state)
+    {
+        if (state.IsTerminal)
+        {
+            _cache.Remove(state.Run.Id);
+            return;
+        }
+
+        _cache.Set(state.Run.Id, Copy(state), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(1) });
+    }
+
+    /// <summary>A copy of the run's last committed state on this node, or null.</summary>
+    public RunState? Recall(string runId) => _cache.TryGetValue(runId, out RunState? saved) ? Copy(saved!) : null;
+
+    private static RunState Copy(RunState state) =>
+        new(state.Run.Copy(), [.. state.Steps.Values.Select(s => s.Copy())], state.Workflow, state.WorkflowValues, state.Now);
+
+    public void Dispose() => _cache.Dispose();
+}
