@@ -28,7 +28,8 @@ internal sealed class RecentRunStates : IDisposable
     /// <summary>A copy of the run's last committed state on this node, or null.</summary>
     public RunState? Recall(string runId) => _cache.TryGetValue(runId, out RunState? saved) ? Copy(saved!) : null;
 
-    private static RunState Copy(RunState state) =>
+    /// <summary>A copy with detached rows, for another commit (or another scope) to attach.</summary>
+    internal static RunState Copy(RunState state) =>
         new(state.Run.Copy(), [.. state.Steps.Values.Select(s => s.Copy())], state.Workflow, state.WorkflowValues, state.Now);
 
     public void Dispose() => _cache.Dispose();

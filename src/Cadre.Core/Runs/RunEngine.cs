@@ -1273,6 +1273,43 @@ internal sealed partial class RunEngine(
 
     internal IActivity? Activity(string uniqueIdentifier) => _activities.GetValueOrDefault(uniqueIdentifier);
 
+    /// <summary>
+    /// Takes, within the commit, the first step task this commit queued that can run now: leased to
+    /// this worker and marked started, so it needs neither a lease statement nor a "started" commit.
+    /// The rest stay queued for other workers, so parallel branches still spread out.
+    /// </summary>
+    internal (RunTask Task, IActivity Activity)? TakeNext(RunState state, string owner)
+    {
+        if (state.IsTerminal || state.Run.HaltRequested)
+        {
+            return null;
+        }
+
+        foreach (var task in state.NewTasks)
+        {
+            if (task is not { Kind: "step", Status: "queued" } || task.AvailableAt > state.Now
+                || state.Steps[task.StepId].Status != "queued"
+                || Activity(state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier!) is not { } activity)
+            {
+                continue;
+            }
+
+            // Saved through EF rather than with the commit's other new rows, so it comes back with its ID.
+            state.NewTasks.Remove(task);
+            task.Status = "leased";
+            task.LeaseOwner = owner;
+            task.LeaseExpiresAt = state.Now + options.Value.LeaseDuration;
+            task.StartedAt = state.Now;
+            db.Tasks.Add(task);
+            state.MarkStarted(task.StepId, task.Attempt);
+            Settle(state);
+            return (task, activity);
+        }
+
+        return null;
+    }
+
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Activity {Activity} threw in run {RunId}, step {StepId}")]
     private static partial void LogActivityCrash(ILogger logger, Exception exception, string activity, string runId, string stepId);
 }

@@ -19,7 +19,8 @@ internal sealed class RunService(
     RunNotifier notifier,
     AnnotationService annotations,
     IdGenerator ids,
-    TimeProvider time)
+    TimeProvider time,
+    RunWorker worker)
 {
     public const int MaxPromptLength = 100_000;
     public const int MaxAttachments = 100;
@@ -71,6 +72,8 @@ internal sealed class RunService(
         var policy = compiled.Spec.Defaults?.Concurrency;
         for (var attempt = 1; ; attempt++)
         {
+            // A free worker slot here lets the start commit also lease and start the run's first step (see TryReserveSlot).
+            using var slot = annotationError is null ? worker.TryReserveSlot() : null;
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // Taking the number locks the workflow's counter row, so concurrent starts of one workflow count slots one at a time.
@@ -128,6 +131,8 @@ internal sealed class RunService(
                 await engine.AdmitAsync(state, cancellationToken);
             }
 
+            var handedOver = slot is null ? null : engine.TakeNext(state, slot.Owner);
+
             try
             {
                 await engine.SaveAsync(state, cancellationToken);
@@ -146,6 +151,11 @@ internal sealed class RunService(
             }
 
             engine.Announce(state);
+            if (handedOver is { } first)
+            {
+                worker.RunHandedOver(slot!, first.Task, RecentRunStates.Copy(state), first.Activity);
+            }
+
             if (cancelOldest is not null)
             {
                 await engine.CommitAsync(cancelOldest, s =>

@@ -33,8 +33,9 @@ internal sealed partial class RunWorker(
         }
 
         await Task.Yield();
-        var slots = new SemaphoreSlim(settings.Workers, settings.Workers);
-        var running = new HashSet<Task>();
+        var slots = _slots = new SemaphoreSlim(settings.Workers, settings.Workers);
+        var running = _running;
+        _stopping = stoppingToken;
         // SQLite is one node by design: a lease in the file at start-up belongs to a process that is gone.
         var recoverAll = storage.Kind == DatabaseKind.Sqlite;
         var nextSweep = DateTime.MinValue;
@@ -77,25 +78,7 @@ internal sealed partial class RunWorker(
 
                 foreach (var task in leased)
                 {
-                    var work = RunOneAsync(task, stoppingToken);
-                    lock (running)
-                    {
-                        running.Add(work);
-                    }
-
-                    _ = work.ContinueWith(
-                        done =>
-                        {
-                            lock (running)
-                            {
-                                running.Remove(done);
-                            }
-
-                            slots.Release();
-                        },
-                        CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously,
-                        TaskScheduler.Default);
+                    Track(RunOneAsync(task, stoppingToken));
                 }
 
                 if (leased.Count == 0)
@@ -131,6 +114,85 @@ internal sealed partial class RunWorker(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogWorkerLoopFailed(logger, ex);
+        }
+    }
+
+    private readonly HashSet<Task> _running = [];
+    private SemaphoreSlim? _slots;
+    private CancellationToken _stopping;
+
+    /// <summary>Keeps a running task in view (shutdown waits for it) and frees its slot when it ends.</summary>
+    private void Track(Task work)
+    {
+        lock (_running)
+        {
+            _running.Add(work);
+        }
+
+        _ = work.ContinueWith(
+            done =>
+            {
+                lock (_running)
+                {
+                    _running.Remove(done);
+                }
+
+                _slots!.Release();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Reserves a free slot for an attempt a commit is about to lease to this node itself (the first
+    /// step of a run just started), sparing it the wake-up, the lease and the start commit; null when
+    /// the pool is not running here or is full, and the task then waits in the queue as usual.
+    /// Dispose the reservation if nothing was handed over.
+    /// </summary>
+    internal SlotReservation? TryReserveSlot() =>
+        _slots is { } slots && !_stopping.IsCancellationRequested && slots.Wait(0) ? new SlotReservation(this) : null;
+
+    /// <summary>Runs an attempt its commit leased to this node and marked started, in the reserved slot.</summary>
+    internal void RunHandedOver(SlotReservation slot, RunTask task, RunState started, IActivity activity)
+    {
+        slot.Use();
+        Track(RunHandedOverAsync(task, started, activity, _stopping));
+    }
+
+    private async Task RunHandedOverAsync(RunTask task, RunState started, IActivity activity, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<TaskRunner>().RunStartedAsync(task, Owner, started, activity, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogTaskFailed(logger, ex, task.Id, task.RunId, task.StepId);
+        }
+    }
+
+    /// <summary>A worker slot held for a hand-over; released on dispose unless used.</summary>
+    internal sealed class SlotReservation(RunWorker worker) : IDisposable
+    {
+        private bool _used;
+
+        public string Owner => worker.Owner;
+
+        public void Use() => _used = true;
+
+        public void Dispose()
+        {
+            if (!_used)
+            {
+                _used = true;
+                worker._slots!.Release();
+            }
         }
     }
 

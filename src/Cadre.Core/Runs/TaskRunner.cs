@@ -89,8 +89,16 @@ internal sealed partial class TaskRunner(
             return;
         }
 
-        // Each attempt may hand this worker the run's next side-effecting step, already started in the
-        // same commit as its own result: a chain of such steps costs one commit per step, not three.
+        await RunStartedAsync(task, owner, started, activity, stopping);
+    }
+
+    /// <summary>
+    /// Runs an attempt already leased to this worker and marked started (by its own start commit, or by
+    /// the commit that queued it), then each next step that attempt's commit hands this worker: a
+    /// chain of side-effecting steps costs one commit per step, not three.
+    /// </summary>
+    public async Task RunStartedAsync(RunTask task, string owner, RunState started, IActivity activity, CancellationToken stopping)
+    {
         (RunTask Task, RunState State, IActivity Activity)? next = (task, started, activity);
         while (next is { } current && !stopping.IsCancellationRequested)
         {
@@ -201,46 +209,10 @@ internal sealed partial class TaskRunner(
             }
 
             await engine.AdvanceAsync(state, CancellationToken.None);
-            chained = TakeNext(state, owner);
+            chained = engine.TakeNext(state, owner);
             return true;
         }, CancellationToken.None, known: started);
         return committed is not null && chained is { } next ? (next.Task, committed, next.Activity) : null;
-    }
-
-    /// <summary>
-    /// Takes, within the commit, the first step task this commit queued that can run now: leased to
-    /// this worker and marked started, so it needs neither a lease statement nor a "started" commit.
-    /// The rest stay queued for other workers, so parallel branches still spread out.
-    /// </summary>
-    private (RunTask Task, IActivity Activity)? TakeNext(RunState state, string owner)
-    {
-        if (state.IsTerminal || state.Run.HaltRequested)
-        {
-            return null;
-        }
-
-        foreach (var task in state.NewTasks)
-        {
-            if (task is not { Kind: "step", Status: "queued" } || task.AvailableAt > state.Now
-                || state.Steps[task.StepId].Status != "queued"
-                || engine.Activity(state.Workflow.Steps[task.StepId].Step.Activity!.UniqueIdentifier!) is not { } activity)
-            {
-                continue;
-            }
-
-            // Saved through EF rather than with the commit's other new rows, so it comes back with its ID.
-            state.NewTasks.Remove(task);
-            task.Status = "leased";
-            task.LeaseOwner = owner;
-            task.LeaseExpiresAt = state.Now + options.Value.LeaseDuration;
-            task.StartedAt = state.Now;
-            db.Tasks.Add(task);
-            state.MarkStarted(task.StepId, task.Attempt);
-            RunEngine.Settle(state);
-            return (task, activity);
-        }
-
-        return null;
     }
 
     /// <summary>A sleep ends, or a deadline passes.</summary>
