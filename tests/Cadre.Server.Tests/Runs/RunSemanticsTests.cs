@@ -55,6 +55,29 @@ public sealed class RunSemanticsTests
     }
 
     [Theory, AllDatabases]
+    public async Task Start_WithAFreeWorker_StartsTheFirstStepInTheSameCommit(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await using var server = await FakeHttpServer.StartAsync(context => context.Response.WriteAsJsonAsync(new { ok = true }));
+        var flow = await workspace.CreateFlowAsync([Http("call", server.Address + "go", extra: NoRetry)]);
+
+        var run = await workspace.StartAsync(flow, wait: null);
+
+        // The answer to the start already shows the step started: no wake-up, lease or start commit came between.
+        RunApi.StepStatus(run, "call").ShouldBe("running", run.ToJsonString());
+        var done = await workspace.WaitForRunAsync((string)run["id"]!);
+        ((string)done["status"]!).ShouldBe("succeeded", done.ToJsonString());
+        var events = await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/events"));
+        var queued = events.First(e => (string)e["type"]! == "status");
+        var started = events.First(e => (string)e["type"]! == "step" && (string)e["data"]!["status"]! == "started");
+        ((DateTime)started["createdAt"]!).ShouldBe((DateTime)queued["createdAt"]!);
+        var task = (await workspace.ListAllAsync(workspace.Runs($"/{run["id"]}/tasks"))).ShouldHaveSingleItem();
+        ((string)task["status"]!).ShouldBe("succeeded");
+        ((int)task["attempt"]!).ShouldBe(1);
+    }
+
+    [Theory, AllDatabases]
     public async Task Start_ParallelBranches_RunAtTheSameTime_ThenTheMergeSeesBoth(DatabaseKind db)
     {
         var app = await EngineApps.Get(db);
