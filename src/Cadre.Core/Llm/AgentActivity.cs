@@ -95,7 +95,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         var options = call.Options.Clone();
         options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
         var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
-        var session = Sessions.IsSession(input);
+        var session = Sessions.IsSession(context, input);
         if (session && !Durations.TryParse((string?)input["sessionTimeout"] ?? "7d", out _))
         {
             return ActivityOutcome.Failure("invalid_input", "sessionTimeout must be a duration such as 30m or 7d.", retryable: false);

@@ -76,7 +76,8 @@ internal sealed class TurnInterrupts : IDisposable
 }
 
 /// <summary>
-/// Conversational runs: an agent step with <c>session: true</c> answers its prompt, then waits (its
+/// Conversational runs: an agent step with <c>session: true</c> (the default in a workflow of
+/// sub-type <c>agent_session</c>) answers its prompt, then waits (its
 /// step suspended, holding no worker) for prompts sent to the run, answering each in turn, until
 /// someone ends the session or it stays idle past <c>sessionTimeout</c>. Its conversation is the
 /// step's checkpoint, so a crash, a retry or a halt and resume continue it.
@@ -85,7 +86,8 @@ internal static class Sessions
 {
     public const string DefaultTimeout = "24h";
 
-    public static bool IsSession(JsonObject input) => SessionPrompts.IsSession(input);
+    public static bool IsSession(ActivityContext context, JsonObject input) =>
+        SessionPrompts.IsSession(input, (string?)context.Scope.Root("workflow")?["subType"]);
 
     public static async Task<ActivityOutcome> TalkAsync(Conversation c, AgentState state, CancellationToken cancellationToken)
     {

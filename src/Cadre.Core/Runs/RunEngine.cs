@@ -72,6 +72,7 @@ internal sealed partial class RunEngine(
         ["name"] = spec.Name,
         ["title"] = spec.Title,
         ["version"] = version,
+        ["subType"] = spec.SubType ?? "workflow",
         // What model steps fall back on: the persona that runs agent steps naming none, and the workflow's own skills and guardrails.
         ["executingAgent"] = spec.ExecutingAgent,
         ["skillIds"] = new JsonArray([.. (spec.SkillIds ?? []).Select(s => (JsonNode)s)]),

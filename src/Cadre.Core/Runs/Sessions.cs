@@ -36,12 +36,16 @@ internal static class SessionPrompts
     public static (string? StepId, SessionPrompt Prompt) FromEvent(long id, JsonObject data) =>
         ((string?)data["stepId"], new SessionPrompt(id, (string?)data["text"], (string?)data["by"], (bool?)data["end"] == true));
 
-    /// <summary>Whether an agent step's input keeps its conversation open (<c>session: true</c>).</summary>
-    public static bool IsSession(JsonNode? input) => input is JsonObject { } values && values["session"] is JsonValue flag && flag.TryGetValue<bool>(out var on) && on;
+    /// <summary>The workflow sub-type whose agent steps are sessions unless they say <c>session: false</c>.</summary>
+    public const string SessionSubType = "agent_session";
 
-    /// <summary>The run's session step that can still take prompts: the first agent step with <c>session: true</c> that has not ended.</summary>
+    /// <summary>Whether an agent step keeps its conversation open: its <c>session</c>, else whether the workflow is an <c>agent_session</c>.</summary>
+    public static bool IsSession(JsonNode? input, string? subType) =>
+        input is JsonObject values && values["session"] is JsonValue flag && flag.TryGetValue<bool>(out var on) ? on : subType == SessionSubType;
+
+    /// <summary>The run's session step that can still take prompts: the first agent step that is a session and has not ended.</summary>
     public static string? OpenSessionStep(RunState state) =>
-        state.Workflow.Steps.Where(s => s.Value.Step.Activity?.UniqueIdentifier == "agent" && IsSession(s.Value.Step.Input))
+        state.Workflow.Steps.Where(s => s.Value.Step.Activity?.UniqueIdentifier == "agent" && IsSession(s.Value.Step.Input, state.Workflow.Spec.SubType))
             .Select(s => s.Key)
             .FirstOrDefault(id => state.Steps[id].Status is "pending" or "queued" or "running" or "retrying" or "waiting");
 }

@@ -182,6 +182,29 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task AgentSessionWorkflows_MakeTheirAgentStepsSessions_UnlessAStepSaysOtherwise()
+    {
+        var (workspace, fake) = await SetUpAsync(DatabaseKind.Sqlite);
+        await using var _ = fake;
+        fake.Enqueue(new FakeReply { Text = "Hi." });
+        fake.Enqueue(new FakeReply { Text = "One-off." });
+        var step = SessionStep();
+        step["input"]!.AsObject().Remove("session");
+        var chat = await workspace.CreateFlowAsync([step], extra: new { subType = "agent_session" });
+        var oneOff = SessionStep(new { session = false });
+        var single = await workspace.CreateFlowAsync([oneOff], extra: new { subType = "agent_session" });
+
+        var chatRun = (string)(await workspace.StartAsync(chat, new { prompt = "Hello" }, wait: null))["id"]!;
+        await WaitForIdleAsync(workspace, chatRun, answers: 1);
+        var singleRun = await workspace.StartAsync(single, new { prompt = "Just once" });
+
+        ((string)singleRun["status"]!).ShouldBe("succeeded", singleRun.ToJsonString());
+        await (await SendAsync(workspace, (string)singleRun["id"]!, new { content = "More?" })).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await (await SendAsync(workspace, chatRun, new { end = true })).ShouldBeAsync(HttpStatusCode.Created);
+        ((string)(await workspace.WaitForRunAsync(chatRun))["status"]!).ShouldBe("succeeded");
+    }
+
+    [Fact]
     public async Task IdleSession_EndsAfterItsTimeout()
     {
         var (workspace, fake) = await SetUpAsync(DatabaseKind.Sqlite);
