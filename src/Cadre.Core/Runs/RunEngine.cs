@@ -1024,9 +1024,17 @@ internal sealed partial class RunEngine(
         Wake(state, stepId, "deadline");
     }
 
-    /// <summary>Runs a suspended step's activity again, in the same attempt (so it reads back its checkpoint).</summary>
+    /// <summary>
+    /// Runs a suspended step's activity again, in the same attempt (so it reads back its checkpoint).
+    /// A halted run's steps stay as they are: resuming it wakes every suspended step to look again.
+    /// </summary>
     internal static void Wake(RunState state, string stepId, string reason)
     {
+        if (state.Run.HaltRequested)
+        {
+            return;
+        }
+
         var step = state.Steps[stepId];
         step.Status = "queued";
         state.NewTask(stepId, "step", step.Attempts, state.Now);
@@ -1195,6 +1203,12 @@ internal sealed partial class RunEngine(
         }
 
         state.SetRunStatus("running", new JsonObject { ["by"] = by });
+        // What a suspended step waited for may have come during the halt (a decision, a prompt, a child's end): it looks again.
+        foreach (var id in state.Steps.Where(s => s.Value.Status == "waiting" && state.Workflow.Steps[s.Key].Step.Activity?.UniqueIdentifier == "agent").Select(s => s.Key).ToList())
+        {
+            Wake(state, id, "resumed");
+        }
+
         await AdvanceAsync(state, cancellationToken);
     }
 

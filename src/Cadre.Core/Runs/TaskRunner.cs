@@ -170,7 +170,10 @@ internal sealed partial class TaskRunner(
             {
                 if (step.Status == "compensating")
                 {
-                    RunEngine.ApplyCompensation(state, task.StepId, task.Attempt, outcome);
+                    // An undo runs to its end: it cannot wait on people, prompts or a child run.
+                    RunEngine.ApplyCompensation(state, task.StepId, task.Attempt, outcome is Suspend suspended
+                        ? ActivityOutcome.Failure("cannot_wait", $"A compensation cannot wait ({suspended.Reason}); give it an activity that finishes on its own.", retryable: false)
+                        : outcome);
                 }
 
                 return true;

@@ -112,6 +112,42 @@ public sealed class ToolApprovalTests
     }
 
     [Fact]
+    public async Task DecisionDuringAHalt_IsActedOnAtResume_WithoutStartingOver()
+    {
+        var app = await EngineApps.Get(DatabaseKind.Sqlite);
+        var workspace = await app.CreateWorkspaceAsync();
+        var (alice, aliceKey) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "operator");
+        await using var fake = await FakeModelServer.StartAsync();
+        await ConnectAsync(workspace, fake);
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_t", "current_time", "{}")] });
+        fake.Enqueue(new FakeReply { Text = "It is late." });
+        var flow = await workspace.CreateFlowAsync([AgentStep(new
+        {
+            prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" },
+            toolApproval = new { current_time = new { approvers = new[] { alice } } },
+        })]);
+        var runId = (string)(await workspace.StartAsync(flow, wait: null))["id"]!;
+        await workspace.WaitForRunAsync(runId, r => (string)r["status"]! == "waiting");
+        var approval = (await workspace.ListAllAsync($"/api/v1/workspaces/{workspace.Name}/approvals?run={runId}")).Single();
+        using var aliceClient = app.Client(aliceKey);
+
+        await (await workspace.Owner.PostAsync(workspace.Runs($"/{runId}/halt"), null)).ShouldBeAsync(HttpStatusCode.OK);
+        await (await aliceClient.PostJsonAsync(Decisions(workspace, approval), new { decision = "approve" })).ShouldBeAsync(HttpStatusCode.OK);
+        await Task.Delay(300);
+        var halted = await workspace.GetRunAsync(runId);
+        ((string)halted["status"]!).ShouldBe("halted");
+        RunApi.StepStatus(halted, "work").ShouldBe("waiting");
+        fake.Requests.Count.ShouldBe(1);
+        await (await workspace.Owner.PostAsync(workspace.Runs($"/{runId}/resume"), null)).ShouldBeAsync(HttpStatusCode.OK);
+        var done = await workspace.WaitForRunAsync(runId);
+
+        ((string)done["status"]!).ShouldBe("succeeded", done.ToJsonString());
+        fake.Requests.Count.ShouldBe(2);
+        ((int)RunApi.Step(done, "work")["attempts"]!).ShouldBe(1);
+        (await workspace.ListAllAsync($"/api/v1/workspaces/{workspace.Name}/approvals?run={runId}")).Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task UnansweredApproval_ExpiresAtItsDeadline()
     {
         var app = await EngineApps.Get(DatabaseKind.Sqlite);
