@@ -240,7 +240,19 @@ internal sealed partial class RunEngine(
             });
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // No savepoint around the save (two more round trips on PostgreSQL): a failed commit is rolled
+        // back whole and decided again from a fresh load, never carried on from the failure.
+        var savepoints = db.Database.AutoSavepointsEnabled;
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = savepoints;
+        }
+
         // After the run row (their parent) and after cancelling queued tasks (which must not catch these).
         await storage.InsertRunRowsAsync(db, state.NewSteps, state.NewTasks, state.NewEvents, cancellationToken);
         if (state.IsTerminal && existing)

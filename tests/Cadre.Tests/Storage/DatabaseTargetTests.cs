@@ -55,6 +55,20 @@ public sealed class DatabaseTargetTests
         target.Description.ShouldBe("PostgreSQL localhost:5432/cadre");
     }
 
+    [Fact]
+    public void Parse_Postgres_PreparesStatementsAndSkipsResets_UnlessTheOperatorSaysOtherwise()
+    {
+        var defaults = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse("Host=localhost;Database=cadre", "./data", out _)!.ConnectionString);
+        var fromUrl = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse("postgres://db/cadre", "./data", out _)!.ConnectionString);
+        var chosen = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse("Host=localhost;Max Auto Prepare=0;No Reset On Close=false", "./data", out _)!.ConnectionString);
+
+        defaults.MaxAutoPrepare.ShouldBe(64);
+        defaults.NoResetOnClose.ShouldBeTrue();
+        fromUrl.MaxAutoPrepare.ShouldBe(64);
+        chosen.MaxAutoPrepare.ShouldBe(0);
+        chosen.NoResetOnClose.ShouldBeFalse();
+    }
+
     [Theory]
     [InlineData("mysql://localhost/cadre", "unsupported")]
     [InlineData("sqlite:", "file path")]
