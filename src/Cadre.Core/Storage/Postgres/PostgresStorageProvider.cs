@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Cadre.Personas;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Cadre.Storage.Postgres;
@@ -62,47 +63,57 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(events);
+        // One batch, so one round trip for all three tables (the commit's transaction is already open).
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
         if (steps.Count > 0)
         {
-            await db.Database.ExecuteSqlRawAsync(
+            batch.BatchCommands.Add(Command(
                 "INSERT INTO run_steps (run_id, step_id, status, attempts, iteration, output, error, completed_order, started_at, finished_at) " +
-                "SELECT * FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::integer[], {4}::integer[], {5}::text[], {6}::text[], {7}::integer[], {8}::timestamptz[], {9}::timestamptz[])",
-                [
-                    steps.Select(s => s.RunId).ToArray(), steps.Select(s => s.StepId).ToArray(), steps.Select(s => s.Status).ToArray(),
-                    steps.Select(s => s.Attempts).ToArray(), steps.Select(s => s.Iteration).ToArray(), steps.Select(s => s.Output).ToArray(),
-                    steps.Select(s => s.Error).ToArray(), steps.Select(s => s.CompletedOrder).ToArray(), steps.Select(s => s.StartedAt).ToArray(),
-                    steps.Select(s => s.FinishedAt).ToArray(),
-                ],
-                cancellationToken);
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::text[], $7::text[], $8::integer[], $9::timestamptz[], $10::timestamptz[])",
+                steps.Select(s => s.RunId).ToArray(), steps.Select(s => s.StepId).ToArray(), steps.Select(s => s.Status).ToArray(),
+                steps.Select(s => s.Attempts).ToArray(), steps.Select(s => s.Iteration).ToArray(), steps.Select(s => s.Output).ToArray(),
+                steps.Select(s => s.Error).ToArray(), steps.Select(s => s.CompletedOrder).ToArray(), steps.Select(s => s.StartedAt).ToArray(),
+                steps.Select(s => s.FinishedAt).ToArray()));
         }
 
         if (tasks.Count > 0)
         {
-            await db.Database.ExecuteSqlRawAsync(
+            batch.BatchCommands.Add(Command(
                 "INSERT INTO tasks (run_id, workspace_id, step_id, kind, attempt, iteration, status, available_at, lease_owner, lease_expires_at, started_at, finished_at, error, created_at) " +
-                "SELECT r, w, s, k, a, i, st, av, lo, le, sa, fa, e, c FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::text[], {4}::integer[], {5}::integer[], " +
-                "{6}::text[], {7}::timestamptz[], {8}::text[], {9}::timestamptz[], {10}::timestamptz[], {11}::timestamptz[], {12}::text[], {13}::timestamptz[]) " +
+                "SELECT r, w, s, k, a, i, st, av, lo, le, sa, fa, e, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], " +
+                "$7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::timestamptz[]) " +
                 "WITH ORDINALITY AS t(r, w, s, k, a, i, st, av, lo, le, sa, fa, e, c, n) ORDER BY n",
-                [
-                    tasks.Select(t => t.RunId).ToArray(), tasks.Select(t => t.WorkspaceId).ToArray(), tasks.Select(t => t.StepId).ToArray(), tasks.Select(t => t.Kind).ToArray(),
-                    tasks.Select(t => t.Attempt).ToArray(), tasks.Select(t => t.Iteration).ToArray(), tasks.Select(t => t.Status).ToArray(), tasks.Select(t => t.AvailableAt).ToArray(),
-                    tasks.Select(t => t.LeaseOwner).ToArray(), tasks.Select(t => t.LeaseExpiresAt).ToArray(), tasks.Select(t => t.StartedAt).ToArray(),
-                    tasks.Select(t => t.FinishedAt).ToArray(), tasks.Select(t => t.Error).ToArray(), tasks.Select(t => t.CreatedAt).ToArray(),
-                ],
-                cancellationToken);
+                tasks.Select(t => t.RunId).ToArray(), tasks.Select(t => t.WorkspaceId).ToArray(), tasks.Select(t => t.StepId).ToArray(), tasks.Select(t => t.Kind).ToArray(),
+                tasks.Select(t => t.Attempt).ToArray(), tasks.Select(t => t.Iteration).ToArray(), tasks.Select(t => t.Status).ToArray(), tasks.Select(t => t.AvailableAt).ToArray(),
+                tasks.Select(t => t.LeaseOwner).ToArray(), tasks.Select(t => t.LeaseExpiresAt).ToArray(), tasks.Select(t => t.StartedAt).ToArray(),
+                tasks.Select(t => t.FinishedAt).ToArray(), tasks.Select(t => t.Error).ToArray(), tasks.Select(t => t.CreatedAt).ToArray()));
         }
 
         if (events.Count > 0)
         {
-            await db.Database.ExecuteSqlRawAsync(
+            batch.BatchCommands.Add(Command(
                 "INSERT INTO run_events (run_id, workspace_id, type, data, created_at) " +
-                "SELECT r, w, t, d, c FROM unnest({0}::text[], {1}::text[], {2}::text[], {3}::text[], {4}::timestamptz[]) WITH ORDINALITY AS e(r, w, t, d, c, n) ORDER BY n",
-                [
-                    events.Select(e => e.RunId).ToArray(), events.Select(e => e.WorkspaceId).ToArray(), events.Select(e => e.Type).ToArray(),
-                    events.Select(e => e.Data).ToArray(), events.Select(e => e.CreatedAt).ToArray(),
-                ],
-                cancellationToken);
+                "SELECT r, w, t, d, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS e(r, w, t, d, c, n) ORDER BY n",
+                events.Select(e => e.RunId).ToArray(), events.Select(e => e.WorkspaceId).ToArray(), events.Select(e => e.Type).ToArray(),
+                events.Select(e => e.Data).ToArray(), events.Select(e => e.CreatedAt).ToArray()));
         }
+
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] arrays)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var values in arrays)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = values });
+        }
+
+        return command;
     }
 
     public override bool IsMissingTable(DbException exception) =>
