@@ -220,13 +220,7 @@ public sealed class AgentStepTests
             await (await owner.PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
             var started = await (await owner.PostJsonAsync($"/api/v1/workspaces/{workspaceName}/workflows/agent/runs", new { })).ReadObjectAsync();
             var runId = (string)started["id"]!;
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (fake.Requests.Count < 2 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
-
-            fake.Requests.Count.ShouldBe(2);
+            await Eventually.HoldsAsync(() => fake.Requests.Count == 2, "turn 2 reached the provider");
             await server.KillAsync();
             server = ServerProcess.Start(directory, environment);
             await server.WaitUntilListeningAsync();

@@ -109,8 +109,7 @@ public sealed class SessionTests
         fake.Requests[1].Body["messages"]!.AsArray().Last()!["content"]!.GetValue<string>().ShouldBe("Queued question");
 
         await (await SendAsync(workspace, runId, new { content = "Ramble on" })).ShouldBeAsync(HttpStatusCode.Created);
-        await workspace.WaitForRunAsync(runId, r => RunApi.StepStatus(r, "chat") == "running");
-        await Task.Delay(300);
+        await Eventually.HoldsAsync(() => fake.Requests.Count == 3, "the rambling answer is being streamed");
         await (await SendAsync(workspace, runId, new { content = "Stop!", ifBusy = "interrupt" })).ShouldBeAsync(HttpStatusCode.Created);
 
         await fake.WaitForClientDisconnectAsync(TimeSpan.FromSeconds(30));
@@ -135,8 +134,7 @@ public sealed class SessionTests
         var runId = (string)(await workspace.StartAsync(flow, new { prompt = "One" }, wait: null))["id"]!;
         await WaitForIdleAsync(workspace, runId, answers: 1);
         await (await SendAsync(workspace, runId, new { content = "Two" })).ShouldBeAsync(HttpStatusCode.Created);
-        await workspace.WaitForRunAsync(runId, r => RunApi.StepStatus(r, "chat") == "running");
-        await Task.Delay(300);
+        await Eventually.HoldsAsync(() => fake.Requests.Count == 2, "the second answer is being streamed");
 
         await (await workspace.Owner.PostAsync(workspace.Runs($"/{runId}/halt"), null)).ShouldBeAsync(HttpStatusCode.OK);
         await fake.WaitForClientDisconnectAsync(TimeSpan.FromSeconds(30));
@@ -269,12 +267,7 @@ public sealed class SessionTests
             var runPath = $"/api/v1/workspaces/{workspaceName}/runs/{runId}";
             (await ModelServerProcess.WaitForRunAsync(owner, runPath, r => (string)r["status"]! == "waiting"))["status"]!.GetValue<string>().ShouldBe("waiting");
             await (await owner.PostJsonAsync(runPath + "/messages", new { content = "What is my colour?" })).ShouldBeAsync(HttpStatusCode.Created);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (fake.Requests.Count < 2 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
-
+            await Eventually.HoldsAsync(() => fake.Requests.Count == 2, "the second turn reached the provider");
             await server.KillAsync();
             server = ServerProcess.Start(directory, environment);
             await server.WaitUntilListeningAsync();

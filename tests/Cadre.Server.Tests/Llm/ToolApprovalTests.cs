@@ -32,18 +32,13 @@ public sealed class ToolApprovalTests
         var app = await EngineApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
         var (alice, aliceKey) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "operator");
-        var calls = 0;
-        await using var sink = await FakeHttpServer.StartAsync(context =>
-        {
-            Interlocked.Increment(ref calls);
-            return context.Response.WriteAsJsonAsync(new { refunded = true });
-        });
+        await using var sink = await CountingSink.StartAsync();
         await using var fake = await FakeModelServer.StartAsync();
         await ConnectAsync(workspace, fake);
         await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/skills", new
         {
             name = "refund", kind = "http", description = "Refund an order.",
-            config = new { method = "POST", url = sink.Address + "refund/{{ args.order }}", parameters = new { type = "object", required = new[] { "order" }, properties = new { order = new { type = "integer" } } } },
+            config = new { method = "POST", url = sink.Server.Address + "refund/{{ args.order }}", parameters = new { type = "object", required = new[] { "order" }, properties = new { order = new { type = "integer" } } } },
             approval = new { approvers = new[] { alice }, timeout = "1h" },
         })).ShouldBeAsync(HttpStatusCode.Created);
         fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_r", "refund", """{"order": 42}""")] });
@@ -59,7 +54,7 @@ public sealed class ToolApprovalTests
         ((string)approval["summary"]!["tool"]!).ShouldBe("refund");
         ((int)approval["summary"]!["arguments"]!["order"]!).ShouldBe(42);
         ((string)approval["runId"]!).ShouldBe(runId);
-        calls.ShouldBe(0);
+        sink.Calls.ShouldBe(0);
         fake.Requests.Count.ShouldBe(1);
 
         await (await aliceClient.PostJsonAsync(Decisions(workspace, approval), new { decision = "approve" })).ShouldBeAsync(HttpStatusCode.OK);
@@ -67,7 +62,7 @@ public sealed class ToolApprovalTests
 
         ((string)done["status"]!).ShouldBe("succeeded", done.ToJsonString());
         ((string)RunApi.Step(done, "work")["output"]!["text"]!).ShouldBe("Refunded order 42.");
-        calls.ShouldBe(1);
+        sink.Calls.ShouldBe(1);
         // The first model turn was not asked again after the wait, nor billed twice.
         fake.Requests.Count.ShouldBe(2);
         (await workspace.ListAllAsync(workspace.Runs($"/{runId}/events?type=usage"))).Count.ShouldBe(2);
@@ -81,15 +76,10 @@ public sealed class ToolApprovalTests
         var app = await EngineApps.Get(db);
         var workspace = await app.CreateWorkspaceAsync();
         var (alice, aliceKey) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "operator");
-        var calls = 0;
-        await using var sink = await FakeHttpServer.StartAsync(context =>
-        {
-            Interlocked.Increment(ref calls);
-            return context.Response.WriteAsJsonAsync(new { ok = true });
-        });
+        await using var sink = await CountingSink.StartAsync();
         await using var fake = await FakeModelServer.StartAsync();
         await ConnectAsync(workspace, fake);
-        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_h", "http_request", $$"""{"url": "{{sink.Address}}delete-everything", "method": "POST"}""")] });
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_h", "http_request", $$"""{"url": "{{sink.Server.Address}}delete-everything", "method": "POST"}""")] });
         fake.Enqueue(new FakeReply { Text = "I was not allowed to." });
         var flow = await workspace.CreateFlowAsync([AgentStep(new
         {
@@ -105,7 +95,7 @@ public sealed class ToolApprovalTests
         var done = await workspace.WaitForRunAsync(runId);
 
         ((string)done["status"]!).ShouldBe("succeeded", done.ToJsonString());
-        calls.ShouldBe(0);
+        sink.Calls.ShouldBe(0);
         var told = (string)fake.Requests[1].Body["messages"]!.AsArray().Single(m => (string)m!["role"]! == "tool")!["content"]!;
         told.ShouldContain("rejected");
         told.ShouldContain("Never delete everything.");
@@ -133,7 +123,8 @@ public sealed class ToolApprovalTests
 
         await (await workspace.Owner.PostAsync(workspace.Runs($"/{runId}/halt"), null)).ShouldBeAsync(HttpStatusCode.OK);
         await (await aliceClient.PostJsonAsync(Decisions(workspace, approval), new { decision = "approve" })).ShouldBeAsync(HttpStatusCode.OK);
-        await Task.Delay(300);
+        // The decision's commit is the one that would have woken the step: after it, nothing may have moved.
+        (await workspace.ListAllAsync(workspace.Runs($"/{runId}/events?type=approval"))).ShouldContain(e => (string)e["data"]!["status"]! == "approved");
         var halted = await workspace.GetRunAsync(runId);
         ((string)halted["status"]!).ShouldBe("halted");
         RunApi.StepStatus(halted, "work").ShouldBe("waiting");
@@ -192,5 +183,28 @@ public sealed class ToolApprovalTests
         ((string)created["approval"]!["approvers"]![0]!).ShouldBe("usr_a");
         var cleared = await (await workspace.Owner.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}/skills/ping", new { approval = new { } })).ReadObjectAsync();
         cleared["approval"].ShouldBeNull();
+    }
+
+    /// <summary>A tool's server that counts the calls it gets.</summary>
+    private sealed class CountingSink : IAsyncDisposable
+    {
+        private int _calls;
+
+        public FakeHttpServer Server { get; private set; } = null!;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public static async Task<CountingSink> StartAsync()
+        {
+            var sink = new CountingSink();
+            sink.Server = await FakeHttpServer.StartAsync(context =>
+            {
+                Interlocked.Increment(ref sink._calls);
+                return context.Response.WriteAsJsonAsync(new { ok = true });
+            });
+            return sink;
+        }
+
+        public ValueTask DisposeAsync() => Server.DisposeAsync();
     }
 }

@@ -1,0 +1,20 @@
+namespace Cadre.Server.Tests.Infrastructure;
+
+/// <summary>Polls a condition with a deadline: for what the tests cannot await directly (a request reaching a fake server).</summary>
+public static class Eventually
+{
+    public static async Task HoldsAsync(Func<bool> condition, string what, int seconds = 30)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Still not so after {seconds} s: {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
