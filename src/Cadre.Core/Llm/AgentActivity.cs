@@ -46,12 +46,21 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         var registryNames = found.Where(f => f.Value is null && !AgentTools.Names.Contains(f.Key)).Select(f => f.Key).ToList();
         await using var mcp = new McpSkills(tools.Outbound, scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<McpServerOptions>>().Value);
         var approvalSpecs = new Dictionary<string, Workflows.ApprovalSpec>(StringComparer.Ordinal);
+        (string Id, string Name)? workspace = null;
         foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
         {
             IReadOnlyList<AIFunction> skillTools;
             try
             {
-                skillTools = skill.Kind == "mcp" ? await mcp.ConnectAsync(skill, authValue, await WorkspaceAsync(scope.ServiceProvider, context, cancellationToken), cancellationToken) : [tools.ForSkill(skill, authValue, context)];
+                if (skill.Kind == "mcp")
+                {
+                    workspace ??= await WorkspaceAsync(scope.ServiceProvider, context, cancellationToken);
+                    skillTools = await mcp.ConnectAsync(skill, authValue, workspace.Value, cancellationToken);
+                }
+                else
+                {
+                    skillTools = [tools.ForSkill(skill, authValue, context)];
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -96,7 +105,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         options.Tools = functions.Count == 0 ? null : [.. functions.Values.OfType<AIFunction>()];
         var maxTurns = (int?)input["maxTurns"] ?? call.Persona?.Model?.MaxTurns ?? DefaultMaxTurns;
         var session = Sessions.IsSession(context, input);
-        if (session && !Durations.TryParse((string?)input["sessionTimeout"] ?? "7d", out _))
+        if (session && !Durations.TryParse((string?)input["sessionTimeout"] ?? Sessions.DefaultTimeout, out _))
         {
             return ActivityOutcome.Failure("invalid_input", "sessionTimeout must be a duration such as 30m or 7d.", retryable: false);
         }

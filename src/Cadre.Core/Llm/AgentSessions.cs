@@ -176,14 +176,17 @@ internal static class Sessions
         // From after the system message up to the oldest kept prompt; only what the run's log already holds, and never between a tool call and its result.
         var start = state.Messages.Count > 0 && state.Messages[0].Role == ChatRole.System ? 1 : 0;
         var prompts = Enumerable.Range(start, state.Messages.Count - start).Where(i => state.Messages[i].Role == ChatRole.User).ToList();
-        var end = prompts.Count > KeptPrompts ? Math.Min(prompts[^KeptPrompts], state.LoggedMessages) : start;
+        // The cut is always just before a prompt: a prompt never sits between a tool call and its result.
+        var limit = prompts.Count > KeptPrompts ? Math.Min(prompts[^KeptPrompts], state.LoggedMessages) : start;
+        var end = prompts.Where(i => i <= limit).DefaultIfEmpty(start).Max();
         if (end <= start)
         {
             return;
         }
 
         var older = state.Messages.GetRange(start, end - start);
-        var ask = older.Append(new ChatMessage(ChatRole.User,
+        // The system message goes too: it carries the persona and any earlier summary, which the new one must keep.
+        var ask = state.Messages.Take(start).Concat(older).Append(new ChatMessage(ChatRole.User,
             "Summarise the conversation so far for your own future reference: keep names, facts, preferences, decisions, open questions and anything promised. " +
             "At most 300 words, no preamble.")).ToList();
         var updates = new List<ChatResponseUpdate>();
