@@ -156,7 +156,7 @@ public sealed class SessionTests
         fake.Enqueue(new FakeReply { Text = "Blue it is.", InputTokens = 5000 });
         fake.Enqueue(new FakeReply { Text = "Ada likes blue." });
         fake.Enqueue(new FakeReply { Text = "You like blue, Ada." });
-        var flow = await workspace.CreateFlowAsync([SessionStep(new { infiniteSession = true, contextTokens = 4000 })]);
+        var flow = await workspace.CreateFlowAsync([SessionStep(new { infiniteSession = true, contextTokens = 4000, instructions = "You are a concierge." })]);
         var runId = (string)(await workspace.StartAsync(flow, new { prompt = "I am Ada." }, wait: null))["id"]!;
         await WaitForIdleAsync(workspace, runId, answers: 1);
         await (await SendAsync(workspace, runId, new { content = "I like blue." })).ShouldBeAsync(HttpStatusCode.Created);
@@ -166,9 +166,13 @@ public sealed class SessionTests
         var idle = await WaitForIdleAsync(workspace, runId, answers: 3);
 
         fake.Requests.Count.ShouldBe(4);
-        ((string)fake.Requests[2].Body["messages"]!.AsArray().Last()!["content"]!).ShouldStartWith("Summarise the conversation so far");
+        var summarising = fake.Requests[2].Body["messages"]!.AsArray();
+        // The instructions (and any earlier summary) go with the turns being summarised.
+        summarising.Select(m => (string)m!["content"]!).ShouldBe(["You are a concierge.", "I am Ada.", "Hello Ada.", summarising.Last()!["content"]!.GetValue<string>()]);
+        ((string)summarising.Last()!["content"]!).ShouldStartWith("Summarise the conversation so far");
         var asked = fake.Requests[3].Body["messages"]!.AsArray();
         asked.Select(m => (string)m!["role"]!).ShouldBe(["system", "user", "assistant", "user"]);
+        ((string)asked[0]!["content"]!).ShouldStartWith("You are a concierge.");
         ((string)asked[0]!["content"]!).ShouldEndWith("Ada likes blue.");
         asked.Skip(1).Select(m => (string)m!["content"]!).ShouldBe(["I like blue.", "Blue it is.", "What do I like?"]);
         // The conversation people see is whole; the summary is the model's working memory, billed as a call.
