@@ -10,7 +10,9 @@ namespace Cadre.Runs;
 /// </summary>
 internal sealed class RecentRunStates : IDisposable
 {
-    public const int Capacity = 10_000;
+    // What it serves is the commit that follows within milliseconds (an attempt's start after the
+    // commit that queued it): a short life and a small count bound the memory it holds (step outputs).
+    public const int Capacity = 2_000;
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Capacity });
 
@@ -22,7 +24,7 @@ internal sealed class RecentRunStates : IDisposable
             return;
         }
 
-        _cache.Set(state.Run.Id, Copy(state), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(1) });
+        _cache.Set(state.Run.Id, Copy(state), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(10) });
     }
 
     /// <summary>A copy of the run's last committed state on this node, or null.</summary>
