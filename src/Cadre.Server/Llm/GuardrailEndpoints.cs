@@ -41,38 +41,20 @@ internal static class GuardrailEndpoints
         GuardrailRequest request, WorkspaceAccess access, GuardrailService guardrails, HttpResponse response, CancellationToken cancellationToken)
     {
         var result = await guardrails.CreateAsync(access.Workspace.Id, request, access.Caller, cancellationToken);
-        if (result.Value is not { } created)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(created.Version);
-        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/guardrails/{created.Name}", created);
+        return ETags.Created(result, c => c.Version, c => $"/api/v1/workspaces/{access.Workspace.Name}/guardrails/{c.Name}", response);
     }
 
     private static async Task<Results<Ok<GuardrailResponse>, ProblemHttpResult>> Get(
         string guardrail, WorkspaceAccess access, GuardrailService guardrails, HttpResponse response, CancellationToken cancellationToken)
     {
-        if (await guardrails.GetAsync(access.Workspace.Id, guardrail, cancellationToken) is not { } found)
-        {
-            return Problems.NotFound($"Guardrail '{guardrail}' not found.");
-        }
-
-        response.Headers.ETag = ETags.For(found.Version);
-        return TypedResults.Ok(found);
+        return ETags.Found(await guardrails.GetAsync(access.Workspace.Id, guardrail, cancellationToken), f => f.Version, $"Guardrail '{guardrail}' not found.", response);
     }
 
     private static async Task<Results<Ok<GuardrailResponse>, ProblemHttpResult>> Update(
         string guardrail, GuardrailRequest request, WorkspaceAccess access, GuardrailService guardrails, HttpContext http, CancellationToken cancellationToken)
     {
         var result = await guardrails.UpdateAsync(access.Workspace.Id, guardrail, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken);
-        if (result.Value is not { } updated)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        http.Response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(updated);
+        return ETags.Ok(result, u => u.Version, http.Response);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(

@@ -58,38 +58,20 @@ internal static class ProviderEndpoints
         ProviderRequest request, WorkspaceAccess access, ProviderService providers, HttpResponse response, CancellationToken cancellationToken)
     {
         var result = await providers.CreateAsync(access.Workspace.Id, request, access.Caller, cancellationToken);
-        if (result.Value is not { } created)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(created.Version);
-        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/providers/{created.Name}", created);
+        return ETags.Created(result, c => c.Version, c => $"/api/v1/workspaces/{access.Workspace.Name}/providers/{c.Name}", response);
     }
 
     private static async Task<Results<Ok<ProviderResponse>, ProblemHttpResult>> Get(
         string provider, WorkspaceAccess access, ProviderService providers, HttpResponse response, CancellationToken cancellationToken)
     {
-        if (await providers.GetAsync(access.Workspace.Id, provider, cancellationToken) is not { } found)
-        {
-            return Problems.NotFound($"Provider '{provider}' not found.");
-        }
-
-        response.Headers.ETag = ETags.For(found.Version);
-        return TypedResults.Ok(found);
+        return ETags.Found(await providers.GetAsync(access.Workspace.Id, provider, cancellationToken), f => f.Version, $"Provider '{provider}' not found.", response);
     }
 
     private static async Task<Results<Ok<ProviderResponse>, ProblemHttpResult>> Update(
         string provider, ProviderRequest request, WorkspaceAccess access, ProviderService providers, HttpContext http, CancellationToken cancellationToken)
     {
         var result = await providers.UpdateAsync(access.Workspace.Id, provider, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken);
-        if (result.Value is not { } updated)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        http.Response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(updated);
+        return ETags.Ok(result, u => u.Version, http.Response);
     }
 
     private static async Task<Results<Ok<ProviderTestResponse>, ProblemHttpResult>> Test(

@@ -42,38 +42,20 @@ internal static class SkillEndpoints
         SkillRequest request, WorkspaceAccess access, SkillService skills, HttpResponse response, CancellationToken cancellationToken)
     {
         var result = await skills.CreateAsync(access.Workspace.Id, request, access.Caller, cancellationToken);
-        if (result.Value is not { } created)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(created.Version);
-        return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/skills/{created.Name}", created);
+        return ETags.Created(result, c => c.Version, c => $"/api/v1/workspaces/{access.Workspace.Name}/skills/{c.Name}", response);
     }
 
     private static async Task<Results<Ok<SkillResponse>, ProblemHttpResult>> Get(
         string skill, WorkspaceAccess access, SkillService skills, HttpResponse response, CancellationToken cancellationToken)
     {
-        if (await skills.GetAsync(access.Workspace.Id, skill, cancellationToken) is not { } found)
-        {
-            return Problems.NotFound($"Skill '{skill}' not found.");
-        }
-
-        response.Headers.ETag = ETags.For(found.Version);
-        return TypedResults.Ok(found);
+        return ETags.Found(await skills.GetAsync(access.Workspace.Id, skill, cancellationToken), f => f.Version, $"Skill '{skill}' not found.", response);
     }
 
     private static async Task<Results<Ok<SkillResponse>, ProblemHttpResult>> Update(
         string skill, SkillRequest request, WorkspaceAccess access, SkillService skills, HttpContext http, CancellationToken cancellationToken)
     {
         var result = await skills.UpdateAsync(access.Workspace.Id, skill, request, access.Caller, ETags.IfMatch(http.Request), cancellationToken);
-        if (result.Value is not { } updated)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        http.Response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(updated);
+        return ETags.Ok(result, u => u.Version, http.Response);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(

@@ -37,25 +37,13 @@ internal static class SkillInstallEndpoints
         string workflow, string skill, bool install, WorkspaceAccess access, SkillInstallService installs, HttpResponse response, CancellationToken cancellationToken)
     {
         var result = await installs.WorkflowAsync(access.Workspace.Id, workflow, skill, install, access.Caller, cancellationToken);
-        if (result.Value is not { } updated)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(updated);
+        return ETags.Ok(result, u => u.Version, response);
     }
 
     private static async Task<Results<Ok<PersonaResponse>, ProblemHttpResult>> PersonaAsync(
         string persona, string skill, bool install, WorkspaceAccess access, SkillInstallService installs, HttpResponse response, CancellationToken cancellationToken)
     {
         var result = await installs.PersonaAsync(access.Workspace.Id, persona, skill, install, access.Caller, cancellationToken);
-        if (result.Value is not { } updated)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(updated);
+        return ETags.Ok(result, u => u.Version, response);
     }
 }

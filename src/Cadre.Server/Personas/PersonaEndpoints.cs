@@ -366,16 +366,8 @@ internal static class PersonaEndpoints
         return TypedResults.Created($"/api/v1/workspaces/{access.Workspace.Name}/personas/{persona.Id}", persona);
     }
 
-    private static Results<Ok<PersonaResponse>, ProblemHttpResult> WithETag(ServiceResult<PersonaResponse> result, HttpResponse response)
-    {
-        if (result.Value is not { } persona)
-        {
-            return Problems.From(result.Error!);
-        }
-
-        response.Headers.ETag = ETags.For(persona.Version);
-        return TypedResults.Ok(persona);
-    }
+    private static Results<Ok<PersonaResponse>, ProblemHttpResult> WithETag(ServiceResult<PersonaResponse> result, HttpResponse response) =>
+        ETags.Ok(result, p => p.Version, response);
 
     private static Results<Ok<BulkResponse>, ProblemHttpResult> Bulk(ServiceResult<BulkResponse> result) =>
         result.Value is { } bulk ? TypedResults.Ok(bulk) : Problems.From(result.Error!);

@@ -24,6 +24,24 @@ public sealed class ToolApprovalTests
             name = "fake", kind = "openai", baseUrl = fake.OpenAIEndpoint.ToString(), apiKey = "sk-tool-approval-key",
         })).ShouldBeAsync(HttpStatusCode.Created);
 
+    /// <summary>An agent that asks for the time once, each look at the clock needing <paramref name="approver"/>'s approval; the model then says <paramref name="answer"/>.</summary>
+    private static Task<string> ClockFlowAsync(TestWorkspace workspace, FakeModelServer fake, string approver, string answer, string? timeout = null)
+    {
+        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_t", "current_time", "{}")] });
+        fake.Enqueue(new FakeReply { Text = answer });
+        var approval = new JsonObject { ["approvers"] = new JsonArray(approver) };
+        if (timeout is not null)
+        {
+            approval["timeout"] = timeout;
+        }
+
+        return workspace.CreateFlowAsync([AgentStep(new
+        {
+            prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" },
+            toolApproval = new JsonObject { ["current_time"] = approval },
+        })]);
+    }
+
     private static string Decisions(TestWorkspace workspace, JsonObject approval) => $"/api/v1/workspaces/{workspace.Name}/approvals/{approval["id"]}/decisions";
 
     [Theory, AllDatabases]
@@ -109,13 +127,7 @@ public sealed class ToolApprovalTests
         var (alice, aliceKey) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "operator");
         await using var fake = await FakeModelServer.StartAsync();
         await ConnectAsync(workspace, fake);
-        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_t", "current_time", "{}")] });
-        fake.Enqueue(new FakeReply { Text = "It is late." });
-        var flow = await workspace.CreateFlowAsync([AgentStep(new
-        {
-            prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" },
-            toolApproval = new { current_time = new { approvers = new[] { alice } } },
-        })]);
+        var flow = await ClockFlowAsync(workspace, fake, alice, "It is late.");
         var runId = (string)(await workspace.StartAsync(flow, wait: null))["id"]!;
         await workspace.WaitForRunAsync(runId, r => (string)r["status"]! == "waiting");
         var approval = (await workspace.ListAllAsync($"/api/v1/workspaces/{workspace.Name}/approvals?run={runId}")).Single();
@@ -146,13 +158,7 @@ public sealed class ToolApprovalTests
         var (alice, _) = await workspace.Owner.CreateServiceAccountAsync(workspace.Name, "operator");
         await using var fake = await FakeModelServer.StartAsync();
         await ConnectAsync(workspace, fake);
-        fake.Enqueue(new FakeReply { ToolCalls = [new FakeToolCall("call_t", "current_time", "{}")] });
-        fake.Enqueue(new FakeReply { Text = "Nobody let me look at the clock." });
-        var flow = await workspace.CreateFlowAsync([AgentStep(new
-        {
-            prompt = "What time is it?", skills = new[] { "current_time" }, model = new { provider = "fake", model = "gpt-4o" },
-            toolApproval = new { current_time = new { approvers = new[] { alice }, timeout = "1s" } },
-        })]);
+        var flow = await ClockFlowAsync(workspace, fake, alice, "Nobody let me look at the clock.", timeout: "1s");
 
         var run = await workspace.StartAsync(flow, wait: "20s");
 
