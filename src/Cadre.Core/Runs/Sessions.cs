@@ -163,12 +163,27 @@ internal sealed class ConversationService(CadreDbContext db, RunEngine engine, R
             : null;
     }
 
-    /// <summary>The run's conversation, oldest first: prompts and the agents' answers.</summary>
+    /// <summary>
+    /// The run's conversation, oldest first: prompts and the agents' answers. A session's opening
+    /// prompt (written by its agent as it begins) comes before any prompt sent to that step, even one
+    /// sent in the moment between the step's start and the agent's first write.
+    /// </summary>
     public async Task<IReadOnlyList<RunMessage>> MessagesAsync(string runId, CancellationToken cancellationToken)
     {
         var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && (e.Type == "message" || e.Type == SessionPrompts.EventType))
             .OrderBy(e => e.Id).ToListAsync(cancellationToken);
-        return [.. events.Select(Message).OfType<RunMessage>()];
+        var messages = events.Select(e => (Sent: e.Type == SessionPrompts.EventType, Message: Message(e))).Where(m => m.Message is not null).ToList();
+        foreach (var opening in messages.Where(m => !m.Sent && m.Message!.Role == "user").ToList())
+        {
+            var firstSent = messages.FindIndex(m => m.Sent && m.Message!.StepId == opening.Message!.StepId);
+            if (firstSent >= 0 && firstSent < messages.IndexOf(opening))
+            {
+                messages.Remove(opening);
+                messages.Insert(firstSent, opening);
+            }
+        }
+
+        return [.. messages.Select(m => m.Message!)];
     }
 
     /// <summary>The run's newest log lines (at most <paramref name="limit"/>), oldest first; <c>…/events?type=log</c> pages through all.</summary>

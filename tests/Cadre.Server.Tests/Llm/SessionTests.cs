@@ -207,6 +207,28 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task PromptSentBeforeTheAgentBegins_IsQueued_AndFollowsTheOpeningPrompt()
+    {
+        var (workspace, fake) = await SetUpAsync(DatabaseKind.Sqlite);
+        await using var _ = fake;
+        fake.Enqueue(new FakeReply { Text = "Hello." });
+        fake.Enqueue(new FakeReply { Text = "Early bird answered." });
+        var chat = SessionStep();
+        chat["dependsOn"] = new JsonArray("pause");
+        var flow = await workspace.CreateFlowAsync([new JsonObject
+        {
+            ["id"] = "pause", ["activity"] = new JsonObject { ["uniqueIdentifier"] = "sleep" }, ["input"] = new JsonObject { ["duration"] = "1s" },
+        }, chat]);
+        var runId = (string)(await workspace.StartAsync(flow, new { prompt = "Opening" }, wait: null))["id"]!;
+
+        await (await SendAsync(workspace, runId, new { content = "Early" })).ShouldBeAsync(HttpStatusCode.Created);
+        var idle = await WaitForIdleAsync(workspace, runId, answers: 2);
+
+        idle["messages"]!.AsArray().Select(m => (string)m!["text"]!).ShouldBe(["Opening", "Early", "Hello.", "Early bird answered."]);
+        fake.Requests[1].Body["messages"]!.AsArray().Select(m => (string)m!["content"]!).ShouldBe(["Opening", "Hello.", "Early"]);
+    }
+
+    [Fact]
     public async Task IdleSession_EndsAfterItsTimeout()
     {
         var (workspace, fake) = await SetUpAsync(DatabaseKind.Sqlite);
