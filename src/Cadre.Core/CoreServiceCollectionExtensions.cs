@@ -127,6 +127,9 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.MaxRunsPerWorkspace >= 0, "Cadre:Engine:MaxRunsPerWorkspace must not be negative.")
             .ValidateOnStart();
         services.TryAddSingleton<Runs.RunNotifier>();
+        services.TryAddSingleton<Triggers.EventDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Triggers.EventDispatcher>());
+        services.TryAddScoped<Triggers.EventService>();
         services.TryAddSingleton<Runs.RecentRunStates>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ConditionActivity>());

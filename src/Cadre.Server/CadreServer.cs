@@ -11,6 +11,7 @@ using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
+using Cadre.Server.Triggers;
 using Cadre.Server.Workflows;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
@@ -131,6 +132,7 @@ internal static class CadreServer
         app.MapSkills();
         app.MapSkillInstalls();
         app.MapApprovals();
+        app.MapEvents();
         app.MapApiKeys();
         return app;
     }

@@ -14,7 +14,8 @@ namespace Cadre.Personas;
 /// snapshotted version), the bin (soft delete, restore, purge), duplicates, history, previews and
 /// bulk calls. Every change of a definition goes through <see cref="SaveDefinitionAsync"/>.
 /// </summary>
-internal sealed partial class PersonaService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors)
+internal sealed partial class PersonaService(
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, Triggers.EventDispatcher eventDispatcher)
 {
     public Task<ServiceResult<PersonaResponse>> CreateAsync(string workspaceId, PersonaSpec spec, Caller caller, CancellationToken cancellationToken) =>
         AddAsync(workspaceId, spec, caller, "created", cancellationToken);
@@ -471,6 +472,7 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
         persona.Definition = PersonaJson.Serialize(normalized);
         persona.Version++;
 
+        var recorded = 0;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
@@ -488,6 +490,8 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
                 CreatedBy = caller.ActorId,
                 CreatedAt = time.GetUtcNowTruncated(),
             });
+            var published = new JsonObject { ["personaId"] = persona.Id, ["name"] = persona.Name, ["version"] = persona.Version, ["change"] = change };
+            recorded = await Triggers.Happenings.RecordAsync(db, ids, persona.WorkspaceId, [("persona.published", published)], 0, time.GetUtcNowTruncated(), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -502,6 +506,11 @@ internal sealed partial class PersonaService(CadreDbContext db, StorageProvider 
         {
             db.ChangeTracker.Clear();
             return ServiceError.Conflict($"A persona named '{normalized.Name}' already exists in this workspace.");
+        }
+
+        if (recorded > 0)
+        {
+            eventDispatcher.Wake();
         }
 
         return await ToResponseAsync(persona, cancellationToken);

@@ -25,6 +25,7 @@ internal sealed partial class RunEngine(
     IOptions<EngineOptions> options,
     IDbContextFactory<CadreDbContext> contexts,
     RecentRunStates recent,
+    Triggers.EventDispatcher eventDispatcher,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -207,6 +208,13 @@ internal sealed partial class RunEngine(
     {
         state.Run.Version++;
         state.Run.UpdatedAt = state.Now;
+        Triggers.Happenings.Collect(state);
+        if (state.Happenings.Count > 0
+            && await Triggers.Happenings.RecordAsync(db, ids, state.Run.WorkspaceId, state.Happenings, Triggers.EventDispatcher.ChainOf(state.Context), state.Now, cancellationToken) > 0)
+        {
+            state.EventsToDispatch = true;
+        }
+
         foreach (var (approval, approvers) in state.NewApprovals)
         {
             db.Approvals.Add(approval);
@@ -288,6 +296,11 @@ internal sealed partial class RunEngine(
         if (state.IsTerminal || state.Run.Status == "halted")
         {
             notifier.Finished(state.Run.Id);
+        }
+
+        if (state.EventsToDispatch)
+        {
+            eventDispatcher.Wake();
         }
     }
 
@@ -811,48 +824,13 @@ internal sealed partial class RunEngine(
             EmittedByRun = state.Run.Id,
             EmittedByStep = stepId,
             IdempotencyKey = emitted.IdempotencyKey,
+            Depth = Triggers.EventDispatcher.ChainOf(state.Context),
             CreatedAt = state.Now,
         };
         db.WorkspaceEvents.Add(record);
-        var eventJson = EventJson(record);
-        var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["event"] = eventJson }, new DateTimeOffset(state.Now, TimeSpan.Zero));
-        var waits = await db.EventWaits.Where(w => w.WorkspaceId == workspaceId && w.EventType == emitted.Type && w.EventId == null).ToListAsync(cancellationToken);
-        var woken = 0;
-        foreach (var wait in waits)
-        {
-            bool matches;
-            try
-            {
-                matches = Filter.Parse(RunState.Parse(wait.Filters), new ExpressionOptions { Roots = WaitForEventActivity.EventRoots }).Matches(scope);
-            }
-            catch (Exception ex) when (ex is FilterException or ExpressionEvaluationException)
-            {
-                // A filter that cannot read this payload does not match it.
-                matches = false;
-            }
-
-            if (!matches)
-            {
-                continue;
-            }
-
-            wait.EventId = record.Id;
-            woken++;
-            db.Tasks.Add(new RunTask
-            {
-                RunId = wait.RunId,
-                WorkspaceId = wait.WorkspaceId,
-                StepId = wait.StepId,
-                Kind = "timer",
-                Attempt = wait.Attempt,
-                Iteration = wait.Iteration,
-                Status = "queued",
-                AvailableAt = state.Now,
-                CreatedAt = state.Now,
-            });
-        }
-
+        var woken = await Triggers.EventWaitClaims.ClaimAsync(db, record, state.Now, cancellationToken);
         state.OtherTasksQueued += woken;
+        state.EventsToDispatch = true;
         return ActivityOutcome.Success(new JsonObject { ["eventId"] = record.Id, ["type"] = record.Type, ["woke"] = woken });
     }
 
@@ -880,12 +858,13 @@ internal sealed partial class RunEngine(
         }
     }
 
-    private static JsonObject EventJson(WorkspaceEvent record) => new()
+    internal static JsonObject EventJson(WorkspaceEvent record) => new()
     {
         ["id"] = record.Id,
         ["type"] = record.Type,
         ["source"] = record.Source,
         ["payload"] = RunState.Parse(record.Payload),
+        ["occurredAt"] = record.OccurredAt ?? record.CreatedAt,
         ["createdAt"] = record.CreatedAt,
     };
 
@@ -1105,6 +1084,15 @@ internal sealed partial class RunEngine(
         decisions.AddRange(db.ChangeTracker.Entries<ApprovalDecision>().Where(e => e.State == EntityState.Added && e.Entity.ApprovalId == approvalId).Select(e => e.Entity));
         var record = new JsonArray([.. decisions.Select(d => (JsonNode?)new JsonObject { ["by"] = d.UserId, ["decision"] = d.Decision, ["comment"] = d.Comment, ["at"] = d.CreatedAt })]);
         state.Emit("approval", new JsonObject { ["approvalId"] = approval.Id, ["stepId"] = approval.StepId, ["status"] = status, ["reason"] = reason });
+        state.Happenings.Add(("approval.decided", new JsonObject
+        {
+            ["approvalId"] = approval.Id,
+            ["runId"] = state.Run.Id,
+            ["stepId"] = approval.StepId,
+            ["decision"] = status,
+            ["decidedBy"] = decisions.LastOrDefault()?.UserId ?? reason,
+            ["reason"] = reason,
+        }));
         var step = state.Steps[approval.StepId];
         if (step.Status != "waiting" || Math.Max(1, step.Iteration) != approval.Iteration)
         {

@@ -52,6 +52,9 @@ internal sealed class Run
     /// <summary>The start request's Idempotency-Key: a retried start finds this run instead of making another.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>The event that started the run (trigger <c>event</c>), if one did.</summary>
+    public string? EventId { get; init; }
+
     public bool HaltRequested { get; set; }
 
     /// <summary>Tokens the run's model calls read, in all (cached ones included).</summary>

@@ -34,7 +34,7 @@ internal sealed class RunService(
     /// </summary>
     public async Task<ServiceResult<StartedRun>> StartAsync(
         string workspaceId, string workflowRef, StartRunRequest request, Caller caller, string? idempotencyKey, string trigger, CancellationToken cancellationToken,
-        JsonObject? triggerDetails = null)
+        JsonObject? triggerDetails = null, JsonObject? contextExtras = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(caller);
@@ -57,7 +57,7 @@ internal sealed class RunService(
 
         var compiled = await engine.CompiledAsync(workflow.Id, workflow.Version, cancellationToken);
         var values = RunEngine.WorkflowValues(workflow.Id, compiled.Spec, workflow.Version);
-        var context = Context(request, compiled.Spec, trigger, caller.ActorId, triggerDetails);
+        var context = Context(request, compiled.Spec, trigger, caller.ActorId, triggerDetails, contextExtras);
         ActivityError? annotationError = null;
         if (compiled.Spec.Annotations is { Count: > 0 })
         {
@@ -113,6 +113,7 @@ internal sealed class RunService(
                 IdempotencyKey = idempotencyKey,
                 ParentRunId = (string?)triggerDetails?["parentRunId"],
                 ParentStepId = (string?)triggerDetails?["parentStepId"],
+                EventId = (string?)triggerDetails?["eventId"],
                 CreatedAt = now,
                 UpdatedAt = now,
             };
@@ -469,7 +470,7 @@ internal sealed class RunService(
         return errors;
     }
 
-    private static JsonObject Context(StartRunRequest request, WorkflowSpec spec, string trigger, string startedBy, JsonObject? details)
+    private static JsonObject Context(StartRunRequest request, WorkflowSpec spec, string trigger, string startedBy, JsonObject? details, JsonObject? extras)
     {
         var triggerInfo = new JsonObject { ["type"] = trigger, ["startedBy"] = startedBy };
         foreach (var (key, value) in details ?? [])
@@ -477,7 +478,7 @@ internal sealed class RunService(
             triggerInfo[key] = value?.DeepClone();
         }
 
-        return new JsonObject
+        var context = new JsonObject
         {
             ["body"] = request.Input?.DeepClone() ?? new JsonObject(),
             ["prompt"] = request.Prompt,
@@ -491,6 +492,13 @@ internal sealed class RunService(
             ["trigger"] = triggerInfo,
             ["annotations"] = new JsonObject(),
         };
+        // What a trigger adds beside the body: the event (context.event), a webhook's headers and query.
+        foreach (var (key, value) in extras ?? [])
+        {
+            context[key] = value?.DeepClone();
+        }
+
+        return context;
     }
 
     private Task<RunResponse?> ResponseAsync(string runId, CancellationToken cancellationToken) => engine.DescribeAsync(runId, null, cancellationToken);

@@ -79,6 +79,15 @@ internal sealed class RunState
     /// <summary>Tasks this commit queued for other runs' steps (woken by an emitted event), to wake workers for.</summary>
     public int OtherTasksQueued { get; set; }
 
+    /// <summary>Cadre's own happenings in this commit (<c>approval.decided</c>…), recorded as events when a workflow listens for them.</summary>
+    public List<(string Type, JsonObject Payload)> Happenings { get; } = [];
+
+    /// <summary>This commit recorded workspace events the trigger dispatcher has still to look at.</summary>
+    public bool EventsToDispatch { get; set; }
+
+    /// <summary>The run's context (<c>context</c> in templates).</summary>
+    public JsonObject Context => (_context ??= JsonNode.Parse(Run.Context))!.AsObject();
+
     /// <summary>Approvals an approval step opened in this commit, with who may decide.</summary>
     public List<(Approval Approval, IReadOnlyList<string> Approvers)> NewApprovals { get; } = [];
 

@@ -26,6 +26,24 @@ internal sealed class WorkspaceEvent
     /// <summary>The same key in a workspace is the same event: emitting it again answers the first.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary><c>api</c>, <c>webhook</c>, <c>run</c> (an emit_event step or tool) or <c>cadre</c> (Cadre's own happenings).</summary>
+    public string Origin { get; init; } = "run";
+
+    /// <summary>When it happened, as its sender says (null: when it was recorded).</summary>
+    public DateTime? OccurredAt { get; init; }
+
+    /// <summary>Who sent it through the API.</summary>
+    public string? ReceivedBy { get; init; }
+
+    /// <summary>How many event-started runs led to it (0: none).</summary>
+    public int Depth { get; init; }
+
+    /// <summary>How many times it was replayed.</summary>
+    public int Replays { get; set; }
+
+    /// <summary>When the workflows it starts were all started; null while that is still to do.</summary>
+    public DateTime? DispatchedAt { get; set; }
+
     public DateTime CreatedAt { get; init; }
 }
 

@@ -42,6 +42,11 @@ internal sealed class Workflow : IBinnable
 
     public required string WebhookTokenProtected { get; set; }
 
+    /// <summary>The token before the last rotation, while its grace period lasts.</summary>
+    public byte[]? PreviousWebhookTokenHash { get; set; }
+
+    public DateTime? PreviousWebhookTokenExpiresAt { get; set; }
+
     public string? CreatedBy { get; init; }
 
     public string? UpdatedBy { get; set; }

@@ -17,4 +17,20 @@ public static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>The same for a condition that has to ask (the API, the database); polled every 100 ms.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Still not so after {seconds} s: {what}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

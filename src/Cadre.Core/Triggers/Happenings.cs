@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Cadre.Common;
+using Cadre.Runs;
+using Cadre.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Triggers;
+
+/// <summary>
+/// Cadre's own happenings (a run ended, an approval was asked for or decided, a persona published)
+/// as events of the built-in types, added to the transaction of the change itself. Only a type some
+/// active workflow listens for is recorded: most happenings have no listener, and recording them all
+/// would double the rows a run writes.
+/// </summary>
+internal static class Happenings
+{
+    /// <summary>Adds an event for each happening a workflow of the workspace listens for; answers how many.</summary>
+    public static async Task<int> RecordAsync(
+        CadreDbContext db, IdGenerator ids, string workspaceId, IReadOnlyList<(string Type, JsonObject Payload)> happenings, int depth, DateTime now,
+        CancellationToken cancellationToken)
+    {
+        if (happenings.Count == 0)
+        {
+            return 0;
+        }
+
+        var types = happenings.Select(h => h.Type).Distinct(StringComparer.Ordinal).ToList();
+        var patterns = await db.Workflows.AsNoTracking()
+            .Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && w.IsActive && w.Type == "event"
+                && (types.Contains(w.TriggerEventType!) || EF.Functions.Like(w.TriggerEventType!, "%*%")))
+            .Select(w => w.TriggerEventType!).Distinct().ToListAsync(cancellationToken);
+        var recorded = 0;
+        foreach (var (type, payload) in happenings)
+        {
+            if (!patterns.Any(pattern => EventPatterns.Matches(pattern, type)))
+            {
+                continue;
+            }
+
+            db.WorkspaceEvents.Add(new WorkspaceEvent
+            {
+                Id = ids.NewId(WorkspaceEvent.IdPrefix),
+                WorkspaceId = workspaceId,
+                Type = type,
+                Source = "cadre",
+                Payload = payload.ToJsonString(),
+                Origin = "cadre",
+                Depth = depth,
+                CreatedAt = now,
+            });
+            recorded++;
+        }
+
+        return recorded;
+    }
+
+    /// <summary>What a commit of a run tells about it: its end, and approvals it opened.</summary>
+    public static void Collect(RunState state)
+    {
+        var run = state.Run;
+        if (run.Status != state.InitialStatus && run.Status is "succeeded" or "failed" or "compensated" or "halted")
+        {
+            var payload = new JsonObject { ["runId"] = run.Id, ["workflowId"] = run.WorkflowId, ["workflowVersion"] = run.WorkflowVersion, ["displayId"] = run.DisplayId };
+            switch (run.Status)
+            {
+                case "succeeded":
+                    payload["output"] = RunState.Parse(run.Output);
+                    state.Happenings.Add(("run.succeeded", payload));
+                    break;
+                case "halted":
+                    state.Happenings.Add(("run.halted", payload));
+                    break;
+                default:
+                    payload["status"] = run.Status;
+                    payload["error"] = (string?)RunState.Parse(run.Error)?["message"] ?? $"The run ended {run.Status}.";
+                    state.Happenings.Add(("run.failed", payload));
+                    break;
+            }
+        }
+
+        foreach (var (approval, approvers) in state.NewApprovals)
+        {
+            state.Happenings.Add(("approval.requested", new JsonObject
+            {
+                ["approvalId"] = approval.Id,
+                ["runId"] = run.Id,
+                ["stepId"] = approval.StepId,
+                ["workflowId"] = run.WorkflowId,
+                ["approvers"] = new JsonArray([.. approvers.Select(a => (JsonNode)a)]),
+                ["summary"] = approval.Summary,
+            }));
+        }
+    }
+}
