@@ -130,8 +130,10 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<Triggers.EventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Triggers.EventDispatcher>());
         services.TryAddScoped<Triggers.EventService>();
+        services.TryAddScoped<Triggers.WebhookReceiver>();
         services.TryAddSingleton<Runs.RecentRunStates>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.RespondActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.ConditionActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SwitchActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.SleepActivity>());

@@ -133,6 +133,7 @@ internal static class CadreServer
         app.MapSkillInstalls();
         app.MapApprovals();
         app.MapEvents();
+        app.MapHooks();
         app.MapApiKeys();
         return app;
     }

@@ -23,6 +23,28 @@ internal sealed class TransformActivity : IActivity
         Task.FromResult(ActivityOutcome.Success(context.Input?.DeepClone()));
 }
 
+/// <summary>
+/// respond: what a synchronous webhook answers its caller (<c>{status, headers, body}</c>, status 200 by
+/// default). Only its output matters: the intake waiting on the run reads it as soon as it is committed.
+/// </summary>
+internal sealed class RespondActivity : IActivity
+{
+    public string Name => "respond";
+
+    public bool IsPure => true;
+
+    public Task<ActivityOutcome> ExecuteAsync(ActivityContext context, CancellationToken cancellationToken)
+    {
+        var input = context.Input as JsonObject ?? [];
+        return Task.FromResult(ActivityOutcome.Success(new JsonObject
+        {
+            ["status"] = input["status"]?.DeepClone() ?? 200,
+            ["headers"] = input["headers"]?.DeepClone() ?? new JsonObject(),
+            ["body"] = input["body"]?.DeepClone(),
+        }));
+    }
+}
+
 /// <summary>condition: <c>{result}</c>, whether the <c>test</c> filter holds; dependents branch on it with <c>when</c>.</summary>
 internal sealed class ConditionActivity : IActivity
 {

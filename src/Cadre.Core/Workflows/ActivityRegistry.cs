@@ -193,6 +193,15 @@ public static class ActivityRegistry
         [
             new(1, "{}", "the input, rendered"),
         ]),
+        new ActivityDefinition("respond", "The answer a synchronous webhook gives its caller: status, headers and body (the run carries on).", true,
+        [
+            new(1, """
+                {"type": "object", "additionalProperties": false, "properties": {
+                  "status": {"type": "integer", "minimum": 200, "maximum": 599},
+                  "headers": {"type": "object", "maxProperties": 50, "additionalProperties": {"type": "string", "maxLength": 8192}},
+                  "body": {}}}
+                """, "{ status, headers, body }"),
+        ]),
         new ActivityDefinition("condition", "Evaluates a filter.", true,
         [
             new(1, """

@@ -86,7 +86,12 @@ public sealed record RevertWorkflowRequest(int? Version);
 public sealed record BulkDeleteWorkflowsRequest(IReadOnlyList<string>? Items);
 
 /// <summary>A webhook workflow's token: callers POST to <see cref="Path"/>.</summary>
-public sealed record WebhookTokenResponse(string Token, string Path);
+/// <param name="PreviousValidUntil">After a rotation with a grace period: until when the previous token still works.</param>
+public sealed record WebhookTokenResponse(string Token, string Path, DateTime? PreviousValidUntil = null);
+
+/// <summary>Body of a token rotation (optional).</summary>
+/// <param name="GracePeriod">How long the old token keeps working (default none: it stops at once; at most 7d).</param>
+public sealed record RotateWebhookTokenRequest(string? GracePeriod = null);
 
 public static class WorkflowJson
 {

@@ -247,6 +247,25 @@ public static partial class WorkflowRules
                     {
                         errors.Add("trigger.webhook.timeout", "Must be a duration of at most 5m, such as 30s.");
                     }
+
+                    ValidateSignature(webhook.Signature, errors);
+                    var headers = webhook.Headers ?? [];
+                    if (headers.Count > 50)
+                    {
+                        errors.Add("trigger.webhook.headers", "Name at most 50 headers.");
+                    }
+
+                    for (var i = 0; i < headers.Count; i++)
+                    {
+                        if (headers[i] is not { } header || !HeaderName().IsMatch(header))
+                        {
+                            errors.Add($"trigger.webhook.headers[{i}]", "Must be a header name, such as X-Shopify-Topic.");
+                        }
+                        else if (Triggers.WebhookReceiver.NeverShown.Contains(header.ToLowerInvariant()))
+                        {
+                            errors.Add($"trigger.webhook.headers[{i}]", $"'{header}' carries credentials and is never passed to runs.");
+                        }
+                    }
                 }
 
                 break;
@@ -269,6 +288,38 @@ public static partial class WorkflowRules
             {
                 errors.Add("trigger.webhook", $"Only webhook workflows take webhook settings; this one is '{spec.Type}'.");
             }
+        }
+    }
+
+    private static void ValidateSignature(WebhookSignature? signature, ValidationErrors errors)
+    {
+        if (signature is null)
+        {
+            return;
+        }
+
+        if (signature.Style is not { } style || !Triggers.WebhookSignatures.Styles.Contains(style))
+        {
+            errors.Add("trigger.webhook.signature.style", $"Is required: one of {string.Join(", ", Triggers.WebhookSignatures.Styles)}.");
+        }
+
+        var secrets = signature.Secrets ?? [];
+        if (secrets.Count is 0 or > 5)
+        {
+            errors.Add("trigger.webhook.signature.secrets", "Name 1 to 5 workspace secrets holding the signing secret (several while one is rotated out).");
+        }
+
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            if (!SecretReference().IsMatch(secrets[i] ?? ""))
+            {
+                errors.Add($"trigger.webhook.signature.secrets[{i}]", "Must be a secret's name.");
+            }
+        }
+
+        if (signature.Tolerance is { } tolerance && (!Durations.TryParse(tolerance, out var window) || window <= TimeSpan.Zero || window > TimeSpan.FromHours(1)))
+        {
+            errors.Add("trigger.webhook.signature.tolerance", "Must be a duration of at most 1h, such as 5m.");
         }
     }
 
@@ -487,6 +538,10 @@ public static partial class WorkflowRules
 
     [GeneratedRegex(@"^[A-Za-z0-9_.:*-]{1,200}$", RegexOptions.CultureInvariant)]
     internal static partial Regex EventType();
+
+    // RFC 9110 token characters.
+    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$", RegexOptions.CultureInvariant)]
+    private static partial Regex HeaderName();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,15}$", RegexOptions.CultureInvariant)]
     private static partial Regex ContextPath();

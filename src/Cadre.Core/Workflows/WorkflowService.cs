@@ -366,9 +366,18 @@ internal sealed partial class WorkflowService(
             : ServiceError.Conflict($"The webhook token of '{workflow.Name}' cannot be read (the server's key ring changed); rotate it to make a new one.");
     }
 
-    /// <summary>Replaces the webhook token: the old one stops working at once.</summary>
-    public async Task<ServiceResult<WebhookTokenResponse>> RotateWebhookTokenAsync(string workspaceId, string idOrName, CancellationToken cancellationToken)
+    public static readonly TimeSpan MaxTokenGracePeriod = TimeSpan.FromDays(7);
+
+    /// <summary>Replaces the webhook token: the old one stops working at once, or after the grace period.</summary>
+    public async Task<ServiceResult<WebhookTokenResponse>> RotateWebhookTokenAsync(
+        string workspaceId, string idOrName, RotateWebhookTokenRequest? request, CancellationToken cancellationToken)
     {
+        var grace = TimeSpan.Zero;
+        if (request?.GracePeriod is { } text && (!Durations.TryParse(text, out grace) || grace < TimeSpan.Zero || grace > MaxTokenGracePeriod))
+        {
+            return ServiceError.Validation("gracePeriod", "Must be a duration of at most 7d, such as 1h.");
+        }
+
         var workflow = await FindAsync(workspaceId, idOrName, tracking: true, cancellationToken);
         if (workflow is null)
         {
@@ -376,10 +385,14 @@ internal sealed partial class WorkflowService(
         }
 
         var token = NewWebhookToken();
+        var until = grace > TimeSpan.Zero ? time.GetUtcNowTruncated() + grace : (DateTime?)null;
+        // One previous token at a time: rotating again ends the older one's grace.
+        workflow.PreviousWebhookTokenHash = until is null ? null : workflow.WebhookTokenHash;
+        workflow.PreviousWebhookTokenExpiresAt = until;
         workflow.WebhookTokenHash = HashToken(token);
         workflow.WebhookTokenProtected = secrets.Protect(token);
         await db.SaveChangesAsync(cancellationToken);
-        return new WebhookTokenResponse(token, WebhookPathPrefix + token);
+        return new WebhookTokenResponse(token, WebhookPathPrefix + token, until);
     }
 
     /// <summary>A workflow by ID (live or binned) or by name (live only), tracked for changes when asked.</summary>

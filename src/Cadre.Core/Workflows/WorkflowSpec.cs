@@ -91,6 +91,24 @@ public sealed record WebhookIntake
 
     /// <summary>For <c>sync</c>: how long to wait before answering 202 anyway (default 30s, at most 5m).</summary>
     public string? Timeout { get; init; }
+
+    /// <summary>A signature every call must carry; without one (or with a bad one) the call is refused with 401.</summary>
+    public WebhookSignature? Signature { get; init; }
+
+    /// <summary>Request headers the run sees in <c>context.headers</c>, besides the usual ones (Content-Type, User-Agent, event and delivery headers).</summary>
+    public IReadOnlyList<string>? Headers { get; init; }
+}
+
+public sealed record WebhookSignature
+{
+    /// <summary><c>standard</c> (Standard Webhooks), <c>github</c> or <c>stripe</c>.</summary>
+    public string? Style { get; init; }
+
+    /// <summary>Names of workspace secrets holding the signing secret: several while one is rotated out.</summary>
+    public IReadOnlyList<string>? Secrets { get; init; }
+
+    /// <summary>How far a signed timestamp may be from now, either way (default 5m, at most 1h; not used by <c>github</c>, which signs none).</summary>
+    public string? Tolerance { get; init; }
 }
 
 public sealed record WorkflowAnnotation

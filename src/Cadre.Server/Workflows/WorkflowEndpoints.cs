@@ -131,8 +131,8 @@ internal static class WorkflowEndpoints
             .WithName("GetWorkflowWebhookToken").WithSummary("The token a webhook calls this workflow with (editors and up)")
             .RequireWorkspaceRole(WorkspaceRole.Editor).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{workflow}/webhook-token/rotate", RotateWebhookToken)
-            .WithName("RotateWorkflowWebhookToken").WithSummary("Replace the webhook token; the old one stops working at once")
-            .RequireWorkspaceRole(WorkspaceRole.Editor);
+            .WithName("RotateWorkflowWebhookToken").WithSummary("Replace the webhook token; the old one stops working at once, or after gracePeriod")
+            .RequireWorkspaceRole(WorkspaceRole.Editor).WithJsonBodyErrors();
         return app;
     }
 
@@ -325,10 +325,10 @@ internal static class WorkflowEndpoints
     }
 
     private static async Task<Results<Ok<WebhookTokenResponse>, ProblemHttpResult>> RotateWebhookToken(
-        string workflow, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
+        string workflow, RotateWebhookTokenRequest? request, WorkspaceAccess access, WorkflowService workflows, HttpResponse response, CancellationToken cancellationToken)
     {
         response.Headers.CacheControl = "no-store";
-        var result = await workflows.RotateWebhookTokenAsync(access.Workspace.Id, workflow, cancellationToken);
+        var result = await workflows.RotateWebhookTokenAsync(access.Workspace.Id, workflow, request, cancellationToken);
         return result.Value is { } token ? TypedResults.Ok(token) : Problems.From(result.Error!);
     }
 

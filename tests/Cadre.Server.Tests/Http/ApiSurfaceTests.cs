@@ -18,7 +18,7 @@ public sealed class ApiSurfaceTests
         var routes = EndpointCatalog.All(app);
 
         routes.ShouldAllBe(route => route.Endpoint.Metadata.GetOrderedMetadata<AccessMetadata>().Count == 1, "every endpoint needs RequireWorkspaceRole, RequireInstanceAdmin, RequireAnyKey or AllowAnyone");
-        // The only endpoints open to anyone under /api are those a person uses before being signed in.
+        // The only endpoints open to anyone under /api are those a person uses before being signed in (webhooks, at /hooks, carry their token).
         routes.Where(r => r.Pattern.StartsWith("/api/", StringComparison.Ordinal) && r.Endpoint.Metadata.GetMetadata<AccessMetadata>()!.Level == AccessLevel.Public)
             .Select(r => r.ToString())
             .ShouldBe(
