@@ -131,6 +131,17 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Triggers.EventDispatcher>());
         services.TryAddScoped<Triggers.EventService>();
         services.TryAddScoped<Triggers.WebhookReceiver>();
+        services.AddOptions<Triggers.WebhookOptions>().BindConfiguration(Triggers.WebhookOptions.SectionName)
+            .Validate(o => o.Timeout > TimeSpan.Zero && o.Timeout <= TimeSpan.FromMinutes(5), "Cadre:Webhooks:Timeout must be between 0 and 5 minutes.")
+            .Validate(o => o.FirstRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.FirstRetryDelay, "Cadre:Webhooks:FirstRetryDelay must be positive and at most MaxRetryDelay.")
+            .Validate(o => o.GiveUpAfter > TimeSpan.Zero, "Cadre:Webhooks:GiveUpAfter must be positive.")
+            .Validate(o => o.LeaseDuration > o.Timeout, "Cadre:Webhooks:LeaseDuration must be longer than Timeout (a lease must outlast an attempt).")
+            .Validate(o => o.PollInterval >= TimeSpan.FromMilliseconds(10), "Cadre:Webhooks:PollInterval must be at least 10 ms.")
+            .Validate(o => o.Concurrency is >= 1 and <= 256, "Cadre:Webhooks:Concurrency must be between 1 and 256.")
+            .ValidateOnStart();
+        services.TryAddSingleton<Triggers.WebhookSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<Triggers.WebhookSender>());
+        services.TryAddScoped<Triggers.WebhookSubscriptionService>();
         services.TryAddSingleton<Runs.RecentRunStates>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.RespondActivity>());

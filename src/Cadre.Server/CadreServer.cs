@@ -134,6 +134,7 @@ internal static class CadreServer
         app.MapApprovals();
         app.MapEvents();
         app.MapHooks();
+        app.MapWebhookSubscriptions();
         app.MapApiKeys();
         return app;
     }

@@ -26,6 +26,7 @@ internal sealed partial class RunEngine(
     IDbContextFactory<CadreDbContext> contexts,
     RecentRunStates recent,
     Triggers.EventDispatcher eventDispatcher,
+    Triggers.WebhookSender webhookSender,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -215,6 +216,11 @@ internal sealed partial class RunEngine(
             state.EventsToDispatch = true;
         }
 
+        if (Triggers.WebhookOutbox.AddRunNotifications(db, ids, state) > 0)
+        {
+            state.DeliveriesQueued = true;
+        }
+
         foreach (var (approval, approvers) in state.NewApprovals)
         {
             db.Approvals.Add(approval);
@@ -301,6 +307,11 @@ internal sealed partial class RunEngine(
         if (state.EventsToDispatch)
         {
             eventDispatcher.Wake();
+        }
+
+        if (state.DeliveriesQueued)
+        {
+            webhookSender.Wake();
         }
     }
 

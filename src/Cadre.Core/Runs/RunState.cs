@@ -85,6 +85,9 @@ internal sealed class RunState
     /// <summary>This commit recorded workspace events the trigger dispatcher has still to look at.</summary>
     public bool EventsToDispatch { get; set; }
 
+    /// <summary>This commit queued outbound webhook deliveries (the run's notifications).</summary>
+    public bool DeliveriesQueued { get; set; }
+
     /// <summary>The run's context (<c>context</c> in templates).</summary>
     public JsonObject Context => (_context ??= JsonNode.Parse(Run.Context))!.AsObject();
 

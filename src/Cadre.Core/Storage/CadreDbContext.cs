@@ -76,6 +76,12 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Runs.EventWait> EventWaits => Set<Runs.EventWait>();
 
+    public DbSet<Triggers.WebhookSubscription> WebhookSubscriptions => Set<Triggers.WebhookSubscription>();
+
+    public DbSet<Triggers.WebhookDelivery> WebhookDeliveries => Set<Triggers.WebhookDelivery>();
+
+    public DbSet<Triggers.WebhookDeliveryAttempt> WebhookDeliveryAttempts => Set<Triggers.WebhookDeliveryAttempt>();
+
     public DbSet<Runs.StepCheckpoint> StepCheckpoints => Set<Runs.StepCheckpoint>();
 
     public DbSet<Llm.Skill> Skills => Set<Llm.Skill>();

@@ -24,7 +24,9 @@ public sealed record EventRunResponse(string WorkflowId, string Workflow, string
 /// right after the commit that records it (inline for the API, on a wake-up for events runs emit),
 /// and this service's sweep dispatches whatever a crash left undone.
 /// </summary>
-internal sealed partial class EventDispatcher(IServiceScopeFactory scopes, CompiledWorkflows compiledWorkflows, TimeProvider time, ILogger<EventDispatcher> logger)
+internal sealed partial class EventDispatcher(
+    IServiceScopeFactory scopes, CompiledWorkflows compiledWorkflows, IdGenerator ids, StorageProvider storage, WebhookSender webhookSender, TimeProvider time,
+    ILogger<EventDispatcher> logger)
     : BackgroundService
 {
     /// <summary>How many event-started runs may follow one another (a workflow reacting to its own runs ends there).</summary>
@@ -89,11 +91,29 @@ internal sealed partial class EventDispatcher(IServiceScopeFactory scopes, Compi
         if (replay is null && record.DispatchedAt is null)
         {
             var now = time.GetUtcNowTruncated();
+            await AddDeliveriesAsync(db, record, now, cancellationToken);
             await db.WorkspaceEvents.Where(e => e.Id == eventId && e.DispatchedAt == null)
                 .ExecuteUpdateAsync(e => e.SetProperty(x => x.DispatchedAt, now), cancellationToken);
         }
 
         return results;
+    }
+
+    /// <summary>The event's deliveries to subscriptions, once each: a dispatch racing this one may have added them first.</summary>
+    private async Task AddDeliveriesAsync(CadreDbContext db, WorkspaceEvent record, DateTime now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await WebhookOutbox.AddEventDeliveriesAsync(db, ids, record, now, cancellationToken) > 0)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                webhookSender.Wake();
+            }
+        }
+        catch (DbUpdateException ex) when (storage.IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+        }
     }
 
     /// <summary>Active event workflows of the workspace whose trigger names the type (or a pattern it fits), by name.</summary>

@@ -9,7 +9,7 @@ namespace Cadre.Triggers;
 /// <summary>
 /// Cadre's own happenings (a run ended, an approval was asked for or decided, a persona published)
 /// as events of the built-in types, added to the transaction of the change itself. Only a type some
-/// active workflow listens for is recorded: most happenings have no listener, and recording them all
+/// active workflow or webhook subscription listens for is recorded: most happenings have no listener, and recording them all
 /// would double the rows a run writes.
 /// </summary>
 internal static class Happenings
@@ -29,6 +29,8 @@ internal static class Happenings
             .Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && w.IsActive && w.Type == "event"
                 && (types.Contains(w.TriggerEventType!) || EF.Functions.Like(w.TriggerEventType!, "%*%")))
             .Select(w => w.TriggerEventType!).Distinct().ToListAsync(cancellationToken);
+        // Subscriptions listen too: their deliveries are made when the event is dispatched.
+        patterns.AddRange(await WebhookOutbox.SubscribedPatternsAsync(db, workspaceId, cancellationToken));
         var recorded = 0;
         foreach (var (type, payload) in happenings)
         {

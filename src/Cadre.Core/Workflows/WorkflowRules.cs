@@ -178,6 +178,10 @@ public static partial class WorkflowRules
         ValidateDefaults(spec.Defaults!, errors);
         Url(spec.Notifications?.WebhookUrl, "notifications.webhookUrl", errors);
         Url(spec.Notifications?.ErrorWebhookUrl, "notifications.errorWebhookUrl", errors);
+        if (spec.Notifications?.SigningSecret is { } signingSecret && !SecretReference().IsMatch(signingSecret))
+        {
+            errors.Add("notifications.signingSecret", "Must be the name of a workspace secret.");
+        }
         foreach (var (name, secret) in spec.Credentials!)
         {
             if (!Identifier().IsMatch(name) || !SecretReference().IsMatch(secret ?? ""))

@@ -307,9 +307,14 @@ public sealed record ConcurrencyPolicy
 
 public sealed record WorkflowNotifications
 {
+    /// <summary>Where each end of a run (succeeded or failed) is posted.</summary>
     public string? WebhookUrl { get; init; }
 
+    /// <summary>Where a failed run is posted (besides <see cref="WebhookUrl"/>).</summary>
     public string? ErrorWebhookUrl { get; init; }
+
+    /// <summary>The workspace secret that signs these posts (Standard Webhooks); unsigned without one.</summary>
+    public string? SigningSecret { get; init; }
 }
 
 public sealed record WorkflowRepository

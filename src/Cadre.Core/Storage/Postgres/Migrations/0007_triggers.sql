@@ -23,3 +23,60 @@ CREATE INDEX ix_runs_event_id ON runs (event_id) WHERE event_id IS NOT NULL;
 ALTER TABLE workflows ADD COLUMN previous_webhook_token_hash bytea NULL;
 ALTER TABLE workflows ADD COLUMN previous_webhook_token_expires_at timestamptz NULL;
 CREATE UNIQUE INDEX ix_workflows_previous_webhook_token_hash ON workflows (previous_webhook_token_hash) WHERE previous_webhook_token_hash IS NOT NULL;
+
+-- Outbound webhooks. Deliveries are an outbox: each row is added in the transaction of what it
+-- reports (a run's end, an event's dispatch) and a sender on every node leases due rows, posts them
+-- signed (Standard Webhooks), and retries with backoff until delivered or given up (dead).
+CREATE TABLE webhook_subscriptions (
+    id                text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id      text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    url               text NOT NULL,
+    event_types       text NOT NULL,
+    description       text NULL,
+    is_active         boolean NOT NULL,
+    secret_protected  text NOT NULL,
+    version           integer NOT NULL,
+    created_by        text COLLATE "C" NULL,
+    updated_by        text COLLATE "C" NULL,
+    created_at        timestamptz NOT NULL,
+    updated_at        timestamptz NOT NULL
+);
+CREATE INDEX ix_webhook_subscriptions_workspace_id_id ON webhook_subscriptions (workspace_id, id);
+
+CREATE TABLE webhook_deliveries (
+    id               text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id     text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    subscription_id  text COLLATE "C" NULL REFERENCES webhook_subscriptions (id) ON DELETE SET NULL,
+    workflow_id      text COLLATE "C" NULL,
+    run_id           text COLLATE "C" NULL,
+    event_id         text COLLATE "C" NULL,
+    url              text NOT NULL,
+    event_type       text NOT NULL,
+    payload          text NOT NULL,
+    -- The name of the workspace secret that signs a workflow notification (a subscription signs with its own).
+    signing_secret   text NULL,
+    status           text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts         integer NOT NULL,
+    next_attempt_at  timestamptz NULL,
+    lease_owner      text NULL,
+    lease_expires_at timestamptz NULL,
+    last_status_code integer NULL,
+    last_error       text NULL,
+    created_at       timestamptz NOT NULL,
+    finished_at      timestamptz NULL
+);
+CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX ix_webhook_deliveries_workspace_id_id ON webhook_deliveries (workspace_id, id);
+-- An event is delivered to a subscription once, however often it is dispatched.
+CREATE UNIQUE INDEX ix_webhook_deliveries_subscription_id_event_id ON webhook_deliveries (subscription_id, event_id) WHERE event_id IS NOT NULL;
+
+CREATE TABLE webhook_delivery_attempts (
+    delivery_id   text COLLATE "C" NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempt       integer NOT NULL,
+    started_at    timestamptz NOT NULL,
+    duration_ms   integer NOT NULL,
+    status_code   integer NULL,
+    error         text NULL,
+    response      text NULL,
+    PRIMARY KEY (delivery_id, attempt)
+);
