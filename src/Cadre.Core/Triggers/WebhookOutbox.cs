@@ -15,7 +15,7 @@ internal static class WebhookOutbox
 {
     /// <summary>The body every delivery posts: Standard Webhooks' recommended shape.</summary>
     public static string Body(string type, DateTime timestamp, JsonObject data) =>
-        new JsonObject { ["type"] = type, ["timestamp"] = timestamp, ["data"] = data }.ToJsonString();
+        new JsonObject { ["type"] = type, ["timestamp"] = timestamp, ["data"] = data.DeepClone() }.ToJsonString();
 
     /// <summary>In a run's commit: notifications of its end (<c>webhookUrl</c> for any end, <c>errorWebhookUrl</c> for a failure); answers how many.</summary>
     public static int AddRunNotifications(CadreDbContext db, IdGenerator ids, RunState state)

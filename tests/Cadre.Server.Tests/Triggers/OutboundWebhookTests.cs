@@ -189,6 +189,47 @@ public sealed class OutboundWebhookTests
     }
 
     [Theory, AllDatabases]
+    public async Task Deliveries_ToInternalAddresses_AreRefusedWithoutConnecting(DatabaseKind db)
+    {
+        await using var inside = await FakeHttpServer.StartAsync(_ => Task.CompletedTask);
+        // A trusted host (allowed by name) that redirects inside: the redirect is not followed.
+        await using var redirector = await FakeHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = inside.Address.ToString();
+            return Task.CompletedTask;
+        });
+        var guarded = new Dictionary<string, string?>(FastRetries) { ["Cadre:Outbound:AllowPrivateNetworks"] = "false", ["Cadre:Outbound:AllowedHosts:0"] = "localhost" };
+        await using var app = await CadreApp.StartAsync(db, guarded);
+        var workspace = await app.CreateWorkspaceAsync();
+        await (await workspace.Owner.PostJsonAsync(Path(workspace, "event-types"), new { name = "probe" })).ShouldBeAsync(HttpStatusCode.Created);
+        var port = inside.Address.Port;
+        string[] targets =
+        [
+            $"http://127.0.0.1:{port}/", $"http://[::1]:{port}/", "http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/",
+            $"http://0x7f000001:{port}/", $"http://2130706433:{port}/", "http://10.0.0.1/", $"http://localhost:{redirector.Address.Port}/",
+        ];
+        foreach (var url in targets)
+        {
+            await (await workspace.Owner.PostJsonAsync(Path(workspace, "webhook-subscriptions"), new { url, eventTypes = new[] { "probe" } })).ShouldBeAsync(HttpStatusCode.Created);
+        }
+
+        await (await workspace.Owner.PostJsonAsync(Path(workspace, "events"), new { type = "probe" })).ShouldBeAsync(HttpStatusCode.Created);
+
+        await Eventually.HoldsAsync(
+            async () => (await workspace.ListAllAsync(Path(workspace, "deliveries"))) is { Count: 8 } all && all.All(d => (int)d["attempts"]! >= 1),
+            "every delivery attempted");
+        var deliveries = await workspace.ListAllAsync(Path(workspace, "deliveries"));
+        foreach (var delivery in deliveries.Where(d => !((string)d["url"]!).Contains("localhost", StringComparison.Ordinal)))
+        {
+            ((string)delivery["lastError"]!).ShouldContain("private, loopback, link-local or metadata address", customMessage: (string)delivery["url"]!);
+        }
+
+        ((string)deliveries.Single(d => ((string)d["url"]!).Contains("localhost", StringComparison.Ordinal))["lastError"]!).ShouldContain("do not follow redirects");
+        inside.Requests.ShouldBeEmpty();
+    }
+
+    [Theory, AllDatabases]
     public async Task Subscriptions_RefuseBadInput_AndKeepOutOfOtherWorkspaces(DatabaseKind db)
     {
         var app = await Apps[db].Value;
