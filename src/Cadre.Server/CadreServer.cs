@@ -14,6 +14,7 @@ using Cadre.Server.Runs;
 using Cadre.Server.Workflows;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
+using Cadre.Server.Triggers;
 using Cadre.Server.Users;
 using Cadre.Server.Workspaces;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -124,6 +125,7 @@ internal static class CadreServer
         app.MapPersonas();
         app.MapWorkflows();
         app.MapWorkflowRegistries();
+        app.MapSchedules();
         app.MapRuns();
         app.MapProviders();
         app.MapPersonaMemory();
