@@ -227,6 +227,7 @@ internal sealed partial class ScheduleWorker(
             {
                 row.LastFireAt = tick.UtcDateTime;
                 row.LastRunId = started.Value!.Run.Id;
+                LogFired(logger, tick, row.WorkflowId, row.LastRunId, started.Value.Existing);
             }
 
             ScheduleSync.SetNext(row, schedule, tick);
@@ -303,6 +304,9 @@ internal sealed partial class ScheduleWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The tick {Tick} of workflow {WorkflowId} started no run: {Reason}")]
     private static partial void LogRefused(ILogger logger, string workflowId, DateTimeOffset tick, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tick {Tick} of workflow {WorkflowId}: run {RunId} (already started before: {Existing})")]
+    private static partial void LogFired(ILogger logger, DateTimeOffset tick, string workflowId, string runId, bool existing);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The scheduler brought {Count} schedule row(s) in step with their workflows")]
     private static partial void LogRepaired(ILogger logger, int count);
