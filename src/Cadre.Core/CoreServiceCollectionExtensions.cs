@@ -8,6 +8,7 @@ using Cadre.ServiceAccounts;
 using Cadre.Setup;
 using Cadre.Storage;
 using Cadre.Teams;
+using Cadre.Triggers;
 using Cadre.Users;
 using Cadre.Workspaces;
 using Microsoft.AspNetCore.Identity;
@@ -82,6 +83,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
         services.AddCadreEngine();
+        services.AddCadreSchedules();
         services.AddCadreModels();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();

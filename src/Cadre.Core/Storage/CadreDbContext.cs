@@ -94,6 +94,8 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Llm.ModelPriceOverride> ModelPrices => Set<Llm.ModelPriceOverride>();
 
+    public DbSet<Triggers.WorkflowSchedule> WorkflowSchedules => Set<Triggers.WorkflowSchedule>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -58,6 +58,7 @@ public static partial class WorkflowRules
         ArgumentNullException.ThrowIfNull(spec);
         var defaults = spec.Defaults ?? new WorkflowDefaults();
         // With a persona pipeline the steps are always its expansion, so editing the pipeline is editing the steps.
+        var type = spec.Type ?? "manual";
         var steps = spec.PersonaPipeline is { } pipeline
             ? PersonaPipelines.Expand(pipeline)
             : (spec.Steps ?? []).Select(s => s is null ? null! : NormalizeStep(s)).ToList();
@@ -66,12 +67,17 @@ public static partial class WorkflowRules
             Name = spec.Name?.Trim(),
             Title = spec.Title is null ? spec.Name?.Trim() : spec.Title.Trim(),
             Description = string.IsNullOrWhiteSpace(spec.Description) ? null : spec.Description.Trim(),
-            Type = spec.Type ?? "manual",
+            Type = type,
             SubType = spec.SubType ?? (spec.PersonaPipeline is null ? "workflow" : "pipeline"),
             SkillIds = Distinct(spec.SkillIds),
             SkillTags = Distinct(spec.SkillTags),
             GuardrailIds = Distinct(spec.GuardrailIds),
             GuardrailTags = Distinct(spec.GuardrailTags),
+            Trigger = type == "schedule" ? (spec.Trigger ?? new WorkflowTrigger()) with
+            {
+                TimeZone = spec.Trigger?.TimeZone ?? "UTC",
+                MisfirePolicy = spec.Trigger?.MisfirePolicy ?? "skip",
+            } : spec.Trigger,
             IsActive = spec.IsActive ?? false,
             Annotations = spec.Annotations ?? [],
             Steps = steps,
@@ -242,6 +248,7 @@ public static partial class WorkflowRules
                     errors.Add("trigger.timeZone", $"'{zone}' is not a time zone this server knows; use an IANA name such as Europe/Paris.");
                 }
 
+                ValidateSchedule(trigger, errors);
                 break;
             case "webhook":
                 if (trigger?.Webhook is { } webhook)
@@ -283,9 +290,10 @@ public static partial class WorkflowRules
                 errors.Add("trigger.eventType", $"Only event workflows take an event type and filters; this one is '{spec.Type}'.");
             }
 
-            if (spec.Type != "schedule" && (trigger.Cron is not null || trigger.TimeZone is not null))
+            if (spec.Type != "schedule" && (trigger.Cron is not null || trigger.TimeZone is not null || trigger.Jitter is not null
+                || trigger.StartAt is not null || trigger.EndAt is not null || trigger.MisfirePolicy is not null))
             {
-                errors.Add("trigger.cron", $"Only schedule workflows take a cron expression and time zone; this one is '{spec.Type}'.");
+                errors.Add("trigger.cron", $"Only schedule workflows take a cron expression, time zone, jitter, startAt, endAt and misfirePolicy; this one is '{spec.Type}'.");
             }
 
             if (spec.Type != "webhook" && trigger.Webhook is not null)
@@ -324,6 +332,51 @@ public static partial class WorkflowRules
         if (signature.Tolerance is { } tolerance && (!Durations.TryParse(tolerance, out var window) || window <= TimeSpan.Zero || window > TimeSpan.FromHours(1)))
         {
             errors.Add("trigger.webhook.signature.tolerance", "Must be a duration of at most 1h, such as 5m.");
+        }
+    }
+
+    /// <summary>The schedule's optional settings: jitter, the misfire policy, and startAt before endAt.</summary>
+    private static void ValidateSchedule(WorkflowTrigger? trigger, ValidationErrors errors)
+    {
+        if (trigger is null)
+        {
+            return;
+        }
+
+        if (trigger.Jitter is { } jitter && (!Durations.TryParse(jitter, out var delay) || delay > Schedules.MaxJitter))
+        {
+            errors.Add("trigger.jitter", "Must be a duration of at most 1h, such as 30s.");
+        }
+
+        OneOf(trigger.MisfirePolicy, Schedules.MisfirePolicies, "trigger.misfirePolicy", errors);
+        if (!Schedules.IsTimeZone(trigger.TimeZone ?? "UTC"))
+        {
+            // Reported above; a time without an offset cannot be read without the zone.
+            return;
+        }
+
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(trigger.TimeZone ?? "UTC");
+        DateTimeOffset? Time(string? text, string field)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (Schedules.TryParseTime(text, zone, out var time) is { } problem)
+            {
+                errors.Add(field, problem);
+                return null;
+            }
+
+            return time;
+        }
+
+        var startAt = Time(trigger.StartAt, "trigger.startAt");
+        var endAt = Time(trigger.EndAt, "trigger.endAt");
+        if (startAt is { } start && endAt is { } end && end <= start)
+        {
+            errors.Add("trigger.endAt", "Must be after startAt.");
         }
     }
 

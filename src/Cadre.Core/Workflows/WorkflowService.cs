@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Cadre.Auth;
 using Cadre.Common;
 using Cadre.Storage;
+using Cadre.Triggers;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cadre.Workflows;
@@ -15,7 +16,8 @@ namespace Cadre.Workflows;
 /// webhook tokens. Every change of a definition goes through <see cref="SaveAsync"/>.
 /// </summary>
 internal sealed partial class WorkflowService(
-    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets, EventTypeService eventTypes)
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, ISecretProtector secrets, EventTypeService eventTypes,
+    ScheduleSignal scheduleSignal)
 {
     public const string WebhookPathPrefix = "/hooks/";
 
@@ -205,7 +207,7 @@ internal sealed partial class WorkflowService(
             return NotFound(idOrName);
         }
 
-        return await Bin.MoveAsync(db, workflow, "workflow", caller, precondition, time.GetUtcNowTruncated(), cancellationToken) is { } error
+        return await WithScheduleAsync(workflow, () => Bin.MoveAsync(db, workflow, "workflow", caller, precondition, time.GetUtcNowTruncated(), cancellationToken), cancellationToken) is { } error
             ? error
             : await ToResponseAsync(workflow, cancellationToken);
     }
@@ -219,9 +221,29 @@ internal sealed partial class WorkflowService(
             return NotFound(id);
         }
 
-        return await Bin.RestoreAsync(db, storage, workflow, "workflow", cancellationToken) is { } error
+        return await WithScheduleAsync(workflow, () => Bin.RestoreAsync(db, storage, workflow, "workflow", cancellationToken), cancellationToken) is { } error
             ? error
             : await ToResponseAsync(workflow, cancellationToken);
+    }
+
+    /// <summary>Moves a workflow into or out of the bin and, for a schedule workflow, silences or resumes its schedule in the same transaction.</summary>
+    private async Task<ServiceError?> WithScheduleAsync(Workflow workflow, Func<Task<ServiceError?>> change, CancellationToken cancellationToken)
+    {
+        if (workflow.Type != "schedule")
+        {
+            return await change();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await change() is { } error)
+        {
+            return error;
+        }
+
+        await ScheduleSync.SyncAsync(db, workflow, time.GetUtcNowTruncated(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        scheduleSignal.Changed();
+        return null;
     }
 
     /// <summary>Deletes a workflow for good, with its history.</summary>
@@ -504,6 +526,7 @@ internal sealed partial class WorkflowService(
         workflow.Definition = WorkflowJson.Serialize(normalized);
         workflow.Version++;
 
+        var scheduled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
@@ -520,6 +543,8 @@ internal sealed partial class WorkflowService(
                 CreatedAt = time.GetUtcNowTruncated(),
             });
             await db.SaveChangesAsync(cancellationToken);
+            // The schedule row (made, changed or dropped) commits with the definition it follows.
+            scheduled = await ScheduleSync.SyncAsync(db, workflow, time.GetUtcNowTruncated(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
@@ -533,6 +558,11 @@ internal sealed partial class WorkflowService(
         {
             db.ChangeTracker.Clear();
             return ServiceError.Conflict($"A workflow named '{normalized.Name}' already exists in this workspace.");
+        }
+
+        if (scheduled)
+        {
+            scheduleSignal.Changed();
         }
 
         return await ToResponseAsync(workflow, cancellationToken);

@@ -80,6 +80,18 @@ public sealed record WorkflowTrigger
     /// <summary>For <c>schedule</c>: an IANA time zone (default UTC).</summary>
     public string? TimeZone { get; init; }
 
+    /// <summary>For <c>schedule</c>: each tick's run starts up to this long after it (at most 1h), the same delay on every node.</summary>
+    public string? Jitter { get; init; }
+
+    /// <summary>For <c>schedule</c>: no tick before this ISO-8601 time (without an offset: in <see cref="TimeZone"/>).</summary>
+    public string? StartAt { get; init; }
+
+    /// <summary>For <c>schedule</c>: no tick after this ISO-8601 time (without an offset: in <see cref="TimeZone"/>).</summary>
+    public string? EndAt { get; init; }
+
+    /// <summary>For <c>schedule</c>: what ticks missed by more than the misfire threshold (Cadre was down) do: <c>skip</c> (default) or <c>run-once</c>.</summary>
+    public string? MisfirePolicy { get; init; }
+
     /// <summary>For <c>webhook</c>: how a call is answered.</summary>
     public WebhookIntake? Webhook { get; init; }
 }

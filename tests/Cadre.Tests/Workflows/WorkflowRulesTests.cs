@@ -98,6 +98,13 @@ public sealed class WorkflowRulesTests
         { "cron field count", "trigger.cron", "fields" },
         { "time zone", "trigger.timeZone", "time zone" },
         { "cron on an event workflow", "trigger.cron", "Only schedule" },
+        { "jitter too long", "trigger.jitter", "at most 1h" },
+        { "jitter not a duration", "trigger.jitter", "duration" },
+        { "misfire policy", "trigger.misfirePolicy", "skip, run-once" },
+        { "startAt not a time", "trigger.startAt", "ISO-8601" },
+        { "endAt before startAt", "trigger.endAt", "after startAt" },
+        { "endAt in a skipped hour", "trigger.endAt", "does not exist" },
+        { "misfire policy on an event workflow", "trigger.cron", "misfirePolicy" },
         { "webhook timeout", "trigger.webhook.timeout", "5m" },
         { "no steps", "steps", "steps or a personaPipeline" },
         { "graph node for no step", "graph.nodes[4].id", "not a step" },
@@ -154,6 +161,19 @@ public sealed class WorkflowRulesTests
                 case "cron field count": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "* *" }; break;
                 case "time zone": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * 1-5", ["timeZone"] = "Mars/Olympus" }; break;
                 case "cron on an event workflow": workflow["trigger"]!["cron"] = "0 9 * * *"; break;
+                case "jitter too long": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["jitter"] = "2h" }; break;
+                case "jitter not a duration": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["jitter"] = "a bit" }; break;
+                case "misfire policy": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["misfirePolicy"] = "catch-up" }; break;
+                case "startAt not a time": workflow["type"] = "schedule"; workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["startAt"] = "next monday" }; break;
+                case "endAt before startAt":
+                    workflow["type"] = "schedule";
+                    workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["startAt"] = "2026-06-01T00:00:00Z", ["endAt"] = "2026-06-01T01:00:00+02:00" };
+                    break;
+                case "endAt in a skipped hour":
+                    workflow["type"] = "schedule";
+                    workflow["trigger"] = new JsonObject { ["cron"] = "0 9 * * *", ["timeZone"] = "Europe/Paris", ["endAt"] = "2026-03-29T02:15" };
+                    break;
+                case "misfire policy on an event workflow": workflow["trigger"]!["misfirePolicy"] = "skip"; break;
                 case "webhook timeout": workflow["type"] = "webhook"; workflow["trigger"] = new JsonObject { ["webhook"] = new JsonObject { ["mode"] = "sync", ["timeout"] = "10m" } }; break;
                 case "no steps": workflow["steps"] = new JsonArray(); break;
                 case "graph node for no step": workflow["graph"] = Graph(extraNode: "ghost"); break;
@@ -280,6 +300,24 @@ public sealed class WorkflowRulesTests
         WorkflowGraphs.FindCycle(new Dictionary<string, List<string>> { ["a"] = [], ["b"] = ["a"] }).ShouldBeNull();
     }
 
+    [Fact]
+    public void Normalize_AScheduleTrigger_FillsTheZoneAndMisfirePolicy_AndAcceptsEverySetting()
+    {
+        var spec = Change(Valid, workflow =>
+        {
+            workflow["type"] = "schedule";
+            workflow["trigger"] = new JsonObject { ["cron"] = "*/5 * * * *", ["jitter"] = "30s", ["startAt"] = "2026-06-01T09:00", ["endAt"] = "2026-12-31T18:00:00Z" };
+        });
+
+        var normalized = WorkflowRules.Normalize(spec);
+
+        normalized.Trigger!.TimeZone.ShouldBe("UTC");
+        normalized.Trigger.MisfirePolicy.ShouldBe("skip");
+        normalized.Trigger.StartAt.ShouldBe("2026-06-01T09:00");
+        Errors(normalized).ShouldBeEmpty();
+        WorkflowRules.Normalize(Parse(Valid)).Trigger!.MisfirePolicy.ShouldBeNull();
+    }
+
     [Theory]
     [InlineData("0 9 * * 1-5", "0 0 9 ? * MON-FRI")]
     [InlineData("*/15 * * * *", "0 */15 * * * ?")]
@@ -321,10 +359,10 @@ public sealed class WorkflowRulesTests
     public void Registry_ListsEveryActivityOfTheDesign_WithReadableSchemas()
     {
         ActivityRegistry.All.Keys.ShouldBe(
-            ["agent", "llm", "triage", "http", "transform", "condition", "switch", "loop", "sleep", "approval", "wait_for_event", "emit_event", "run_workflow"],
+            ["agent", "llm", "triage", "http", "transform", "condition", "switch", "loop", "sleep", "approval", "wait_for_event", "emit_event", "run_workflow", "respond"],
             ignoreOrder: true);
         ActivityRegistry.All.Values.ShouldAllBe(a => a.Versions.Count > 0 && a.Description.Length > 0);
-        ActivityRegistry.All.Values.Where(a => a.IsPure).Select(a => a.UniqueIdentifier).ShouldBe(["transform", "condition", "switch"], ignoreOrder: true);
+        ActivityRegistry.All.Values.Where(a => a.IsPure).Select(a => a.UniqueIdentifier).ShouldBe(["transform", "condition", "switch", "respond"], ignoreOrder: true);
         foreach (var activity in ActivityRegistry.All.Values)
         {
             Cadre.Common.JsonSchemas.Check(activity.Latest.InputSchema).ShouldBeNull(activity.UniqueIdentifier);
