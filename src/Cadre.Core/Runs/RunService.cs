@@ -28,6 +28,9 @@ internal sealed class RunService(
     /// <summary>Statuses that hold a concurrency slot.</summary>
     private static readonly string[] SlotHolding = RunEngine.SlotHolding;
 
+    /// <summary>Run keys the triggers make (<c>event:{id}</c>, <c>hook:{delivery}</c>, <c>schedule:{tick}</c>): a caller's Idempotency-Key may not take one.</summary>
+    public static IReadOnlyList<string> TriggerKeyPrefixes { get; } = ["event:", "hook:", "schedule:"];
+
     /// <summary>
     /// Starts a run of the workflow's current version. A start with an Idempotency-Key that already
     /// made a run answers that run (<c>Existing</c>), even after a crash lost the first response.
@@ -41,6 +44,11 @@ internal sealed class RunService(
         if (Check(request) is { IsEmpty: false } errors)
         {
             return ServiceError.Validation(errors);
+        }
+
+        if (trigger is "manual" or "rerun" && idempotencyKey is not null && TriggerKeyPrefixes.FirstOrDefault(p => idempotencyKey.StartsWith(p, StringComparison.Ordinal)) is { } taken)
+        {
+            return ServiceError.Validation("Idempotency-Key", $"Keys starting with '{taken}' belong to Cadre's triggers; choose another key.");
         }
 
         var workflow = await db.Workflows.AsNoTracking()

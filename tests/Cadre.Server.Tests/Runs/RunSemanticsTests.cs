@@ -345,6 +345,22 @@ public sealed class RunSemanticsTests
         (await workspace.ListAllAsync(workspace.Workflows($"/{flow}/runs"))).Count.ShouldBe(2);
     }
 
+    [Theory, AllDatabases]
+    public async Task Start_WithAKeyOfTheTriggers_IsRefused(DatabaseKind db)
+    {
+        var workspace = await (await EngineApps.Get(db)).CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync([Transform("echo", new { n = 1 })]);
+
+        foreach (var key in new[] { "event:ev_1", "hook:msg_1", "schedule:2026-01-01T00:00:00Z" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, workspace.Workflows($"/{flow}/runs")) { Content = Api.JsonContent(new { }) };
+            request.Headers.Add("Idempotency-Key", key);
+            (await (await workspace.Owner.SendAsync(request)).ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.ShouldContain("Idempotency-Key");
+        }
+
+        (await workspace.ListAllAsync(workspace.Workflows($"/{flow}/runs"))).ShouldBeEmpty();
+    }
+
     private static async Task<(TestWorkspace Workspace, FakeHttpServer Server)> SinkAsync(DatabaseKind db)
     {
         var app = await EngineApps.Get(db);
