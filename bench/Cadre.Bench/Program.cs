@@ -3,12 +3,14 @@ using Cadre.Bench;
 // Usage: dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> [personas] [requests per scenario] [concurrency]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> workflows [runs for latency] [concurrency] [seconds of load]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> agents [runs for latency] [streaming runs] [subscribers]
+//        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> webhooks [requests for latency] [seconds of load]
 // CADRE_BENCH_DATABASE, when set, is passed to the server as CADRE_DATABASE (a PostgreSQL connection string); SQLite otherwise.
 if (args.Length < 1)
 {
     Console.Error.WriteLine("usage: Cadre.Bench <Cadre.Server.dll> [personas=10000] [requests=2000] [concurrency=8]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> workflows [runs=100] [concurrency=8] [seconds=15]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> agents [runs=50] [streaming=100] [subscribers=1000]");
+    Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> webhooks [requests=2000] [seconds=15]");
     return 2;
 }
 
@@ -21,6 +23,14 @@ if (args.Length > 1 && args[1] == "workflows")
     // The http steps call the local no-op server, which the outbound guard refuses unless private networks are allowed.
     await using var engineServer = await BenchServer.StartAsync(settings, new Dictionary<string, string> { ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true" });
     await WorkflowBench.RunAsync(engineServer, noop, settings, TimeSpan.FromSeconds(Arg(4, 15)), Console.Out);
+    return 0;
+}
+
+if (args.Length > 1 && args[1] == "webhooks")
+{
+    var settings = new BenchSettings(args[0], Personas: 0, Requests: Arg(2, 2000), Concurrency: 16, database);
+    await using var hookServer = await BenchServer.StartAsync(settings);
+    await WebhookBench.RunAsync(hookServer, settings, TimeSpan.FromSeconds(Arg(3, 15)), Console.Out);
     return 0;
 }
 

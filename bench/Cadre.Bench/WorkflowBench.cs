@@ -85,7 +85,7 @@ public static class WorkflowBench
         }
     }
 
-    private static JsonObject Chain40() => new()
+    internal static JsonObject Chain40() => new()
     {
         ["name"] = "chain40",
         ["steps"] = new JsonArray([.. Enumerable.Range(1, 40).Select(i => (JsonNode)new JsonObject
@@ -101,7 +101,7 @@ public static class WorkflowBench
         })]),
     };
 
-    private static JsonObject Fanout10() => new()
+    internal static JsonObject Fanout10() => new()
     {
         ["name"] = "fanout10",
         ["steps"] = new JsonArray([

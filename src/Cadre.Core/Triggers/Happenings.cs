@@ -25,12 +25,14 @@ internal static class Happenings
         }
 
         var types = happenings.Select(h => h.Type).Distinct(StringComparer.Ordinal).ToList();
-        var patterns = await db.Workflows.AsNoTracking()
+        // Workflows' trigger patterns and subscriptions' lists (JSON arrays) in one round trip: this runs in every commit that ends a run.
+        var listened = await db.Workflows.AsNoTracking()
             .Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && w.IsActive && w.Type == "event"
                 && (types.Contains(w.TriggerEventType!) || EF.Functions.Like(w.TriggerEventType!, "%*%")))
-            .Select(w => w.TriggerEventType!).Distinct().ToListAsync(cancellationToken);
-        // Subscriptions listen too: their deliveries are made when the event is dispatched.
-        patterns.AddRange(await WebhookOutbox.SubscribedPatternsAsync(db, workspaceId, cancellationToken));
+            .Select(w => w.TriggerEventType!)
+            .Concat(db.WebhookSubscriptions.AsNoTracking().Where(s => s.WorkspaceId == workspaceId && s.IsActive).Select(s => s.EventTypes))
+            .ToListAsync(cancellationToken);
+        var patterns = listened.SelectMany(p => p.StartsWith('[') ? WebhookOutbox.Patterns(p) : [p]).Distinct(StringComparer.Ordinal).ToList();
         var recorded = 0;
         foreach (var (type, payload) in happenings)
         {

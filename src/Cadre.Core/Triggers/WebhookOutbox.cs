@@ -74,11 +74,6 @@ internal static class WebhookOutbox
         return urls.Count;
     }
 
-    /// <summary>Event-type patterns the workspace's active subscriptions take.</summary>
-    public static async Task<List<string>> SubscribedPatternsAsync(CadreDbContext db, string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await db.WebhookSubscriptions.AsNoTracking().Where(s => s.WorkspaceId == workspaceId && s.IsActive).Select(s => s.EventTypes).ToListAsync(cancellationToken))
-            .SelectMany(Patterns).Distinct(StringComparer.Ordinal)];
-
     /// <summary>Saves a delivery of the event to each active subscription that takes its type and has none yet; answers how many.</summary>
     public static async Task<int> AddEventDeliveriesAsync(CadreDbContext db, IdGenerator ids, WorkspaceEvent record, DateTime now, CancellationToken cancellationToken)
     {

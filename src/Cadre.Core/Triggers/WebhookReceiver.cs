@@ -73,7 +73,7 @@ internal sealed class WebhookReceiver(
         var hash = WorkflowService.HashToken(call.Token);
         var workflow = await db.Workflows.AsNoTracking()
             .Where(w => w.WebhookTokenHash == hash || (w.PreviousWebhookTokenHash == hash && w.PreviousWebhookTokenExpiresAt > now))
-            .Select(w => new { w.Id, w.WorkspaceId, w.Version, w.Type, w.IsActive, w.DeletedAt, w.Definition })
+            .Join(db.Workspaces.AsNoTracking(), w => w.WorkspaceId, s => s.Id, (w, s) => new { w.Id, w.WorkspaceId, WorkspaceName = s.Name, w.Version, w.Type, w.IsActive, w.DeletedAt, w.Definition })
             .FirstOrDefaultAsync(cancellationToken);
         // Inactive, binned or not a webhook workflow: the same 404 as a wrong token, so a token says nothing by itself.
         if (workflow is null || workflow.DeletedAt is not null || !workflow.IsActive || workflow.Type != "webhook")
@@ -122,7 +122,7 @@ internal sealed class WebhookReceiver(
         }
 
         var run = started.Value!.Run;
-        var workspaceName = await db.Workspaces.AsNoTracking().Where(w => w.Id == workflow.WorkspaceId).Select(w => w.Name).SingleAsync(cancellationToken);
+        var workspaceName = workflow.WorkspaceName;
         if (settings.Mode != "sync")
         {
             return new WebhookAnswer.Accepted(workspaceName, run.Id, run.DisplayId, run.Status, started.Value.Existing);
