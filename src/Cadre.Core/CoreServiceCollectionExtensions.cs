@@ -3,6 +3,7 @@ using Cadre.Common;
 using Cadre.Idempotency;
 using Cadre.Invitations;
 using Cadre.Members;
+using Cadre.Secrets;
 using Cadre.Notifications;
 using Cadre.ServiceAccounts;
 using Cadre.Setup;
@@ -54,6 +55,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<InstanceAdminKeys>();
         services.TryAddSingleton<StartupReport>();
         services.AddHostedService<DatabaseInitializer>();
+        services.AddCadreSecrets();
 
         services.TryAddScoped<WorkspaceService>();
         services.TryAddScoped<ApiKeyService>();

@@ -11,6 +11,7 @@ using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
+using Cadre.Server.Secrets;
 using Cadre.Server.Workflows;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
@@ -132,6 +133,7 @@ internal static class CadreServer
         app.MapSkillInstalls();
         app.MapApprovals();
         app.MapApiKeys();
+        app.MapSecrets();
         return app;
     }
 }

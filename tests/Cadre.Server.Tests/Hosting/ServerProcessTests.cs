@@ -90,6 +90,8 @@ public sealed class ServerProcessTests
     [InlineData("CADRE_PUBLIC_URL", "not a url", "CADRE_PUBLIC_URL")]
     [InlineData("CADRE_PROVIDERS__BROKEN__KIND", "gemini", "Cadre:Providers:BROKEN:Kind must be one of openai, anthropic, mock")]
     [InlineData("OPENAI_BASE_URL", "not a url", "OPENAI_BASE_URL must be an absolute http or https URL")]
+    [InlineData("CADRE_ENCRYPTION_KEY", "c2hvcnQ=", "CADRE_ENCRYPTION_KEY must be the base64 encoding of exactly 32 bytes")]
+    [InlineData("CADRE_ENCRYPTION_PREVIOUS_KEYS", "not base64!", "CADRE_ENCRYPTION_PREVIOUS_KEYS) entry 1 must be")]
     public async Task InvalidSetting_RefusesToStartSayingWhy(string variable, string value, string reason)
     {
         var directory = TestDirectories.Create("process");
