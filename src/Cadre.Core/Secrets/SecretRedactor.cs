@@ -19,7 +19,7 @@ internal sealed partial class SecretRedactor
     private static readonly JavaScriptEncoder Relaxed = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     private readonly Lock _gate = new();
-    private Snapshot _snapshot = Snapshot.Empty;
+    private volatile Snapshot _snapshot = Snapshot.Empty;
 
     /// <summary>Whether there is nothing to redact (the run reads no secrets).</summary>
     public bool IsEmpty => _snapshot.Forms.Length == 0;

@@ -214,7 +214,7 @@ public static partial class WorkflowRules
                 {
                     try
                     {
-                        Filter.Parse(filters, new ExpressionOptions { Roots = TriggerRoots });
+                        SecretsByName(Filter.Parse(filters, new ExpressionOptions { Roots = TriggerRoots }).Expressions.Select(e => ("", e)), "trigger.filters", errors);
                     }
                     catch (FilterException ex)
                     {
@@ -397,12 +397,23 @@ public static partial class WorkflowRules
     {
         try
         {
-            return JsonTemplate.Parse(node, new ExpressionOptions { Roots = roots });
+            var template = JsonTemplate.Parse(node, new ExpressionOptions { Roots = roots });
+            SecretsByName(template.Placeholders, field, errors);
+            return template;
         }
         catch (JsonTemplateException ex)
         {
             errors.Add(ex.Path.Length == 0 ? field : $"{field}.{ex.Path}", ex.Syntax.Message);
             return null;
+        }
+    }
+
+    /// <summary>Refuses templates that read <c>secrets</c> whole or by a computed name: a run decrypts only the secrets its definition names.</summary>
+    internal static void SecretsByName(IEnumerable<(string Path, Expression Expression)> placeholders, string field, ValidationErrors errors)
+    {
+        foreach (var (path, _) in placeholders.Where(p => p.Expression.ReadsUnnamedMembersOf(Secrets.SecretReferences.Root)).DistinctBy(p => p.Path))
+        {
+            errors.Add(path.Length == 0 ? field : $"{field}.{path}", Secrets.SecretReferences.ByNameOnly);
         }
     }
 
