@@ -54,8 +54,9 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<SchemaMigrator>(sp => ActivatorUtilities.CreateInstance<SchemaMigrator>(sp));
         services.TryAddSingleton<InstanceAdminKeys>();
         services.TryAddSingleton<StartupReport>();
-        services.AddHostedService<DatabaseInitializer>();
+        // Before the database: a key that cannot be used stops the start before anything is migrated or generated.
         services.AddCadreSecrets();
+        services.AddHostedService<DatabaseInitializer>();
 
         services.TryAddScoped<WorkspaceService>();
         services.TryAddScoped<ApiKeyService>();

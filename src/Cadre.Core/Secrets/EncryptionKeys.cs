@@ -217,7 +217,7 @@ internal sealed partial class EncryptionKeyInitializer(EncryptionKeys keys, Stor
     {
         keys.EnsureLoaded();
         report.EncryptionKey = keys.Source == "file"
-            ? $"{keys.KeyFilePath}{(keys.Created ? " (created now: back it up with the database)" : "")}, key id {keys.Current.Id}"
+            ? $"{keys.KeyFilePath}{(keys.Created ? " (created now: back it up, apart from database backups)" : "")}, key id {keys.Current.Id}"
             : $"CADRE_ENCRYPTION_KEY, key id {keys.Current.Id}" + (keys.Readable.Count > 1 ? $", {keys.Readable.Count - 1} earlier key(s) readable" : "");
         if (keys.Created)
         {
@@ -243,7 +243,7 @@ internal sealed partial class EncryptionKeyInitializer(EncryptionKeys keys, Stor
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created the encryption key file {Path} for workspace secrets; back it up with the database (without it, secrets cannot be decrypted), or set CADRE_ENCRYPTION_KEY")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the encryption key file {Path} for workspace secrets; back it up, apart from database backups (without it, secrets cannot be decrypted), or set CADRE_ENCRYPTION_KEY")]
     private static partial void LogKeyFileCreated(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace secrets are encrypted with this node's key file {Path}; with several nodes on one PostgreSQL database, give every node the same CADRE_ENCRYPTION_KEY instead")]

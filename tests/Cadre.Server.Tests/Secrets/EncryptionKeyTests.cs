@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Cadre.Secrets;
 using Cadre.Server.Tests.Infrastructure;
+using Cadre.Server.Tests.Runs;
 using Cadre.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -155,6 +156,13 @@ public sealed class EncryptionKeyTests
         ((string)failure["secret"]!).ShouldBe("token");
         using var owner = app.Client(workspace.OwnerKey);
         await (await owner.GetAsync($"/api/v1/workspaces/{workspace.Name}/secrets/token")).ShouldBeAsync(HttpStatusCode.OK);
+        var ownerWorkspace = workspace with { Owner = owner };
+        var flow = await ownerWorkspace.CreateFlowAsync([new { id = "use", activity = new { uniqueIdentifier = "transform" }, input = new { token = "{{ secrets.token }}" } }]);
+        var run = await ownerWorkspace.StartAsync(flow);
+        ((string)run["status"]!).ShouldBe("failed");
+        var error = RunApi.Step(run, "use")["error"]!;
+        ((string)error["type"]!).ShouldBe("secret_unreadable");
+        ((string)error["message"]!).ShouldContain(lostId);
 
         await (await owner.PatchJsonAsync($"/api/v1/workspaces/{workspace.Name}/secrets/token", new { value = "a-new-value-0123" })).ShouldBeAsync(HttpStatusCode.OK);
 
