@@ -3,6 +3,7 @@ using Cadre.Common;
 using Cadre.Idempotency;
 using Cadre.Invitations;
 using Cadre.Members;
+using Cadre.Secrets;
 using Cadre.Notifications;
 using Cadre.ServiceAccounts;
 using Cadre.Setup;
@@ -54,6 +55,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<SchemaMigrator>(sp => ActivatorUtilities.CreateInstance<SchemaMigrator>(sp));
         services.TryAddSingleton<InstanceAdminKeys>();
         services.TryAddSingleton<StartupReport>();
+        // Before the database: a key that cannot be used stops the start before anything is migrated or generated.
+        services.AddCadreSecrets();
         services.AddHostedService<DatabaseInitializer>();
 
         services.TryAddScoped<WorkspaceService>();

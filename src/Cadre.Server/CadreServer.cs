@@ -11,6 +11,7 @@ using Cadre.Server.Members;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
+using Cadre.Server.Secrets;
 using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
 using Cadre.Server.Triggers;
@@ -137,6 +138,7 @@ internal static class CadreServer
         app.MapHooks();
         app.MapWebhookSubscriptions();
         app.MapApiKeys();
+        app.MapSecrets();
         return app;
     }
 }

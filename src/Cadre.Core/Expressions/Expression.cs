@@ -96,6 +96,20 @@ public sealed class Expression
     /// <summary>The names read as the first member of <paramref name="root"/>: <c>a</c> and <c>b</c> for <c>steps.a.output + steps['b'].x</c>.</summary>
     public IEnumerable<string> MembersOf(string root) => Members(Root, root).Distinct(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Whether <paramref name="root"/> is read other than member by fixed name: whole
+    /// (<c>stringify(secrets)</c>) or by a computed key (<c>secrets[context.body.name]</c>).
+    /// </summary>
+    public bool ReadsUnnamedMembersOf(string root) => ReadsUnnamed(Root, root);
+
+    private static bool ReadsUnnamed(ExprNode node, string root) => node switch
+    {
+        MemberNode { Target: RootNode r } when r.Name == root => false,
+        IndexNode { Target: RootNode r, Key: LiteralNode { Value: var key } } when r.Name == root && Values.TryString(key, out _) => false,
+        RootNode r when r.Name == root => true,
+        _ => Children(node).Any(child => ReadsUnnamed(child, root)),
+    };
+
     private static IEnumerable<string> Members(ExprNode node, string root)
     {
         switch (node)

@@ -49,6 +49,12 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         (string Id, string Name)? workspace = null;
         foreach (var (skill, authValue) in await scope.ServiceProvider.GetRequiredService<SkillService>().ResolveAsync(context.WorkspaceId, registryNames, cancellationToken))
         {
+            if (authValue is not null)
+            {
+                // A service that echoes its request must not put the skill's key into the conversation.
+                context.Redactor.Add($"{skill.Name}.auth", authValue);
+            }
+
             IReadOnlyList<AIFunction> skillTools;
             try
             {
@@ -222,7 +228,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             var facts = json!["facts"]!.AsArray().Select(f => (string?)f).Where(f => !string.IsNullOrWhiteSpace(f) && f.Length <= MemoryService.MaxContentLength).ToList();
             for (var i = 0; i < facts.Count; i++)
             {
-                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, facts[i]!, "auto", $"{context.IdempotencyKey}/auto/{i}", null, cancellationToken);
+                // Notes outlive the run: a fact holding a secret's value keeps only its marker.
+                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, context.Redactor.Redact(facts[i]!), "auto", $"{context.IdempotencyKey}/auto/{i}", null, cancellationToken);
             }
 
             return facts.Count;

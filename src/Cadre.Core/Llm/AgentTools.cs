@@ -43,7 +43,7 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time, IServ
                     return $"Error: a note is 1 to {MemoryService.MaxContentLength} characters.";
                 }
 
-                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, content, "agent", $"{context.IdempotencyKey}/{CallId(arguments)}", null, cancellationToken);
+                await memory.Service.WriteAsync(context.WorkspaceId, memory.PersonaId, memory.RunId, context.Redactor.Redact(content), "agent", $"{context.IdempotencyKey}/{CallId(arguments)}", null, cancellationToken);
                 return "Noted.";
             },
             "memory_write",
@@ -88,7 +88,7 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time, IServ
     {
         await using var scope = scopes.CreateAsyncScope();
         var (child, failure) = await RunWorkflowActivity.StartChildAsync(
-            context, scope.ServiceProvider, workflow, input is { } value ? JsonNode.Parse(value.GetRawText()) : null, $"{context.IdempotencyKey}/{CallId(arguments)}", cancellationToken);
+            context, scope.ServiceProvider, workflow, input is { } value ? context.Redactor.Redact(JsonNode.Parse(value.GetRawText())) : null, $"{context.IdempotencyKey}/{CallId(arguments)}", cancellationToken);
         if (child is null)
         {
             return $"Error: {((FailedOutcome)failure!).Error.Message}";
@@ -118,7 +118,7 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time, IServ
     /// <summary>Emits once per call (keyed by the attempt and the call ID), through a commit on the agent's run.</summary>
     private async Task<string> EmitEventAsync(ActivityContext context, string type, JsonElement? payload, string callId, CancellationToken cancellationToken)
     {
-        var body = payload is { } value ? JsonNode.Parse(value.GetRawText()) ?? new JsonObject() : new JsonObject();
+        var body = payload is { } value ? context.Redactor.Redact(JsonNode.Parse(value.GetRawText())) ?? new JsonObject() : new JsonObject();
         await using var scope = scopes.CreateAsyncScope();
         if (await EmitEventActivity.RefusalAsync(scope.ServiceProvider, context.WorkspaceId, type, body, cancellationToken) is { } refused)
         {
@@ -137,7 +137,7 @@ internal sealed class AgentTools(OutboundHttp outbound, TimeProvider time, IServ
     public OutboundHttp Outbound => outbound;
 
     /// <summary>A registry skill as a tool for this attempt.</summary>
-    public AIFunction ForSkill(Skill skill, string? authValue, ActivityContext context) => new HttpSkillFunction(skill, authValue, outbound, context);
+    public AIFunction ForSkill(Skill skill, string? authValue, ActivityContext context) => new HttpSkillFunction(skill, authValue, outbound, context, scopes);
 
     /// <summary>The key under which the agent passes the model's call ID to a tool.</summary>
     public const string CallIdKey = "callId";

@@ -12,6 +12,7 @@ using Cadre.Workspaces;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cadre.Llm;
 
@@ -100,7 +101,8 @@ internal sealed partial class SkillService(
     private async Task<(string Id, string Name)> WorkspaceAsync(string workspaceId, CancellationToken cancellationToken) =>
         (workspaceId, await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId).Select(w => w.Name).FirstAsync(cancellationToken));
 
-    public static readonly ExpressionOptions TemplateOptions = new() { Roots = new HashSet<string>(StringComparer.Ordinal) { "args" } };
+    /// <summary>What an http skill's templates read: the model's arguments, and the workspace's secrets by name (resolved when the tool is called).</summary>
+    public static readonly ExpressionOptions TemplateOptions = new() { Roots = new HashSet<string>(StringComparer.Ordinal) { "args", Secrets.SecretReferences.Root } };
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
     private static partial Regex Name();
@@ -327,7 +329,7 @@ internal sealed partial class SkillService(
 
         if ((string?)config["url"] is not { Length: > 0 and <= 8192 } url || !TemplateParses(url))
         {
-            errors.Add("config.url", "Is required: an http(s) URL, which may hold {{ args.… }} templates.");
+            errors.Add("config.url", "Is required: an http(s) URL, which may hold {{ args.… }} and {{ secrets.NAME }} templates.");
         }
 
         if (config["parameters"] is not JsonObject parameters || (string?)parameters["type"] != "object" || JsonSchemas.Check(parameters) is not null)
@@ -339,7 +341,7 @@ internal sealed partial class SkillService(
         {
             if (value is not JsonValue header || !header.TryGetValue<string>(out var text) || !TemplateParses(text))
             {
-                errors.Add($"config.headers.{name}", "Must be a string, which may hold {{ args.… }} templates.");
+                errors.Add($"config.headers.{name}", "Must be a string, which may hold {{ args.… }} and {{ secrets.NAME }} templates.");
             }
         }
 
@@ -347,7 +349,10 @@ internal sealed partial class SkillService(
         {
             try
             {
-                _ = JsonTemplate.Parse(body, TemplateOptions);
+                if (JsonTemplate.Parse(body, TemplateOptions).Expressions.Any(e => e.ReadsUnnamedMembersOf(Secrets.SecretReferences.Root)))
+                {
+                    errors.Add("config.body", Secrets.SecretReferences.ByNameOnly);
+                }
             }
             catch (JsonTemplateException ex)
             {
@@ -370,8 +375,8 @@ internal sealed partial class SkillService(
     {
         try
         {
-            _ = Template.Parse(text, TemplateOptions);
-            return true;
+            // A secret is read by its name, so a call decrypts only what the skill names.
+            return !Template.Parse(text, TemplateOptions).Expressions.Any(e => e.ReadsUnnamedMembersOf(Secrets.SecretReferences.Root));
         }
         catch (ExpressionSyntaxException)
         {
@@ -412,10 +417,11 @@ internal sealed partial class SkillService(
 
 /// <summary>
 /// A registry skill as a tool: the model's arguments are checked against the skill's schema, the
-/// templates rendered over them (<c>args</c>), and the request sent through the outbound guard with
-/// the call's idempotency key and the skill's auth header.
+/// templates rendered over them (<c>args</c>) and the secrets they name (<c>secrets</c>, decrypted
+/// when the tool is called), and the request sent through the outbound guard with the call's
+/// idempotency key and the skill's auth header. What comes back to the model has those values redacted.
 /// </summary>
-internal sealed class HttpSkillFunction(Skill skill, string? authValue, OutboundHttp outbound, ActivityContext context) : AIFunction
+internal sealed class HttpSkillFunction(Skill skill, string? authValue, OutboundHttp outbound, ActivityContext context, IServiceScopeFactory scopes) : AIFunction
 {
     private readonly JsonObject _config = JsonNode.Parse(skill.Config)!.AsObject();
 
@@ -438,13 +444,28 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
             return $"Error: the arguments do not follow the tool's schema: {string.Join("; ", problems)}";
         }
 
-        var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["args"] = args }, DateTimeOffset.UtcNow);
+        var secretNames = Secrets.SecretReferences.In([_config["url"], _config["headers"], _config["body"]]);
+        var secrets = Secrets.ResolvedSecrets.None;
+        if (secretNames.Count > 0)
+        {
+            await using var services = scopes.CreateAsyncScope();
+            secrets = await services.ServiceProvider.GetRequiredService<Secrets.SecretService>().ResolveAsync(context.WorkspaceId, secretNames, cancellationToken);
+            if (secrets.ProblemFor(secretNames) is { } missing)
+            {
+                return $"Error: the tool cannot be used: {missing.Message}";
+            }
+
+            // The attempt's records (the conversation, its events) are redacted for these values from now on.
+            context.Redactor.AddAll(secrets.Redactor);
+        }
+
+        var scope = new ExpressionScope(new Dictionary<string, JsonNode?> { ["args"] = args, [Secrets.SecretReferences.Root] = secrets.Scope() }, DateTimeOffset.UtcNow);
         try
         {
             var url = Text(Template.Parse((string)_config["url"]!, SkillService.TemplateOptions).Render(scope));
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                return $"Error: the tool's URL came out as '{url}', which is not an http(s) URL.";
+                return $"Error: the tool's URL came out as '{context.Redactor.Redact(url)}', which is not an http(s) URL.";
             }
 
             using var request = new HttpRequestMessage(new HttpMethod((string?)_config["method"] ?? "GET"), uri);
@@ -466,6 +487,8 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
 
             using var response = await outbound.Client.SendAsync(request, cancellationToken);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            // A service that echoes the request (its headers, its URL) does not hand the model the secrets in it.
+            text = context.Redactor.Redact(text);
             return new JsonObject
             {
                 ["status"] = (int)response.StatusCode,
@@ -475,11 +498,11 @@ internal sealed class HttpSkillFunction(Skill skill, string? authValue, Outbound
         }
         catch (ExpressionEvaluationException ex)
         {
-            return $"Error: the tool's templates could not be filled: {ex.Message}";
+            return $"Error: the tool's templates could not be filled: {context.Redactor.Redact(ex.Message)}";
         }
         catch (HttpRequestException ex)
         {
-            return $"Error: the request failed: {(ex.InnerException as OutboundRefusedException)?.Message ?? ex.Message}";
+            return $"Error: the request failed: {context.Redactor.Redact((ex.InnerException as OutboundRefusedException)?.Message ?? ex.Message)}";
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -43,6 +43,13 @@ public sealed class ActivityContext(
     /// <summary>Live output (a model's tokens) for the run's subscribers while the attempt runs; absent for steps run inline.</summary>
     public IRunStream? Stream { get; } = stream;
 
+    /// <summary>
+    /// Keeps the values of the secrets the attempt uses out of what it hands on to be stored elsewhere
+    /// (a child run's input, an event, a note, a tool's answer to the model). A tool that reads a
+    /// secret of its own adds it here, so the attempt's records are redacted for it too.
+    /// </summary>
+    internal Secrets.SecretRedactor Redactor { get; init; } = new();
+
     /// <summary><c>runId/stepId/attempt</c>, then <c>/iteration</c> after a loop's first pass and <c>/compensation</c> for an undo.</summary>
     public static string KeyFor(string runId, string stepId, int attempt, int iteration, bool compensation = false) =>
         $"{runId}/{stepId}/{attempt}" + (iteration > 1 ? $"/{iteration}" : "") + (compensation ? "/compensation" : "");

@@ -134,7 +134,8 @@ internal sealed class RunWorkflowActivity(IServiceScopeFactory scopes) : IActivi
 
         var wait = input["wait"] is not JsonValue flag || !flag.TryGetValue<bool>(out var waits) || waits;
         await using var scope = scopes.CreateAsyncScope();
-        var (child, failure) = await StartChildAsync(context, scope.ServiceProvider, workflow, input["input"]?.DeepClone(), context.IdempotencyKey, cancellationToken);
+        // A child's input is stored with the child: a value read from this run's secrets goes redacted (the child reads the secret itself).
+        var (child, failure) = await StartChildAsync(context, scope.ServiceProvider, workflow, context.Redactor.Redact(input["input"])?.DeepClone(), context.IdempotencyKey, cancellationToken);
         if (child is null)
         {
             return failure!;

@@ -24,15 +24,19 @@ internal sealed class RecentRunStates : IDisposable
             return;
         }
 
-        _cache.Set(state.Run.Id, Copy(state), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(10) });
+        // Without the decrypted secrets: the next commit decrypts afresh, and plaintext does not linger here.
+        _cache.Set(state.Run.Id, Copy(state, withSecrets: false), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(10) });
     }
 
     /// <summary>A copy of the run's last committed state on this node, or null.</summary>
     public RunState? Recall(string runId) => _cache.TryGetValue(runId, out RunState? saved) ? Copy(saved!) : null;
 
-    /// <summary>A copy with detached rows, for another commit (or another scope) to attach.</summary>
-    internal static RunState Copy(RunState state) =>
-        new(state.Run.Copy(), [.. state.Steps.Values.Select(s => s.Copy())], state.Workflow, state.WorkflowValues, state.Now);
+    /// <summary>A copy with detached rows, for another commit (or another scope) to attach; with its secrets for an attempt handed over to run.</summary>
+    internal static RunState Copy(RunState state, bool withSecrets = true) =>
+        new(state.Run.Copy(), [.. state.Steps.Values.Select(s => s.Copy())], state.Workflow, state.WorkflowValues, state.Now)
+        {
+            Secrets = withSecrets ? state.Secrets : Secrets.ResolvedSecrets.None,
+        };
 
     public void Dispose() => _cache.Dispose();
 }

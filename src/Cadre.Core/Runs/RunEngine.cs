@@ -27,6 +27,7 @@ internal sealed partial class RunEngine(
     RecentRunStates recent,
     Triggers.EventDispatcher eventDispatcher,
     Triggers.WebhookSender webhookSender,
+    Secrets.SecretService secrets,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -113,7 +114,13 @@ internal sealed partial class RunEngine(
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var state = attempt == 1 && known is not null ? Reattach(known) : await LoadAsync(runId, cancellationToken);
-            if (state is null || !await decide(state))
+            if (state is null)
+            {
+                return null;
+            }
+
+            await AttachSecretsAsync(state, known, cancellationToken);
+            if (!await decide(state))
             {
                 return null;
             }
@@ -141,6 +148,23 @@ internal sealed partial class RunEngine(
 
             return state;
         }
+    }
+
+    /// <summary>
+    /// Decrypts the secrets the run's workflow reads, for this commit only (never kept with the run's
+    /// rows); the redactor also knows the values <paramref name="known"/> saw, so a secret changed
+    /// while an attempt ran is still kept out of what the attempt wrote.
+    /// </summary>
+    internal async Task AttachSecretsAsync(RunState state, RunState? known, CancellationToken cancellationToken)
+    {
+        var names = state.Workflow.SecretNames;
+        var resolved = names.Count == 0 ? Secrets.ResolvedSecrets.None : await secrets.ResolveAsync(state.Run.WorkspaceId, names, cancellationToken);
+        if (known is not null && !known.Secrets.Redactor.IsEmpty)
+        {
+            resolved.RedactingAlso(known.Secrets);
+        }
+
+        state.Secrets = resolved;
     }
 
     private async Task<bool> HasLimitsAsync(RunState state, CancellationToken cancellationToken) =>
@@ -254,6 +278,9 @@ internal sealed partial class RunEngine(
             });
         }
 
+        // Last, so nothing the decision wrote escapes it.
+        RunRedaction.Apply(state, db.ChangeTracker);
+
         // No savepoint around the save (two more round trips on PostgreSQL): a failed commit is rolled
         // back whole and decided again from a fresh load, never carried on from the failure.
         var savepoints = db.Database.AutoSavepointsEnabled;
@@ -341,6 +368,14 @@ internal sealed partial class RunEngine(
                 }
 
                 progressed = true;
+                if (state.Secrets.ProblemFor(compiledStep.SecretReads) is { } missing)
+                {
+                    // Before its when and before any attempt: a step must not run with a secret that is not there.
+                    step.Attempts = Math.Max(step.Attempts, 1);
+                    FailStep(state, id, new ActivityError(missing.Type, missing.Message, Retryable: false));
+                    continue;
+                }
+
                 bool take;
                 try
                 {
@@ -406,8 +441,14 @@ internal sealed partial class RunEngine(
     internal async Task<(ActivityOutcome Outcome, RunLog Log)> ExecuteActivityAsync(
         RunState state, string stepId, IActivity activity, JsonTemplate template, int attempt, CancellationToken cancellationToken)
     {
-        var scope = state.ScopeFor(stepId);
         var log = new RunLog();
+        if (state.Secrets.ProblemFor(state.Workflow.Steps[stepId].SecretReads) is { } missing)
+        {
+            // Deleted (or made unreadable) since the step was queued.
+            return (ActivityOutcome.Failure(missing.Type, missing.Message, retryable: false), log);
+        }
+
+        var scope = state.ScopeFor(stepId);
         JsonNode? input;
         try
         {
@@ -422,9 +463,14 @@ internal sealed partial class RunEngine(
         // Inline (pure) steps stream nothing: they finish within the commit that records them.
         var iteration = Math.Max(1, state.Steps[stepId].Iteration);
         var attemptKey = ActivityContext.KeyFor(state.Run.Id, stepId, attempt, iteration, compensation);
-        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, attemptKey);
+        // The attempt shares the commit's redactor: values it learns (a tool's secrets) are kept out of the result commit too.
+        var redactor = state.Secrets.Redactor;
+        await using var stream = activity.IsPure ? null : new RunStreamWriter(contexts, notifier, time, state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, attemptKey, redactor);
         var context = new ActivityContext(
-            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, state.Workflow.Steps[stepId].Step, input, scope, log, compensation, stream);
+            state.Run.WorkspaceId, state.Run.Id, stepId, attempt, iteration, state.Workflow.Steps[stepId].Step, input, scope, log, compensation, stream)
+        {
+            Redactor = redactor,
+        };
         try
         {
             return (await activity.ExecuteAsync(context, cancellationToken), log);
@@ -436,8 +482,8 @@ internal sealed partial class RunEngine(
         }
         catch (Exception ex)
         {
-            LogActivityCrash(logger, ex, activity.Name, state.Run.Id, stepId);
-            return (ActivityOutcome.Failure("activity_error", $"{activity.Name} failed unexpectedly: {ex.Message}"), log);
+            LogActivityCrash(logger, redactor.Mentions(ex.ToString()) ? new Secrets.RedactedException(redactor.Redact(ex.ToString())) : ex, activity.Name, state.Run.Id, stepId);
+            return (ActivityOutcome.Failure("activity_error", $"{activity.Name} failed unexpectedly: {redactor.Redact(ex.Message)}"), log);
         }
     }
 
@@ -831,7 +877,8 @@ internal sealed partial class RunEngine(
             WorkspaceId = state.Run.WorkspaceId,
             Type = emitted.Type,
             Source = emitted.Source,
-            Payload = emitted.Payload?.ToJsonString() ?? "null",
+            // Redacted before waits match it, so every record of the event agrees.
+            Payload = state.Secrets.Redactor.Redact(emitted.Payload)?.ToJsonString() ?? "null",
             EmittedByRun = state.Run.Id,
             EmittedByStep = stepId,
             IdempotencyKey = emitted.IdempotencyKey,

@@ -158,7 +158,7 @@ internal sealed class RunEvent
 
     public required string Type { get; init; }
 
-    public required string Data { get; init; }
+    public required string Data { get; set; }
 
     public DateTime CreatedAt { get; init; }
 }

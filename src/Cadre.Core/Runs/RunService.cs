@@ -128,6 +128,7 @@ internal sealed class RunService(
             var steps = compiled.Steps.Keys.Select(id => new RunStep { RunId = run.Id, StepId = id, Status = "pending", Iteration = 1 }).ToList();
             db.Runs.Add(run);
             var state = new RunState(run, steps, compiled, values, now);
+            await engine.AttachSecretsAsync(state, known: null, cancellationToken);
             state.NewSteps.AddRange(steps);
             state.Emit("status", new JsonObject { ["status"] = "queued", ["trigger"] = trigger, ["by"] = caller.ActorId });
             if (annotationError is not null)

@@ -69,6 +69,12 @@ internal sealed class RunState
 
     public DateTime Now { get; }
 
+    /// <summary>
+    /// The secrets the workflow reads, decrypted for this commit (<see cref="RunEngine"/> loads them),
+    /// and the redactor that keeps their values out of everything the commit saves.
+    /// </summary>
+    public Secrets.ResolvedSecrets Secrets { get; set; } = Cadre.Secrets.ResolvedSecrets.None;
+
     /// <summary>Step rows of a run being created (inserted with the commit rather than tracked).</summary>
     public List<RunStep> NewSteps { get; } = [];
 
@@ -170,7 +176,7 @@ internal sealed class RunState
             ["steps"] = StepsView(),
             ["run"] = run,
             ["workflow"] = WorkflowValues,
-            ["secrets"] = new JsonObject(),
+            ["secrets"] = Secrets.Scope(),
         };
         // now() is the run's clock at this commit; uuid() is derived from the step, so a replay agrees.
         var counter = 0;

@@ -13,8 +13,14 @@ namespace Cadre.Runs;
 /// first goes out at once (time to first token is what people feel), the rest about every 50 ms,
 /// which bounds the writes per streaming step to about twenty a second.
 /// </summary>
+/// <remarks>
+/// Everything it writes passes the run's <see cref="Secrets.SecretRedactor"/>. Tokens are held back
+/// while the text so far ends with what could be the start of a secret's value, so a value split
+/// across two writes is still caught whole.
+/// </remarks>
 internal sealed class RunStreamWriter(
-    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt, int iteration, string attemptKey)
+    IDbContextFactory<CadreDbContext> contexts, RunNotifier notifier, TimeProvider time, string workspaceId, string runId, string stepId, int attempt, int iteration, string attemptKey,
+    Secrets.SecretRedactor redactor)
     : IRunStream, IAsyncDisposable
 {
     internal static readonly TimeSpan CoalesceFor = TimeSpan.FromMilliseconds(50);
@@ -36,7 +42,7 @@ internal sealed class RunStreamWriter(
             _pending.Append(text);
             if (_lastWrite is null || time.GetElapsedTime(_lastWrite.Value) >= CoalesceFor)
             {
-                await WritePendingAsync(cancellationToken);
+                await WritePendingAsync(whole: false, cancellationToken);
             }
         }
         finally
@@ -50,7 +56,7 @@ internal sealed class RunStreamWriter(
         await _writing.WaitAsync(cancellationToken);
         try
         {
-            await WritePendingAsync(cancellationToken);
+            await WritePendingAsync(whole: true, cancellationToken);
         }
         finally
         {
@@ -61,7 +67,7 @@ internal sealed class RunStreamWriter(
     public async Task MessageAsync(string role, string text, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var data = new JsonObject { ["role"] = role, ["text"] = text, ["stepId"] = stepId };
+        var data = new JsonObject { ["role"] = role, ["text"] = redactor.Redact(text), ["stepId"] = stepId };
         db.RunEvents.Add(new RunEvent { RunId = runId, WorkspaceId = workspaceId, Type = "message", Data = data.ToJsonString(), CreatedAt = time.GetUtcNowTruncated() });
         await db.SaveChangesAsync(cancellationToken);
         notifier.Publish(workspaceId, runId);
@@ -70,15 +76,17 @@ internal sealed class RunStreamWriter(
     public async Task CheckpointAsync(JsonNode state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
+        // A resumed attempt reads the redacted conversation back: a secret's value is never kept, even to resume.
+        var json = redactor.RedactJson(state.ToJsonString());
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var saved = await db.StepCheckpoints.FirstOrDefaultAsync(c => c.RunId == runId && c.AttemptKey == attemptKey, cancellationToken);
         if (saved is null)
         {
-            db.StepCheckpoints.Add(new StepCheckpoint { RunId = runId, AttemptKey = attemptKey, State = state.ToJsonString(), UpdatedAt = time.GetUtcNowTruncated() });
+            db.StepCheckpoints.Add(new StepCheckpoint { RunId = runId, AttemptKey = attemptKey, State = json, UpdatedAt = time.GetUtcNowTruncated() });
         }
         else
         {
-            saved.State = state.ToJsonString();
+            saved.State = json;
             saved.UpdatedAt = time.GetUtcNowTruncated();
         }
 
@@ -130,18 +138,26 @@ internal sealed class RunStreamWriter(
         _writing.Dispose();
     }
 
-    private async Task WritePendingAsync(CancellationToken cancellationToken)
+    /// <param name="whole">Write everything (the message is complete); otherwise hold back a tail that may begin a secret's value.</param>
+    private async Task WritePendingAsync(bool whole, CancellationToken cancellationToken)
     {
         if (_pending.Length == 0)
         {
             return;
         }
 
-        var data = new JsonObject { ["stepId"] = stepId, ["attempt"] = attempt, ["text"] = _pending.ToString() };
+        var text = redactor.Redact(_pending.ToString());
+        var held = whole ? 0 : redactor.HoldBack(text);
+        if (held == text.Length)
+        {
+            return;
+        }
+
+        var data = new JsonObject { ["stepId"] = stepId, ["attempt"] = attempt, ["text"] = text[..^held] };
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.RunEvents.Add(new RunEvent { RunId = runId, WorkspaceId = workspaceId, Type = "message_delta", Data = data.ToJsonString(), CreatedAt = time.GetUtcNowTruncated() });
         await db.SaveChangesAsync(cancellationToken);
-        _pending.Clear();
+        _pending.Clear().Append(text, text.Length - held, held);
         _lastWrite = time.GetTimestamp();
         notifier.Publish(workspaceId, runId);
     }

@@ -95,6 +95,7 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
     public DbSet<Llm.ModelPriceOverride> ModelPrices => Set<Llm.ModelPriceOverride>();
 
     public DbSet<Triggers.WorkflowSchedule> WorkflowSchedules => Set<Triggers.WorkflowSchedule>();
+    public DbSet<Secrets.Secret> Secrets => Set<Secrets.Secret>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);

@@ -17,4 +17,7 @@ public sealed class StartupReport
     public string? SetupCode { get; internal set; }
 
     public DateTime? SetupCodeExpiresAt { get; internal set; }
+
+    /// <summary>Where the key that encrypts workspace secrets comes from (never the key itself).</summary>
+    public string? EncryptionKey { get; internal set; }
 }

@@ -172,11 +172,10 @@ internal sealed partial class EventDispatcher(
             ["context"] = context,
             ["run"] = new JsonObject(),
             ["workflow"] = RunEngine.WorkflowValues(workflow.Id, spec, workflow.Version),
-            ["secrets"] = new JsonObject(),
         };
         try
         {
-            return Filter.Parse(filters, new ExpressionOptions { Roots = WorkflowRules.TriggerRoots })
+            return Filter.Parse(filters, new ExpressionOptions { Roots = WorkflowRules.EventFilterRoots })
                 .Matches(new ExpressionScope(roots, new DateTimeOffset(record.CreatedAt, TimeSpan.Zero)));
         }
         catch (Exception ex) when (ex is FilterException or ExpressionEvaluationException)

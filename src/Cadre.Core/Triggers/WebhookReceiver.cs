@@ -31,13 +31,6 @@ public abstract record WebhookAnswer
     public sealed record Refused(int Status, string Title, string Detail) : WebhookAnswer;
 }
 
-/// <summary>Reads workspace secrets' values for Cadre's own use (checking webhook signatures).</summary>
-public interface ISecretValues
-{
-    /// <summary>The secret's value, or null when the workspace has no secret of that name.</summary>
-    Task<string?> RevealAsync(string workspaceId, string name, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// The public webhook intake: finds the active webhook workflow by its token (or its previous token
 /// during a rotation's grace period), checks the signature the workflow requires (failing closed),
@@ -47,7 +40,7 @@ public interface ISecretValues
 /// starts nothing. A <c>sync</c> workflow's call waits for a <c>respond</c> step or the run's end.
 /// </summary>
 internal sealed class WebhookReceiver(
-    CadreDbContext db, RunService runs, RunNotifier notifier, CompiledWorkflows compiledWorkflows, TimeProvider time, IEnumerable<ISecretValues> secretValues)
+    CadreDbContext db, RunService runs, RunNotifier notifier, CompiledWorkflows compiledWorkflows, TimeProvider time, Secrets.SecretService secretValues)
 {
     public const int MaxDeliveryIdLength = 200;
 
@@ -137,13 +130,16 @@ internal sealed class WebhookReceiver(
         var secrets = new List<string>();
         foreach (var name in signature.Secrets ?? [])
         {
-            foreach (var source in secretValues)
+            try
             {
-                if (await source.RevealAsync(workspaceId, name, cancellationToken) is { } value)
+                if (await secretValues.RevealAsync(workspaceId, name, cancellationToken) is { } value)
                 {
                     secrets.Add(value);
-                    break;
                 }
+            }
+            catch (Secrets.SecretUnreadableException)
+            {
+                // Under a lost key: as good as missing, and a missing secret fails closed.
             }
         }
 

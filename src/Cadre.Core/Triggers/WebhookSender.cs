@@ -49,7 +49,7 @@ public sealed class WebhookOptions
 /// A node killed mid-attempt leaves the lease to expire; the delivery is then sent again, with the same ID.
 /// </summary>
 internal sealed partial class WebhookSender(
-    IServiceScopeFactory scopes, OutboundHttp outbound, ISecretProtector protector, IEnumerable<ISecretValues> secretValues, IOptions<WebhookOptions> options,
+    IServiceScopeFactory scopes, OutboundHttp outbound, ISecretProtector protector, IOptions<WebhookOptions> options,
     TimeProvider time, ILogger<WebhookSender> logger) : BackgroundService
 {
     public const int MaxResponseExcerpt = 1024;
@@ -144,7 +144,7 @@ internal sealed partial class WebhookSender(
         string? excerpt = null;
         try
         {
-            var secret = await SecretAsync(db, delivery, stoppingToken);
+            var secret = await SecretAsync(db, scope.ServiceProvider.GetRequiredService<Secrets.SecretService>(), delivery, stoppingToken);
             using var request = Request(delivery, secret, time.GetUtcNow().ToUnixTimeSeconds());
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             attempt.CancelAfter(settings.Timeout);
@@ -232,7 +232,7 @@ internal sealed partial class WebhookSender(
         return TimeSpan.FromMilliseconds(wait * (1 + (Random.Shared.NextDouble() * 0.2)));
     }
 
-    private async Task<string?> SecretAsync(CadreDbContext db, WebhookDelivery delivery, CancellationToken cancellationToken)
+    private async Task<string?> SecretAsync(CadreDbContext db, Secrets.SecretService secrets, WebhookDelivery delivery, CancellationToken cancellationToken)
     {
         if (delivery.SubscriptionId is { } subscriptionId)
         {
@@ -245,12 +245,16 @@ internal sealed partial class WebhookSender(
             return null;
         }
 
-        foreach (var source in secretValues)
+        try
         {
-            if (await source.RevealAsync(delivery.WorkspaceId, name, cancellationToken) is { } value)
+            if (await secrets.RevealAsync(delivery.WorkspaceId, name, cancellationToken) is { } value)
             {
                 return value;
             }
+        }
+        catch (Secrets.SecretUnreadableException ex)
+        {
+            throw new MissingSigningSecretException(ex.Message);
         }
 
         // Sending unsigned what the workflow asked to sign would let a receiver accept a forgery later: wait for the secret instead.

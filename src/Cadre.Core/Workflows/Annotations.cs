@@ -34,9 +34,10 @@ internal sealed class AnnotationException(string message) : Exception(message);
 /// <summary>
 /// Runs a workflow's annotations in order before its first step: renders each input against the
 /// context so far (earlier annotations included), checks the required members, fetches, and writes
-/// the result at <c>writeTo</c> (default <c>annotations.&lt;id&gt;</c>).
+/// the result at <c>writeTo</c> (default <c>annotations.&lt;id&gt;</c>). The secrets the inputs read
+/// are decrypted for the renders only; what is written back (and any error) has their values redacted.
 /// </summary>
-internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, TimeProvider time)
+internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, Secrets.SecretService secrets, TimeProvider time)
 {
     private readonly Dictionary<string, IAnnotator> _annotators = annotators.ToDictionary(a => a.Name, StringComparer.Ordinal);
 
@@ -46,12 +47,19 @@ internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, Time
         ArgumentNullException.ThrowIfNull(spec);
         var outcomes = new List<AnnotationOutcome>();
         var annotations = spec.Annotations ?? [];
+        var resolved = await secrets.ResolveAsync(workspaceId, Secrets.SecretReferences.In(annotations.Select(a => (JsonNode?)a.Input)), cancellationToken);
+        var redactor = resolved.Redactor;
         for (var i = 0; i < annotations.Count; i++)
         {
             var annotation = annotations[i];
             var field = $"annotations[{i}]";
+            if (resolved.ProblemFor(Secrets.SecretReferences.In(annotation.Input)) is { } missing)
+            {
+                return ServiceError.Validation($"{field}.input", missing.Message);
+            }
+
             var scope = new ExpressionScope(
-                new Dictionary<string, JsonNode?> { ["context"] = context, ["workflow"] = workflow, ["run"] = null, ["secrets"] = null },
+                new Dictionary<string, JsonNode?> { ["context"] = context, ["workflow"] = workflow, ["run"] = null, ["secrets"] = resolved.Scope() },
                 time.GetUtcNow());
             JsonObject input;
             try
@@ -60,7 +68,7 @@ internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, Time
             }
             catch (ExpressionEvaluationException ex)
             {
-                return ServiceError.Validation($"{field}.input", ex.Message);
+                return ServiceError.Validation($"{field}.input", redactor.Redact(ex.Message));
             }
 
             foreach (var required in annotation.Required ?? [])
@@ -83,9 +91,11 @@ internal sealed class AnnotationService(IEnumerable<IAnnotator> annotators, Time
             }
             catch (AnnotationException ex)
             {
-                return ServiceError.Validation(field, ex.Message);
+                return ServiceError.Validation(field, redactor.Redact(ex.Message));
             }
 
+            // An echo of a secret (a service answering with the request's headers) is not written into the context.
+            result = redactor.Redact(result);
             var writeTo = annotation.WriteTo ?? $"annotations.{annotation.Id}";
             Write(context, writeTo, result?.DeepClone());
             outcomes.Add(new AnnotationOutcome(annotation.Id!, annotation.Annotator!, writeTo, result));

@@ -5,11 +5,18 @@ using Microsoft.Extensions.Caching.Memory;
 namespace Cadre.Workflows;
 
 /// <summary>One step with its templates and filters parsed and compiled.</summary>
-public sealed record CompiledStep(WorkflowStep Step, JsonTemplate Input, Filter When, Filter? Until, JsonTemplate? CompensationInput);
+public sealed record CompiledStep(WorkflowStep Step, JsonTemplate Input, Filter When, Filter? Until, JsonTemplate? CompensationInput)
+{
+    /// <summary>The secrets the step's templates read (input, when, until, compensation), by name.</summary>
+    public IReadOnlyList<string> SecretReads { get; init; } = [];
+}
 
 /// <summary>A workflow version ready to run: every template and filter compiled once.</summary>
 public sealed record CompiledWorkflow(string WorkflowId, int Version, WorkflowSpec Spec, Filter TriggerFilter, IReadOnlyDictionary<string, CompiledStep> Steps)
 {
+    /// <summary>The secrets a run of this version decrypts: those its steps and annotations read by name, and no others.</summary>
+    public IReadOnlyList<string> SecretNames { get; init; } = [];
+
     /// <summary>Whether any step (or compensation) runs the activity.</summary>
     public bool Uses(string activity) => Steps.Values.Any(s =>
         s.Step.Activity?.UniqueIdentifier == activity || s.Step.Compensation?.Activity?.UniqueIdentifier == activity);
@@ -25,10 +32,17 @@ public sealed record CompiledWorkflow(string WorkflowId, int Version, WorkflowSp
                 JsonTemplate.Parse(s.Input, stepRoots),
                 s.When is null ? Filter.Always : Filter.Parse(s.When, stepRoots),
                 s.Loop?.Until is { } until ? Filter.Parse(until, stepRoots) : null,
-                s.Compensation is { } compensation ? JsonTemplate.Parse(compensation.Input, stepRoots) : null),
+                s.Compensation is { } compensation ? JsonTemplate.Parse(compensation.Input, stepRoots) : null)
+            {
+                SecretReads = Secrets.SecretReferences.In([s.Input, s.When, s.Loop?.Until, s.Compensation?.Input]),
+            },
             StringComparer.Ordinal);
         var trigger = spec.Trigger?.Filters is { } filters ? Filter.Parse(filters, new ExpressionOptions { Roots = WorkflowRules.TriggerRoots }) : Filter.Always;
-        return new CompiledWorkflow(workflowId, version, spec, trigger, steps);
+        var annotationReads = Secrets.SecretReferences.In((spec.Annotations ?? []).Select(a => (JsonNode?)a.Input));
+        return new CompiledWorkflow(workflowId, version, spec, trigger, steps)
+        {
+            SecretNames = [.. steps.Values.SelectMany(s => s.SecretReads).Concat(annotationReads).Distinct(StringComparer.Ordinal)],
+        };
     }
 }
 

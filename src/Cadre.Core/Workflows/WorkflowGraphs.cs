@@ -288,7 +288,9 @@ public static class WorkflowGraphs
     {
         try
         {
-            return Filter.Parse(filter, new ExpressionOptions { Roots = WorkflowRules.StepRoots });
+            var parsed = Filter.Parse(filter, new ExpressionOptions { Roots = WorkflowRules.StepRoots });
+            WorkflowRules.SecretsByName(parsed.Expressions.Select(e => ("", e)), field, errors);
+            return parsed;
         }
         catch (FilterException ex)
         {

@@ -40,6 +40,9 @@ public static partial class WorkflowRules
     /// <summary>What trigger filters and annotations may read: no step has run yet.</summary>
     public static IReadOnlySet<string> TriggerRoots { get; } = new HashSet<string>(StringComparer.Ordinal) { "context", "run", "workflow", "secrets" };
 
+    /// <summary>What an event trigger's filters read: matched before any run exists, they decrypt no secrets.</summary>
+    public static IReadOnlySet<string> EventFilterRoots { get; } = new HashSet<string>(StringComparer.Ordinal) { "context", "run", "workflow" };
+
     private static readonly RetryPolicy DefaultRetry = new()
     {
         MaximumAttempts = 3,
@@ -224,7 +227,8 @@ public static partial class WorkflowRules
                 {
                     try
                     {
-                        Filter.Parse(filters, new ExpressionOptions { Roots = TriggerRoots });
+                        // Matched before any run exists, they decrypt no secrets: EventFilterRoots leaves secrets out.
+                        Filter.Parse(filters, new ExpressionOptions { Roots = EventFilterRoots });
                     }
                     catch (FilterException ex)
                     {
@@ -505,12 +509,23 @@ public static partial class WorkflowRules
     {
         try
         {
-            return JsonTemplate.Parse(node, new ExpressionOptions { Roots = roots });
+            var template = JsonTemplate.Parse(node, new ExpressionOptions { Roots = roots });
+            SecretsByName(template.Placeholders, field, errors);
+            return template;
         }
         catch (JsonTemplateException ex)
         {
             errors.Add(ex.Path.Length == 0 ? field : $"{field}.{ex.Path}", ex.Syntax.Message);
             return null;
+        }
+    }
+
+    /// <summary>Refuses templates that read <c>secrets</c> whole or by a computed name: a run decrypts only the secrets its definition names.</summary>
+    internal static void SecretsByName(IEnumerable<(string Path, Expression Expression)> placeholders, string field, ValidationErrors errors)
+    {
+        foreach (var (path, _) in placeholders.Where(p => p.Expression.ReadsUnnamedMembersOf(Secrets.SecretReferences.Root)).DistinctBy(p => p.Path))
+        {
+            errors.Add(path.Length == 0 ? field : $"{field}.{path}", Secrets.SecretReferences.ByNameOnly);
         }
     }
 

@@ -32,6 +32,11 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
         output.WriteLine($"Cadre is listening on {string.Join(", ", addresses)}");
         output.WriteLine($"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
         output.WriteLine($"  API: {url}/api/v1   OpenAPI: {url}/openapi/v1.json");
+        if (report.EncryptionKey is { } encryption)
+        {
+            output.WriteLine($"  secrets encryption key: {encryption}");
+        }
+
         if (report.GeneratedAdminKey is { } key)
         {
             output.WriteLine("Instance admin key (shown this once; Cadre stores only its hash):");

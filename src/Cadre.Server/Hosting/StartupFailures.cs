@@ -5,7 +5,7 @@ namespace Cadre.Server.Hosting;
 
 /// <summary>
 /// Turns a start refused for a reason the operator must fix (a bad setting, a database migrated
-/// by a newer Cadre) into that reason as the last line of output and exit code 1, instead of an
+/// by a newer Cadre, a lost encryption key file) into that reason as the last line of output and exit code 1, instead of an
 /// unhandled-exception abort.
 /// </summary>
 internal static class StartupFailures
@@ -18,7 +18,7 @@ internal static class StartupFailures
             await run();
             return 0;
         }
-        catch (Exception ex) when (ex is OptionsValidationException or SchemaMigrationException)
+        catch (Exception ex) when (ex is OptionsValidationException or SchemaMigrationException or Cadre.Secrets.EncryptionKeyException)
         {
             await Console.Error.WriteLineAsync($"Cadre cannot start: {ex.Message}");
             return 1;

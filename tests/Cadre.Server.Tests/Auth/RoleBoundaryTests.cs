@@ -15,6 +15,7 @@ public sealed class RoleBoundaryTests
             "GetWorkspace", "UpdateWorkspace", "DeleteWorkspace", "ListKeys", "CreateKey", "GetKey", "RevokeKey", "ListWorkspaces", "CreateWorkspace",
             "ListMembers", "AddMember", "UpdateMember", "RemoveMember", "TransferOwnership", "ListInvitations", "CreateInvitation", "RevokeInvitation",
             "ListServiceAccounts", "CreateServiceAccount", "UpdateServiceAccount", "ListTeams", "GetTeam", "CreateTeam", "AddTeamMember", "ListUsers",
+            "ListSecrets", "CreateSecret", "GetEncryptionStatus",
         ];
         foreach (var db in TestPostgres.IsEnabled ? new[] { DatabaseKind.Sqlite, DatabaseKind.Postgres } : [DatabaseKind.Sqlite])
         {
@@ -74,6 +75,9 @@ public sealed class RoleBoundaryTests
             "CreateTeam" => (await client.PostJsonAsync($"{basePath}/teams", new { name = Api.UniqueName() }), "admin"),
             "AddTeamMember" => (await client.PutAsync($"{basePath}/teams/{teamId}/members/{member.Id}", null), "admin"),
             "ListUsers" => (await client.GetAsync("/api/v1/users"), "instance admin"),
+            "ListSecrets" => (await client.GetAsync($"{basePath}/secrets"), "editor"),
+            "CreateSecret" => (await client.PostJsonAsync($"{basePath}/secrets", new { name = "token", value = "a-secret-value" }), "admin"),
+            "GetEncryptionStatus" => (await client.GetAsync("/api/v1/admin/encryption"), "instance admin"),
             _ => throw new ArgumentOutOfRangeException(nameof(operation)),
         };
 

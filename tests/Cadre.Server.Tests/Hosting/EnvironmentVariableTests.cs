@@ -27,6 +27,9 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_ENGINE_MAX_RUNS_PER_WORKSPACE", "Cadre:Engine:MaxRunsPerWorkspace")]
     [InlineData("CADRE_HTTP_STREAM_STALL_TIMEOUT", "Cadre:Http:StreamStallTimeout")]
     [InlineData("CADRE_SCHEDULES_MISFIRE_THRESHOLD", "Cadre:Schedules:MisfireThreshold")]
+    [InlineData("CADRE_ENCRYPTION_KEY", "Cadre:Encryption:Key")]
+    [InlineData("CADRE_ENCRYPTION_PREVIOUS_KEYS", "Cadre:Encryption:PreviousKeys")]
+    [InlineData("CADRE_ENCRYPTION_KEY_FILE", "Cadre:Encryption:KeyFile")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()

@@ -90,6 +90,8 @@ public sealed class ServerProcessTests
     [InlineData("CADRE_PUBLIC_URL", "not a url", "CADRE_PUBLIC_URL")]
     [InlineData("CADRE_PROVIDERS__BROKEN__KIND", "gemini", "Cadre:Providers:BROKEN:Kind must be one of openai, anthropic, mock")]
     [InlineData("OPENAI_BASE_URL", "not a url", "OPENAI_BASE_URL must be an absolute http or https URL")]
+    [InlineData("CADRE_ENCRYPTION_KEY", "c2hvcnQ=", "(CADRE_ENCRYPTION_KEY) must be the base64 encoding of exactly 32 bytes")]
+    [InlineData("CADRE_ENCRYPTION_PREVIOUS_KEYS", "not base64!", "CADRE_ENCRYPTION_PREVIOUS_KEYS) entry 1 must be")]
     public async Task InvalidSetting_RefusesToStartSayingWhy(string variable, string value, string reason)
     {
         var directory = TestDirectories.Create("process");
@@ -100,6 +102,24 @@ public sealed class ServerProcessTests
         exitCode.ShouldBe(1);
         server.Output.ShouldContain("Cadre cannot start: ");
         server.Output.ShouldContain(reason);
+    }
+
+    [Fact]
+    public async Task EncryptionKeyFile_HoldingNoKey_RefusesToStartSayingWhy()
+    {
+        var directory = TestDirectories.Create("process");
+        Directory.CreateDirectory(Path.Combine(directory, "data"));
+        await File.WriteAllTextAsync(Path.Combine(directory, "data", "encryption-key"), "not a key\n");
+
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>());
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(1);
+        server.Output.ShouldContain("Cadre cannot start: The encryption key file");
+        server.Output.ShouldContain("does not hold a key");
+        // Refused before the database was touched: no admin key was generated to be lost.
+        File.Exists(Path.Combine(directory, "data", "admin-key")).ShouldBeFalse();
+        File.Exists(Path.Combine(directory, "data", DatabaseTarget.SqliteFileName)).ShouldBeFalse();
     }
 
     [Fact]

@@ -189,6 +189,34 @@ public sealed class OutboundWebhookTests
     }
 
     [Theory, AllDatabases]
+    public async Task Notification_IsSignedWithTheNamedSecret_AndHeldBackWhileItIsMissing(DatabaseKind db)
+    {
+        await using var receiver = await FakeHttpServer.StartAsync(_ => Task.CompletedTask);
+        var workspace = await (await Apps[db].Value).CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync(
+            [new { id = "shape", activity = new { uniqueIdentifier = "transform" }, input = new { done = true } }],
+            new { notifications = new { webhookUrl = receiver.Address.ToString(), signingSecret = "notify" } });
+
+        var held = await workspace.StartAsync(flow);
+        await Eventually.HoldsAsync(
+            async () => (await workspace.ListAllAsync(Path(workspace, $"deliveries?run={held["id"]}"))).SingleOrDefault() is { } d && d["lastError"] is not null,
+            "the first attempt failed for want of the secret");
+        var pending = (await workspace.ListAllAsync(Path(workspace, $"deliveries?run={held["id"]}"))).Single();
+        ((string)pending["status"]!).ShouldBe("pending");
+        ((string)pending["lastError"]!).ShouldContain("'notify' does not exist");
+        receiver.Requests.ShouldBeEmpty();
+
+        const string Secret = "whsec_bm90aWZpY2F0aW9uIHNpZ25pbmcgc2VjcmV0";
+        await (await workspace.Owner.PostJsonAsync(Path(workspace, "secrets"), new { name = "notify", value = Secret })).ShouldBeAsync(HttpStatusCode.Created);
+        var delivered = await DeliveredAsync(workspace, $"run={held["id"]}");
+
+        ((string)delivered["status"]!).ShouldBe("delivered");
+        var request = receiver.Requests.Single();
+        var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value);
+        WebhookSignatures.Verify("standard", headers, Encoding.UTF8.GetBytes(request.Body), [Secret], DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)).ShouldBe(SignatureFailure.None);
+    }
+
+    [Theory, AllDatabases]
     public async Task Deliveries_ToInternalAddresses_AreRefusedWithoutConnecting(DatabaseKind db)
     {
         await using var inside = await FakeHttpServer.StartAsync(_ => Task.CompletedTask);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Cadre.Server.Tests.Runs;
 using Cadre.Server.Tests.Workflows;
 using Cadre.Storage;
+using Cadre.Triggers;
 
 namespace Cadre.Server.Tests.Triggers;
 
@@ -171,6 +172,63 @@ public sealed class WebhookIntakeTests
         (await CallAsync(client, (string)rotated["path"]!, "{}")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         (await (await workspace.Owner.PostJsonAsync(workspace.Workflows($"/{name}/webhook-token/rotate"), new { gracePeriod = "30d" }))
             .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Errors!.Keys.ShouldContain("gracePeriod");
+    }
+
+    private static async Task SecretAsync(TestWorkspace workspace, string name, string value) =>
+        await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/secrets", new { name, value })).ShouldBeAsync(HttpStatusCode.Created);
+
+    [Theory, AllDatabases]
+    public async Task Signatures_EachStyleAcceptsAGoodOne_AndRefusesMissingBadStaleAndFutureOnes(DatabaseKind db)
+    {
+        var workspace = await (await EngineApps.Get(db)).CreateWorkspaceAsync();
+        const string Current = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        const string Previous = "whsec_b2xkIHNlY3JldCBvbGQgc2VjcmV0";
+        await SecretAsync(workspace, "signing", Current);
+        await SecretAsync(workspace, "signing-old", Previous);
+        var (standardName, standard) = await HookAsync(workspace, webhook: new { signature = new { style = "standard", secrets = new[] { "signing", "signing-old" } } });
+        var (githubName, github) = await HookAsync(workspace, webhook: new { signature = new { style = "github", secrets = new[] { "signing" } } });
+        var (stripeName, stripe) = await HookAsync(workspace, webhook: new { signature = new { style = "stripe", secrets = new[] { "signing" } } });
+        using var client = Anonymous(workspace);
+        const string Body = "{\"id\": \"evt_1\", \"amount\": 5}";
+        var bytes = Encoding.UTF8.GetBytes(Body);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Dictionary<string, string> Standard(string secret, long at, string id = "msg_1") => new()
+        {
+            ["webhook-id"] = id, ["webhook-timestamp"] = at.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webhook-signature"] = WebhookSignatures.SignStandard(secret, id, at, bytes),
+        };
+
+        (await CallAsync(client, standard, Body, headers: Standard(Current, now))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await CallAsync(client, standard, Body, headers: Standard(Previous, now, "msg_2"))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await CallAsync(client, github, Body, headers: new() { ["X-Hub-Signature-256"] = WebhookSignatures.SignGitHub(Current, bytes) })).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var stripeHeaders = new Dictionary<string, string> { ["Stripe-Signature"] = WebhookSignatures.SignStripe(Current, now, bytes) };
+        var first = await (await CallAsync(client, stripe, Body, headers: stripeHeaders)).ReadObjectAsync();
+        var again = await (await CallAsync(client, stripe, Body, headers: stripeHeaders)).ReadObjectAsync();
+        ((string)again["runId"]!).ShouldBe((string)first["runId"]!, "Stripe retries carry the event's id in the body");
+
+        foreach (var (path, headers) in new (string, Dictionary<string, string>)[]
+        {
+            (standard, []),
+            (standard, Standard("whsec_d3Jvbmcgc2VjcmV0IGZvciB0ZXN0cw==", now, "msg_3")),
+            (standard, Standard(Current, now - 600, "msg_4")),
+            (standard, Standard(Current, now + 600, "msg_5")),
+            (github, new() { ["X-Hub-Signature-256"] = WebhookSignatures.SignGitHub("wrong", bytes) }),
+            (github, []),
+            (stripe, new() { ["Stripe-Signature"] = WebhookSignatures.SignStripe(Current, now - 600, bytes) }),
+            (stripe, new() { ["Stripe-Signature"] = "t=1,v1=00" }),
+        })
+        {
+            await (await CallAsync(client, path, Body, headers: headers)).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        }
+
+        (await workspace.ListAllAsync(workspace.Workflows($"/{standardName}/runs"))).Count.ShouldBe(2);
+        (await workspace.ListAllAsync(workspace.Workflows($"/{githubName}/runs"))).Count.ShouldBe(1);
+        (await workspace.ListAllAsync(workspace.Workflows($"/{stripeName}/runs"))).Count.ShouldBe(1);
+
+        // Deleting the secret closes the door: nothing gets in without a secret to check against.
+        await (await workspace.Owner.DeleteAsync($"/api/v1/workspaces/{workspace.Name}/secrets/signing")).ShouldBeAsync(HttpStatusCode.NoContent);
+        await (await CallAsync(client, github, Body, headers: new() { ["X-Hub-Signature-256"] = WebhookSignatures.SignGitHub(Current, bytes) }))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
 
     [Theory, AllDatabases]
