@@ -14,7 +14,8 @@ namespace Cadre.Triggers;
 
 /// <summary>What an event started in one workflow: a run, or why not.</summary>
 /// <param name="Error">Why the workflow took no run (its concurrency policy refused it, its input did not fit…).</param>
-public sealed record EventRunResponse(string WorkflowId, string Workflow, string? RunId, string? DisplayId, string? Status, int Replay, string? Error);
+/// <param name="PersonaId">For a workflow that routes events to personas: the persona this run acts as.</param>
+public sealed record EventRunResponse(string WorkflowId, string Workflow, string? RunId, string? DisplayId, string? Status, int Replay, string? Error, string? PersonaId = null);
 
 /// <summary>
 /// Starts, for an event, one run in each active workflow whose trigger names its type and whose
@@ -79,8 +80,25 @@ internal sealed partial class EventDispatcher(
         {
             var runs = scope.ServiceProvider.GetRequiredService<RunService>();
             var eventJson = RunEngine.EventJson(record);
+            List<(string Id, string Name)>? scoped = null;
             foreach (var workflow in await ListenersAsync(db, record.WorkspaceId, record.Type, cancellationToken))
             {
+                var spec = compiledWorkflows.Get(workflow.Id, workflow.Version, () => WorkflowJson.Deserialize(workflow.Definition)).Spec;
+                if (spec.Trigger?.RouteToPersonas == true)
+                {
+                    // One run per persona whose scope takes the event; the run's steps (a triage, an agent) act as that persona.
+                    scoped ??= await ScopedPersonasAsync(db, record, cancellationToken);
+                    foreach (var persona in scoped)
+                    {
+                        if (await StartAsync(runs, record, eventJson, workflow, replay ?? 0, cancellationToken, persona) is { } routed)
+                        {
+                            results.Add(routed);
+                        }
+                    }
+
+                    continue;
+                }
+
                 if (await StartAsync(runs, record, eventJson, workflow, replay ?? 0, cancellationToken) is { } result)
                 {
                     results.Add(result);
@@ -125,8 +143,24 @@ internal sealed partial class EventDispatcher(
             .Where(w => EventPatterns.Matches(w.TriggerEventType!, type))
             .OrderBy(w => w.Name, StringComparer.Ordinal)];
 
+    /// <summary>The workspace's personas whose scope takes the event: its type among their event types (patterns allowed) and, when they name sources, its source among them.</summary>
+    internal static async Task<List<(string Id, string Name)>> ScopedPersonasAsync(CadreDbContext db, WorkspaceEvent record, CancellationToken cancellationToken)
+    {
+        var workspaceId = record.WorkspaceId;
+        var candidates = await db.Personas.AsNoTracking()
+            .Where(p => p.WorkspaceId == workspaceId && p.DeletedAt == null && p.Definition.Contains("\"scope\""))
+            .Select(p => new { p.Id, p.Name, p.Definition }).ToListAsync(cancellationToken);
+        return [.. candidates
+            .Select(p => (p.Id, p.Name, Scope: Personas.PersonaJson.Deserialize(p.Definition).Scope))
+            .Where(p => p.Scope?.EventTypes is { Count: > 0 } types && types.Any(t => t is not null && EventPatterns.Matches(t, record.Type))
+                && (p.Scope.Sources is not { Count: > 0 } sources || (record.Source is { } source && sources.Contains(source, StringComparer.Ordinal))))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => (p.Id, p.Name))];
+    }
+
     private async Task<EventRunResponse?> StartAsync(
-        RunService runs, WorkspaceEvent record, JsonObject eventJson, Workflow workflow, int replay, CancellationToken cancellationToken)
+        RunService runs, WorkspaceEvent record, JsonObject eventJson, Workflow workflow, int replay, CancellationToken cancellationToken,
+        (string Id, string Name)? persona = null)
     {
         var compiled = compiledWorkflows.Get(workflow.Id, workflow.Version, () => WorkflowJson.Deserialize(workflow.Definition));
         var details = new JsonObject { ["eventId"] = record.Id, ["eventType"] = record.Type, ["eventDepth"] = record.Depth + 1 };
@@ -136,29 +170,34 @@ internal sealed partial class EventDispatcher(
         }
 
         var extras = new JsonObject { ["event"] = eventJson.DeepClone() };
-        if (compiled.Spec.Trigger?.Filters is { } filters && !Passes(filters, record, eventJson, details, workflow, compiled.Spec))
+        if (persona is { } routed)
+        {
+            details["personaId"] = routed.Id;
+            extras["persona"] = new JsonObject { ["id"] = routed.Id, ["name"] = routed.Name };
+        }
+        if (compiled.Spec.Trigger?.Filters is { } filters && !Passes(filters, record, eventJson, details, extras, workflow, compiled.Spec))
         {
             return null;
         }
 
         // The event stands as who started the run, as a parent run does for its children.
         var caller = new Caller(CallerKind.InstanceKey, record.Id, null, null, record.WorkspaceId, null, null, null);
-        var key = replay == 0 ? $"event:{record.Id}" : $"event:{record.Id}:replay:{replay}";
+        var key = (replay == 0 ? $"event:{record.Id}" : $"event:{record.Id}:replay:{replay}") + (persona is { } to ? $":persona:{to.Id}" : "");
         var request = new StartRunRequest { Input = RunState.Parse(record.Payload) as JsonObject ?? [] };
         var started = await runs.StartAsync(record.WorkspaceId, workflow.Id, request, caller, key, "event", cancellationToken, details, extras);
         if (started.Value is { } run)
         {
-            return new EventRunResponse(workflow.Id, workflow.Name, run.Run.Id, run.Run.DisplayId, run.Run.Status, replay, null);
+            return new EventRunResponse(workflow.Id, workflow.Name, run.Run.Id, run.Run.DisplayId, run.Run.Status, replay, null, persona?.Id);
         }
 
         var error = started.Error!;
         var detail = error.Errors is { Count: > 0 } fields ? string.Join(" ", fields.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) : error.Detail;
         LogNotStarted(record.Id, workflow.Name, detail);
-        return new EventRunResponse(workflow.Id, workflow.Name, null, null, null, replay, detail);
+        return new EventRunResponse(workflow.Id, workflow.Name, null, null, null, replay, detail, persona?.Id);
     }
 
     /// <summary>Whether the trigger's filters pass, read over the context the run would start with.</summary>
-    private bool Passes(JsonObject filters, WorkspaceEvent record, JsonObject eventJson, JsonObject details, Workflow workflow, WorkflowSpec spec)
+    private bool Passes(JsonObject filters, WorkspaceEvent record, JsonObject eventJson, JsonObject details, JsonObject extras, Workflow workflow, WorkflowSpec spec)
     {
         var trigger = new JsonObject { ["type"] = "event", ["startedBy"] = record.Id };
         foreach (var (key, value) in details)
@@ -166,7 +205,12 @@ internal sealed partial class EventDispatcher(
             trigger[key] = value?.DeepClone();
         }
 
-        var context = new JsonObject { ["body"] = RunState.Parse(record.Payload)?.DeepClone(), ["event"] = eventJson.DeepClone(), ["trigger"] = trigger };
+        var context = new JsonObject { ["body"] = RunState.Parse(record.Payload)?.DeepClone(), ["trigger"] = trigger };
+        foreach (var (key, value) in extras)
+        {
+            context[key] = value?.DeepClone();
+        }
+
         var roots = new Dictionary<string, JsonNode?>
         {
             ["context"] = context,

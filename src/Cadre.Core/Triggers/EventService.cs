@@ -217,13 +217,25 @@ internal sealed class EventService(
         return [.. records.Select(r => new EventResponse(
             r.Id, r.Type, r.Source, RunState.Parse(r.Payload), r.IdempotencyKey, r.Origin, r.OccurredAt ?? r.CreatedAt, r.CreatedAt,
             resolved.Find(r.ReceivedBy), r.EmittedByRun, r.EmittedByStep, r.Replays, r.DispatchedAt,
-            [.. runs.Where(run => run.EventId == r.Id).Select(run => new EventRunResponse(run.WorkflowId, run.Name, run.Id, run.DisplayId, run.Status, ReplayOf(run.IdempotencyKey), null))]))];
+            [.. runs.Where(run => run.EventId == r.Id).Select(run => new EventRunResponse(run.WorkflowId, run.Name, run.Id, run.DisplayId, run.Status, ReplayOf(run.IdempotencyKey), null, KeyPart(run.IdempotencyKey, ":persona:")))]))];
     }
 
-    /// <summary>The replay number in a run's key <c>event:{id}:replay:{n}</c> (0: the event's first dispatch).</summary>
+    /// <summary>The replay number in a run's key <c>event:{id}[:replay:{n}][:persona:{personaId}]</c> (0: the event's first dispatch).</summary>
     private static int ReplayOf(string? key) =>
-        key is not null && key.LastIndexOf(":replay:", StringComparison.Ordinal) is var at and >= 0
-            && int.TryParse(key.AsSpan(at + 8), NumberStyles.None, CultureInfo.InvariantCulture, out var replay) ? replay : 0;
+        KeyPart(key, ":replay:") is { } text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var replay) ? replay : 0;
+
+    private static string? KeyPart(string? key, string marker)
+    {
+        var at = key?.IndexOf(marker, StringComparison.Ordinal) ?? -1;
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var rest = key![(at + marker.Length)..];
+        var end = rest.IndexOf(':', StringComparison.Ordinal);
+        return end < 0 ? rest : rest[..end];
+    }
 
     private static DateTime Truncate(DateTime value) => new(value.Ticks - (value.Ticks % TimeSpan.TicksPerMicrosecond), DateTimeKind.Utc);
 }

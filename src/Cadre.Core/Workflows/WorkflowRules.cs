@@ -289,9 +289,9 @@ public static partial class WorkflowRules
         // Settings of another kind of trigger would be silently ignored: say so instead.
         if (trigger is not null)
         {
-            if (spec.Type != "event" && (trigger.EventType is not null || trigger.Filters is not null))
+            if (spec.Type != "event" && (trigger.EventType is not null || trigger.Filters is not null || trigger.RouteToPersonas is not null))
             {
-                errors.Add("trigger.eventType", $"Only event workflows take an event type and filters; this one is '{spec.Type}'.");
+                errors.Add("trigger.eventType", $"Only event workflows take an event type, filters and routeToPersonas; this one is '{spec.Type}'.");
             }
 
             if (spec.Type != "schedule" && (trigger.Cron is not null || trigger.TimeZone is not null || trigger.Jitter is not null

@@ -74,6 +74,9 @@ public sealed record WorkflowTrigger
     /// <summary>For <c>event</c>: a filter over <c>context.event</c> (docs/expressions.md).</summary>
     public JsonObject? Filters { get; init; }
 
+    /// <summary>For <c>event</c>: one run per persona whose <c>scope</c> takes the event (its type and source), with that persona as <c>context.persona</c>.</summary>
+    public bool? RouteToPersonas { get; init; }
+
     /// <summary>For <c>schedule</c>: a Quartz cron expression (seconds optional: 5 fields are read as minute-first).</summary>
     public string? Cron { get; init; }
 

@@ -168,7 +168,7 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
 
     /// <summary>
     /// Applies a mapping in place: persona references (the executing agent, agent steps, pipeline
-    /// stages), the team, and secret names (credentials, the repository token, and <c>secrets.x</c> in templates).
+    /// stages), the team, and secret names (credentials, the repository token, notification and webhook signing secrets, and <c>secrets.x</c> in templates).
     /// </summary>
     internal static void Rename(JsonObject spec, ImportMapping mapping)
     {
@@ -210,6 +210,23 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
             if (spec["repository"] is JsonObject repository)
             {
                 RenameValue(repository, "repoTokenSecret", secrets);
+            }
+
+            if (spec["notifications"] is JsonObject notifications)
+            {
+                RenameValue(notifications, "signingSecret", secrets);
+            }
+
+            // A webhook's signing secrets, by name.
+            if (spec["trigger"]?["webhook"]?["signature"]?["secrets"] is JsonArray signing)
+            {
+                for (var i = 0; i < signing.Count; i++)
+                {
+                    if (signing[i] is JsonValue value && value.TryGetValue<string>(out var current) && secrets.TryGetValue(current, out var renamed))
+                    {
+                        signing[i] = renamed;
+                    }
+                }
             }
 
             RenameSecretReads(spec, secrets);

@@ -166,6 +166,42 @@ public sealed class EventIngestionTests
     }
 
     [Theory, AllDatabases]
+    public async Task RouteToPersonas_StartsOneRunPerPersonaWhoseScopeTakesTheEvent(DatabaseKind db)
+    {
+        var workspace = await WorkspaceAsync(db);
+        foreach (var (name, scope) in new (string, object)[]
+        {
+            ("billing", new { eventTypes = new[] { "ticket.*" } }),
+            ("support", new { eventTypes = new[] { "ticket.created" }, sources = new[] { "helpdesk" } }),
+            ("sales", new { eventTypes = new[] { "order.*" } }),
+        })
+        {
+            await (await workspace.Owner.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/personas", new { name, displayName = name, instructions = "Help.", scope }))
+                .ShouldBeAsync(HttpStatusCode.Created);
+        }
+
+        var router = await workspace.CreateFlowAsync(
+            [new { id = "who", activity = new { uniqueIdentifier = "transform" }, input = new { persona = "{{ context.persona.name }}" } }],
+            new { type = "event", trigger = new { eventType = "ticket.created", routeToPersonas = true } });
+        await (await workspace.Owner.PostAsync(workspace.Workflows($"/{router}/activate"), null)).ShouldBeAsync(HttpStatusCode.OK);
+
+        var fromHelpdesk = await SendAsync(workspace, new { type = "ticket.created", source = "helpdesk", payload = new { title = "A" } });
+        var fromMail = await SendAsync(workspace, new { type = "ticket.created", source = "mail", payload = new { title = "B" } });
+
+        fromHelpdesk["runs"]!.AsArray().Count.ShouldBe(2);
+        fromMail["runs"]!.AsArray().Count.ShouldBe(1);
+        var outputs = new List<string>();
+        foreach (var run in fromHelpdesk["runs"]!.AsArray())
+        {
+            outputs.Add((string)(await workspace.WaitForRunAsync((string)run!["runId"]!))["output"]!["persona"]!);
+        }
+
+        outputs.Order().ShouldBe(["billing", "support"]);
+        var read = await (await workspace.Owner.GetAsync(Events(workspace, $"/{fromHelpdesk["id"]}"))).ReadObjectAsync();
+        read["runs"]!.AsArray().ShouldAllBe(r => ((string)r!["personaId"]!).StartsWith("per_", StringComparison.Ordinal));
+    }
+
+    [Theory, AllDatabases]
     public async Task Ingest_WakesWaitForEventSteps(DatabaseKind db)
     {
         var workspace = await WorkspaceAsync(db);

@@ -161,6 +161,28 @@ public sealed class WorkflowTransferTests
     }
 
     [Theory, AllDatabases]
+    public async Task Import_MapsSigningSecretNames(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var dev = await app.CreateWorkspaceAsync();
+        var prod = await app.CreateWorkspaceAsync();
+        await dev.CreateWorkflowAsync("signed", new
+        {
+            type = "webhook",
+            trigger = new { webhook = new { signature = new { style = "github", secrets = new[] { "gh-dev", "gh-dev-old" } } } },
+            notifications = new { webhookUrl = "https://example.com/hook", signingSecret = "notify-dev" },
+        });
+        var document = await (await dev.Owner.GetAsync(dev.Workflows("/export"))).ReadObjectAsync();
+        document["mapping"] = new JsonObject { ["secrets"] = new JsonObject { ["gh-dev"] = "gh-prod", ["notify-dev"] = "notify-prod" } };
+
+        await (await prod.Owner.PostAsync(prod.Workflows("/import"), Api.JsonContent(document))).ShouldBeAsync(HttpStatusCode.OK);
+
+        var imported = await prod.GetWorkflowAsync("signed");
+        imported["trigger"]!["webhook"]!["signature"]!["secrets"]!.AsArray().Select(s => (string)s!).ShouldBe(["gh-prod", "gh-dev-old"]);
+        ((string)imported["notifications"]!["signingSecret"]!).ShouldBe("notify-prod");
+    }
+
+    [Theory, AllDatabases]
     public async Task Import_DryRunAnswersTheDiff_ModesDecideWhatHappens(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
