@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cadre.Common;
 using Cadre.Server.Auth;
+using Cadre.Server.Files;
 using Cadre.Server.Health;
 using Cadre.Server.Hosting;
 using Cadre.Server.Http;
@@ -86,6 +87,7 @@ internal static class CadreServer
         });
         services.AddAuthorization();
         services.AddScoped<WorkspaceAccess>();
+        services.AddSingleton<UploadUrls>();
         services.AddCadreRateLimiting();
         services.AddCadreOpenApi();
         services.AddHostedService<StartupBanner>();
@@ -134,6 +136,8 @@ internal static class CadreServer
         app.MapApprovals();
         app.MapEvents();
         app.MapHooks();
+        app.MapFiles();
+        app.MapUploads();
         app.MapApiKeys();
         return app;
     }

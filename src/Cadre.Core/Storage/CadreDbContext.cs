@@ -88,6 +88,10 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Llm.ModelPriceOverride> ModelPrices => Set<Llm.ModelPriceOverride>();
 
+    public DbSet<Files.StoredFile> Files => Set<Files.StoredFile>();
+
+    public DbSet<Files.RunFile> RunFiles => Set<Files.RunFile>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

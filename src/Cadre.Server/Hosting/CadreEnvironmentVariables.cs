@@ -17,7 +17,7 @@ internal sealed class CadreEnvironmentVariablesSource(IDictionary? variables = n
 
     private static readonly (string Prefix, string Section)[] Sections =
     [
-        ("AUTH_", "Auth"), ("ENGINE_", "Engine"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"), ("OUTBOUND_", "Outbound"), ("RATE_LIMIT_", "RateLimit"), ("SMTP_", "Smtp"),
+        ("AUTH_", "Auth"), ("ENGINE_", "Engine"), ("FILES_", "Files"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"), ("OUTBOUND_", "Outbound"), ("RATE_LIMIT_", "RateLimit"), ("SMTP_", "Smtp"),
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)

@@ -26,6 +26,8 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_ENGINE_LEASE_DURATION", "Cadre:Engine:LeaseDuration")]
     [InlineData("CADRE_ENGINE_MAX_RUNS_PER_WORKSPACE", "Cadre:Engine:MaxRunsPerWorkspace")]
     [InlineData("CADRE_HTTP_STREAM_STALL_TIMEOUT", "Cadre:Http:StreamStallTimeout")]
+    [InlineData("CADRE_FILES_MAX_BYTES", "Cadre:Files:MaxBytes")]
+    [InlineData("CADRE_FILES_UPLOAD_URL_LIFETIME", "Cadre:Files:UploadUrlLifetime")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()
