@@ -66,6 +66,20 @@ public sealed class FileUploadTests
     }
 
     [Theory, AllDatabases]
+    public async Task Put_ManyAtOnceToOneUrl_ExactlyOneStoresItsBytes(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var upload = await workspace.UploadUrlAsync("a.png", "image/png", FileApi.Png.Length);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => app.PutBytesAsync((string)upload["uploadUrl"]!, FileApi.Png, "image/png")));
+
+        answers.Count(a => a.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        answers.Where(a => a.StatusCode != HttpStatusCode.OK).Select(a => a.StatusCode).ShouldAllBe(s => s == HttpStatusCode.Conflict || s == HttpStatusCode.Forbidden);
+        (await (await workspace.Owner.GetAsync(workspace.Files($"/{upload["storageId"]}/content"))).Content.ReadAsByteArrayAsync()).ShouldBe(FileApi.Png);
+    }
+
+    [Theory, AllDatabases]
     public async Task Put_TamperedOrMissingSignature_IsRefused(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
