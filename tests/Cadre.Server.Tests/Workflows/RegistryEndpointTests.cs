@@ -20,7 +20,7 @@ public sealed class RegistryEndpointTests
         await response.ShouldBeAsync(HttpStatusCode.OK);
         var activities = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
         activities.Select(a => (string)a!["uniqueIdentifier"]!).ShouldBe(
-            ["agent", "approval", "condition", "emit_event", "http", "llm", "loop", "run_workflow", "sleep", "switch", "transform", "triage", "wait_for_event"]);
+            ["agent", "approval", "condition", "emit_event", "http", "llm", "loop", "respond", "run_workflow", "sleep", "switch", "transform", "triage", "wait_for_event"]);
         var http = activities.Single(a => (string)a!["uniqueIdentifier"]! == "http")!;
         ((string)http["versions"]![0]!["inputSchema"]!["required"]![0]!).ShouldBe("url");
         ((bool)activities.Single(a => (string)a!["uniqueIdentifier"]! == "transform")!["isPure"]!).ShouldBeTrue();

@@ -321,10 +321,10 @@ public sealed class WorkflowRulesTests
     public void Registry_ListsEveryActivityOfTheDesign_WithReadableSchemas()
     {
         ActivityRegistry.All.Keys.ShouldBe(
-            ["agent", "llm", "triage", "http", "transform", "condition", "switch", "loop", "sleep", "approval", "wait_for_event", "emit_event", "run_workflow"],
+            ["agent", "llm", "triage", "http", "transform", "condition", "switch", "loop", "sleep", "approval", "wait_for_event", "emit_event", "run_workflow", "respond"],
             ignoreOrder: true);
         ActivityRegistry.All.Values.ShouldAllBe(a => a.Versions.Count > 0 && a.Description.Length > 0);
-        ActivityRegistry.All.Values.Where(a => a.IsPure).Select(a => a.UniqueIdentifier).ShouldBe(["transform", "condition", "switch"], ignoreOrder: true);
+        ActivityRegistry.All.Values.Where(a => a.IsPure).Select(a => a.UniqueIdentifier).ShouldBe(["transform", "condition", "switch", "respond"], ignoreOrder: true);
         foreach (var activity in ActivityRegistry.All.Values)
         {
             Cadre.Common.JsonSchemas.Check(activity.Latest.InputSchema).ShouldBeNull(activity.UniqueIdentifier);
