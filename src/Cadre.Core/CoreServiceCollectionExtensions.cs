@@ -88,6 +88,7 @@ public static class CoreServiceCollectionExtensions
         services.AddCadreEngine();
         services.AddCadreSchedules();
         services.AddCadreModels();
+        services.AddCadreFiles();
         services.TryAddSingleton<SessionService>();
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
@@ -96,6 +97,15 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<HousekeepingService>();
         services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
+    }
+
+    /// <summary>Uploaded files: their settings, the store their bytes go to (local disk) and the service.</summary>
+    private static void AddCadreFiles(this IServiceCollection services)
+    {
+        services.AddOptions<Files.FilesOptions>().BindConfiguration(Files.FilesOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Files.FilesOptions>, Files.FilesOptionsValidator>());
+        services.TryAddSingleton<Files.IFileStore, Files.LocalFileStore>();
+        services.TryAddScoped<Files.FileService>();
     }
 
     /// <summary>Model providers, the price table and the chat clients model steps call through.</summary>

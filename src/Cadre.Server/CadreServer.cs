@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cadre.Common;
 using Cadre.Server.Auth;
+using Cadre.Server.Files;
 using Cadre.Server.Health;
 using Cadre.Server.Hosting;
 using Cadre.Server.Http;
@@ -87,6 +88,7 @@ internal static class CadreServer
         });
         services.AddAuthorization();
         services.AddScoped<WorkspaceAccess>();
+        services.AddSingleton<UploadUrls>();
         services.AddCadreRateLimiting();
         services.AddCadreOpenApi();
         services.AddHostedService<StartupBanner>();
@@ -137,6 +139,8 @@ internal static class CadreServer
         app.MapEvents();
         app.MapHooks();
         app.MapWebhookSubscriptions();
+        app.MapFiles();
+        app.MapUploads();
         app.MapApiKeys();
         app.MapSecrets();
         return app;

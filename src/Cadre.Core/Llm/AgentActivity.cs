@@ -116,6 +116,12 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             return ActivityOutcome.Failure("invalid_input", "sessionTimeout must be a duration such as 30m or 7d.", retryable: false);
         }
 
+        var (files, missing) = await ModelFiles.ForAsync(context, input, scope.ServiceProvider, cancellationToken);
+        if (files is null)
+        {
+            return missing!;
+        }
+
         var state = AgentState.From(await ReadCheckpointAsync(context, session, cancellationToken));
         if (state is null)
         {
@@ -127,7 +133,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             }
 
             var remembered = memory is null ? [] : await memory.Service.RecallAsync(memory.PersonaId, memory.RunId, null, cancellationToken);
-            state = AgentState.Start(Opening(checkedPrompt.Text, input, call, remembered));
+            state = AgentState.Start(Opening(checkedPrompt.Text, input, call, remembered, files));
+            files.Log(context);
             if (session && context.Stream is { } opening)
             {
                 // A session's conversation shows its first prompt before anything sent during the first answer; then saved, so a redelivery does not show it twice.
@@ -144,7 +151,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             context, call, client, options, functions, approvals, stream, maxTurns, turns,
             answer => guardrails.CheckAsync(checks, "output", answer, context, cancellationToken),
             prompt => guardrails.CheckAsync(checks, "input", prompt, context, cancellationToken),
-            scope.ServiceProvider);
+            scope.ServiceProvider,
+            files);
         ActivityOutcome outcome;
         try
         {
@@ -268,7 +276,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
                 using var turn = c.Turns.Next(cancellationToken);
                 try
                 {
-                    await ModelTurns.StreamAsync(c.Client, state.Messages, c.Options, c.Stream, updates, turn.Token);
+                    await ModelTurns.StreamAsync(c.Client, c.Files.Outgoing(state.Messages), c.Options, c.Stream, updates, turn.Token);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && c.Turns.Interrupted)
                 {
@@ -459,7 +467,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
     internal const string TerseStyle =
         "Answer in as few words as possible: no greeting, no preamble, no restating the question, no filler; fragments and lists are fine. Keep every fact.";
 
-    private static List<ChatMessage> Opening(string prompt, JsonObject input, ModelCall call, IReadOnlyList<string> remembered)
+    private static List<ChatMessage> Opening(string prompt, JsonObject input, ModelCall call, IReadOnlyList<string> remembered, ModelFiles files)
     {
         var messages = new List<ChatMessage>();
         var notes = remembered.Count == 0 ? null : "What you remember from earlier work:\n" + string.Join("\n", remembered.Select(n => "- " + n));
@@ -470,7 +478,8 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
             messages.Add(new ChatMessage(ChatRole.System, system));
         }
 
-        messages.Add(new ChatMessage(ChatRole.User, prompt));
+        // The run's files go with the opening prompt: their names in its text, images added whenever the conversation is sent.
+        messages.Add(files.IsEmpty ? new ChatMessage(ChatRole.User, prompt) : files.MarkedUserMessage(files.WithNote(prompt)));
         return messages;
     }
 

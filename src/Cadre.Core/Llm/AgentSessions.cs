@@ -24,7 +24,8 @@ internal sealed record Conversation(
     TurnInterrupts Turns,
     Func<string, Task<GuardrailOutcome>> CheckAnswer,
     Func<string, Task<GuardrailOutcome>> CheckPrompt,
-    IServiceProvider Services);
+    IServiceProvider Services,
+    ModelFiles Files);
 
 /// <summary>The agent waits for people to decide on a tool call (<see cref="Request"/>: the question to open; null: one is open already).</summary>
 internal sealed record AwaitingApproval(ApprovalRequest? Request) : ActivityOutcome;

@@ -9,7 +9,7 @@ namespace Cadre.Llm;
 /// <summary>
 /// <c>llm</c>: one completion, streamed. The system prompt is the step's <c>system</c>, else the
 /// persona's instructions (their parameters at their defaults); then the step's <c>messages</c>, then
-/// its <c>prompt</c> as the user's turn. Provider and model: the step's, else the persona's, else the
+/// its <c>prompt</c> as the user's turn, with the run's files (<see cref="ModelFiles"/>). Provider and model: the step's, else the persona's, else the
 /// provider's default model. With <c>outputSchema</c> the answer must be JSON following it. Tokens stream
 /// as <c>message_delta</c> events; the whole answer is a <c>message</c> event, the usage a <c>usage</c>
 /// event, and the cost is added to the run.
@@ -50,6 +50,13 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
             input["prompt"] = checkedPrompt.Text;
         }
 
+        var (files, missing) = await ModelFiles.ForAsync(context, input, scope.ServiceProvider, cancellationToken);
+        if (files is null)
+        {
+            return missing!;
+        }
+
+        files.Log(context);
         using var client = clients.Create(call.Provider, call.Model, call.Options.MaxOutputTokens);
         var updates = new List<ChatResponseUpdate>();
         long costNanos;
@@ -57,7 +64,7 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         {
             // An answer that output guardrails may stop or change is not shown before they have seen it.
             var stream = GuardrailChecker.HoldsBackOutput(checks) ? null : context.Stream;
-            await ModelTurns.StreamAsync(client, Messages(input, call), call.Options, stream, updates, cancellationToken);
+            await ModelTurns.StreamAsync(client, Messages(input, call, files), call.Options, stream, updates, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -101,7 +108,7 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         return ActivityOutcome.Success(output);
     }
 
-    private static List<ChatMessage> Messages(JsonObject input, ModelCall call)
+    private static List<ChatMessage> Messages(JsonObject input, ModelCall call, ModelFiles files)
     {
         var messages = new List<ChatMessage>();
         var system = (string?)input["system"] ?? call.Instructions(null);
@@ -115,9 +122,14 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
             messages.Add(new ChatMessage(new ChatRole((string)message["role"]!), (string?)message["content"]));
         }
 
+        // The run's files go with the prompt (or, without one, in a user message of their own).
         if ((string?)input["prompt"] is { Length: > 0 } prompt)
         {
-            messages.Add(new ChatMessage(ChatRole.User, prompt));
+            messages.Add(files.IsEmpty ? new ChatMessage(ChatRole.User, prompt) : files.UserMessage(files.WithNote(prompt)));
+        }
+        else if (!files.IsEmpty)
+        {
+            messages.Add(files.UserMessage(files.WithNote("")));
         }
 
         return messages;

@@ -11,8 +11,15 @@ public sealed record StartRunRequest
     /// <summary>A free-text instruction for agent steps, read as <c>context.prompt</c>.</summary>
     public string? Prompt { get; init; }
 
-    /// <summary>Files or links for the run (objects such as <c>{name, url, contentType}</c>), read as <c>context.attachments</c>.</summary>
+    /// <summary>
+    /// Files or links for the run (objects such as <c>{name, url, contentType}</c>), read as <c>context.attachments</c>.
+    /// An item <c>{"storageId": "file_…"}</c> names an uploaded file of the workspace, which must be ready; steps read it
+    /// with the file's <c>name</c>, <c>contentType</c>, <c>size</c> and <c>sha256</c>, and model steps give images to the model.
+    /// </summary>
     public JsonArray? Attachments { get; init; }
+
+    /// <summary>Uploaded image files (storage IDs) the run's model steps show the model, read as <c>context.referenceImages</c>.</summary>
+    public IReadOnlyList<string>? ReferenceImageIds { get; init; }
 
     /// <summary>Per-run settings the steps read as <c>context.config</c>.</summary>
     public JsonObject? Config { get; init; }

@@ -20,10 +20,12 @@ internal sealed class RunService(
     AnnotationService annotations,
     IdGenerator ids,
     TimeProvider time,
-    RunWorker worker)
+    RunWorker worker,
+    Files.FileService files)
 {
     public const int MaxPromptLength = 100_000;
     public const int MaxAttachments = 100;
+    public const int MaxReferenceImages = 20;
 
     /// <summary>Statuses that hold a concurrency slot.</summary>
     private static readonly string[] SlotHolding = RunEngine.SlotHolding;
@@ -63,9 +65,16 @@ internal sealed class RunService(
             return new StartedRun(earlier, Existing: true);
         }
 
+        var fileErrors = new ValidationErrors();
+        var fileRefs = await files.ResolveForRunAsync(workspaceId, request.Attachments, request.ReferenceImageIds, fileErrors, cancellationToken);
+        if (!fileErrors.IsEmpty)
+        {
+            return ServiceError.Validation(fileErrors);
+        }
+
         var compiled = await engine.CompiledAsync(workflow.Id, workflow.Version, cancellationToken);
         var values = RunEngine.WorkflowValues(workflow.Id, compiled.Spec, workflow.Version);
-        var context = Context(request, compiled.Spec, trigger, caller.ActorId, triggerDetails, contextExtras);
+        var context = Context(request, fileRefs, compiled.Spec, trigger, caller.ActorId, triggerDetails, contextExtras);
         ActivityError? annotationError = null;
         if (compiled.Spec.Annotations is { Count: > 0 })
         {
@@ -127,6 +136,14 @@ internal sealed class RunService(
             };
             var steps = compiled.Steps.Keys.Select(id => new RunStep { RunId = run.Id, StepId = id, Status = "pending", Iteration = 1 }).ToList();
             db.Runs.Add(run);
+            if (!await files.ReferenceAsync(run.Id, fileRefs.FileIds, now, cancellationToken))
+            {
+                // Deleted or expired since it was checked (the mark waited for this transaction's row lock, or took it first).
+                await transaction.RollbackAsync(cancellationToken);
+                return ServiceError.Validation(new ValidationErrors().Add(
+                    request.ReferenceImageIds is { Count: > 0 } ? "referenceImageIds" : "attachments", "A file the run names was deleted at this moment. Upload it again."));
+            }
+
             var state = new RunState(run, steps, compiled, values, now);
             await engine.AttachSecretsAsync(state, known: null, cancellationToken);
             state.NewSteps.AddRange(steps);
@@ -370,6 +387,7 @@ internal sealed class RunService(
             Input = JsonNode.Parse(run.Input),
             Prompt = (string?)context["prompt"],
             Attachments = context["attachments"]?.DeepClone().AsArray(),
+            ReferenceImageIds = context["referenceImages"] is JsonArray images ? [.. images.Select(i => (string?)i?["storageId"]).OfType<string>()] : null,
             Config = context["config"]?.DeepClone().AsObject(),
             GithubRepoUrl = (string?)context["repo"]?["url"],
             BranchName = (string?)context["repo"]?["branch"],
@@ -466,6 +484,11 @@ internal sealed class RunService(
             }
         }
 
+        if (request.ReferenceImageIds is { Count: > MaxReferenceImages })
+        {
+            errors.Add("referenceImageIds", $"At most {MaxReferenceImages} reference images.");
+        }
+
         if (request.GithubRepoUrl is { } url && (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")))
         {
             errors.Add("githubRepoUrl", "Must be an absolute http(s) URL.");
@@ -479,7 +502,8 @@ internal sealed class RunService(
         return errors;
     }
 
-    private static JsonObject Context(StartRunRequest request, WorkflowSpec spec, string trigger, string startedBy, JsonObject? details, JsonObject? extras)
+    private static JsonObject Context(
+        StartRunRequest request, Files.RunFileRefs files, WorkflowSpec spec, string trigger, string startedBy, JsonObject? details, JsonObject? extras)
     {
         var triggerInfo = new JsonObject { ["type"] = trigger, ["startedBy"] = startedBy };
         foreach (var (key, value) in details ?? [])
@@ -491,7 +515,8 @@ internal sealed class RunService(
         {
             ["body"] = request.Input?.DeepClone() ?? new JsonObject(),
             ["prompt"] = request.Prompt,
-            ["attachments"] = request.Attachments?.DeepClone() ?? new JsonArray(),
+            ["attachments"] = files.Attachments?.DeepClone() ?? new JsonArray(),
+            ["referenceImages"] = files.ReferenceImages?.DeepClone() ?? new JsonArray(),
             ["config"] = request.Config?.DeepClone() ?? new JsonObject(),
             ["repo"] = new JsonObject
             {

@@ -96,6 +96,9 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Triggers.WorkflowSchedule> WorkflowSchedules => Set<Triggers.WorkflowSchedule>();
     public DbSet<Secrets.Secret> Secrets => Set<Secrets.Secret>();
+    public DbSet<Files.StoredFile> Files => Set<Files.StoredFile>();
+
+    public DbSet<Files.RunFile> RunFiles => Set<Files.RunFile>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);

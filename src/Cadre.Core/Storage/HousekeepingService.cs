@@ -1,12 +1,18 @@
 using Cadre.Auth;
+using Cadre.Files;
 using Cadre.Idempotency;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Cadre.Storage;
 
-/// <summary>Every ten minutes, deletes what has outlived its use: idempotency records past retention, ended sessions.</summary>
-internal sealed class HousekeepingService(IdempotencyStore idempotency, SessionService sessions, TimeProvider time, ILogger<HousekeepingService> logger)
+/// <summary>
+/// Every ten minutes, deletes what has outlived its use: idempotency records past retention, ended
+/// sessions, uploaded files nobody used in time (and pending uploads whose URL lapsed).
+/// </summary>
+internal sealed class HousekeepingService(
+    IdempotencyStore idempotency, SessionService sessions, IServiceScopeFactory scopes, TimeProvider time, ILogger<HousekeepingService> logger)
     : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
@@ -20,7 +26,9 @@ internal sealed class HousekeepingService(IdempotencyStore idempotency, SessionS
             {
                 var records = await idempotency.PurgeExpiredAsync(stoppingToken);
                 var ended = await sessions.PurgeAsync(stoppingToken);
-                logger.LogDebug("Housekeeping deleted {Records} idempotency records and {Sessions} sessions", records, ended);
+                await using var scope = scopes.CreateAsyncScope();
+                var files = await scope.ServiceProvider.GetRequiredService<FileService>().PurgeExpiredAsync(stoppingToken);
+                logger.LogDebug("Housekeeping deleted {Records} idempotency records, {Sessions} sessions and {Files} files", records, ended, files);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -153,6 +153,7 @@ public static class ActivityRegistry
                   "bypassMemory": {"type": "boolean", "description": "Ignore what the persona remembers, and remember nothing, for this step."},
                   "terse": {"type": "boolean", "description": "Ask for answers in as few words as possible."},
                   "tsvToolResults": {"type": "boolean", "description": "Give tabular tool results to the model as TSV instead of JSON."},
+                  "images": {"type": "boolean", "description": "Show the model the run's image attachments and reference images (default true); false gives their names only."},
                   "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
                 """), "{ text, json (for json output), turns, messages, usage, cost, provider, model, personaVersion, session (prompts, endedBy) }"),
         ]),
@@ -164,6 +165,7 @@ public static class ActivityRegistry
                   "messages": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["role", "content"], "properties": {
                     "role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}},
                   "model": "$model", "outputSchema": {"type": "object"},
+                  "images": {"type": "boolean", "description": "Show the model the run's image attachments and reference images (default true); false gives their names only."},
                   "guardrails": {"type": "array", "items": {"type": "string"}, "description": "Guardrails (names or IDs) over the persona's."}}}
                 """), "{ text, json (with outputSchema), usage, cost, provider, model }"),
         ]),

@@ -7,11 +7,13 @@ using Cadre.Members;
 using Cadre.Storage;
 using Cadre.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Cadre.Workspaces;
 
 /// <summary>Creates, reads, changes and deletes workspaces.</summary>
-internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors)
+internal sealed class WorkspaceService(
+    CadreDbContext db, StorageProvider storage, IdGenerator ids, TimeProvider time, ActorService actors, Files.IFileStore files, ILogger<WorkspaceService> logger)
 {
     public const int MaxSettingsBytes = 64 * 1024;
 
@@ -195,6 +197,16 @@ internal sealed class WorkspaceService(CadreDbContext db, StorageProvider storag
         catch (DbUpdateConcurrencyException)
         {
             return ConcurrentChange(precondition);
+        }
+
+        // The files' records went with the workspace; their bytes live in the file store.
+        try
+        {
+            await files.DeletePrefixAsync(Files.FileKeys.WorkspacePrefix(id), CancellationToken.None);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "The files of deleted workspace {WorkspaceId} could not be removed from the file store", id);
         }
 
         return true;

@@ -6,7 +6,8 @@ namespace Cadre.Server.Auth;
 /// <summary>
 /// CSRF protection for requests authenticated by the session cookie: every unsafe method must
 /// carry the antiforgery token (ASP.NET Core's <see cref="IAntiforgery"/>) in <c>X-CSRF-Token</c>.
-/// Requests authenticated by an API key carry no ambient credential and are not checked.
+/// Requests authenticated by an API key carry no ambient credential and are not checked, nor are
+/// endpoints marked <c>DisableAntiforgery()</c>, whose credential is in their URL.
 /// </summary>
 internal sealed class CsrfProtectionMiddleware(RequestDelegate next, IAntiforgery antiforgery, IProblemDetailsService problems)
 {
@@ -17,6 +18,8 @@ internal sealed class CsrfProtectionMiddleware(RequestDelegate next, IAntiforger
     {
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
             && context.User.GetCaller() is { SessionId: not null }
+            // Endpoints whose URL is their own credential (a signed upload URL) say so with DisableAntiforgery().
+            && context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Antiforgery.IAntiforgeryMetadata>() is not { RequiresValidation: false }
             && !await antiforgery.IsRequestValidAsync(context))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;

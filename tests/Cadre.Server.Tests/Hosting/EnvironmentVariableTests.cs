@@ -30,6 +30,8 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_ENCRYPTION_KEY", "Cadre:Encryption:Key")]
     [InlineData("CADRE_ENCRYPTION_PREVIOUS_KEYS", "Cadre:Encryption:PreviousKeys")]
     [InlineData("CADRE_ENCRYPTION_KEY_FILE", "Cadre:Encryption:KeyFile")]
+    [InlineData("CADRE_FILES_MAX_BYTES", "Cadre:Files:MaxBytes")]
+    [InlineData("CADRE_FILES_UPLOAD_URL_LIFETIME", "Cadre:Files:UploadUrlLifetime")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()

@@ -153,6 +153,19 @@ public sealed class WebhookIntakeTests
     }
 
     [Theory, AllDatabases]
+    public async Task SignedInBrowser_CanCallAWebhook_WithoutACsrfToken(DatabaseKind db)
+    {
+        var app = await EngineApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var (_, path) = await HookAsync(workspace);
+        using var browser = await app.SignInAsync(await app.CreateUserAsync());
+
+        var response = await CallAsync(browser.Client, path, """{"from": "a browser"}""");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+    }
+
+    [Theory, AllDatabases]
     public async Task Rotation_EndsTheOldTokenAtOnce_OrAfterItsGracePeriod(DatabaseKind db)
     {
         var workspace = await (await EngineApps.Get(db)).CreateWorkspaceAsync();

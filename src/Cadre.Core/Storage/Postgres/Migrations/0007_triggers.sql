@@ -135,3 +135,40 @@ CREATE TABLE secrets (
 );
 CREATE UNIQUE INDEX ix_secrets_workspace_id_name ON secrets (workspace_id, name);
 CREATE INDEX ix_secrets_key_id ON secrets (key_id);
+
+-- Files.
+-- Uploaded files: the row here, the bytes in the file store (Cadre:Files:Store; the local store keeps
+-- them at <files dir>/<workspace_id>/<id>). A file is 'pending' until its bytes arrive through the
+-- signed upload URL, then 'ready'; 'deleting' marks one whose bytes are being removed (a crash part-way
+-- leaves it for the clean-up to finish). expires_at: when the clean-up deletes it (a pending upload
+-- after its URL lapsed, a ready file nobody referenced); NULL once a run references it.
+CREATE TABLE files (
+    id                 text COLLATE "C" NOT NULL PRIMARY KEY,
+    workspace_id       text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name               text        NOT NULL,
+    content_type       text        NOT NULL,
+    size               bigint      NOT NULL,
+    -- Lowercase hex. While pending: the checksum the uploader declared (or NULL); once ready: the bytes'.
+    sha256             text        NULL,
+    status             text        NOT NULL CHECK (status IN ('pending', 'ready', 'deleting')),
+    created_by         text COLLATE "C" NULL,
+    created_at         timestamptz NOT NULL,
+    upload_expires_at  timestamptz NOT NULL,
+    -- Set while a PUT streams the bytes, so two PUTs to one URL cannot both write them.
+    upload_started_at  timestamptz NULL,
+    uploaded_at        timestamptz NULL,
+    referenced_at      timestamptz NULL,
+    expires_at         timestamptz NULL
+);
+CREATE INDEX ix_files_workspace_id_id ON files (workspace_id, id);
+CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX ix_files_deleting ON files (id) WHERE status = 'deleting';
+
+-- Which runs use which files (attachments and reference images): a file used by a run in progress
+-- cannot be deleted.
+CREATE TABLE run_files (
+    run_id   text COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    file_id  text COLLATE "C" NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    PRIMARY KEY (run_id, file_id)
+);
+CREATE INDEX ix_run_files_file_id ON run_files (file_id);

@@ -135,3 +135,40 @@ CREATE TABLE secrets (
 );
 CREATE UNIQUE INDEX ix_secrets_workspace_id_name ON secrets (workspace_id, name);
 CREATE INDEX ix_secrets_key_id ON secrets (key_id);
+
+-- Files.
+-- Uploaded files: the row here, the bytes in the file store (Cadre:Files:Store; the local store keeps
+-- them at <files dir>/<workspace_id>/<id>). A file is 'pending' until its bytes arrive through the
+-- signed upload URL, then 'ready'; 'deleting' marks one whose bytes are being removed (a crash part-way
+-- leaves it for the clean-up to finish). expires_at: when the clean-up deletes it (a pending upload
+-- after its URL lapsed, a ready file nobody referenced); NULL once a run references it.
+CREATE TABLE files (
+    id                 TEXT    NOT NULL PRIMARY KEY,
+    workspace_id       TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name               TEXT    NOT NULL,
+    content_type       TEXT    NOT NULL,
+    size               INTEGER NOT NULL,
+    -- Lowercase hex. While pending: the checksum the uploader declared (or NULL); once ready: the bytes'.
+    sha256             TEXT    NULL,
+    status             TEXT    NOT NULL CHECK (status IN ('pending', 'ready', 'deleting')),
+    created_by         TEXT    NULL,
+    created_at         TEXT    NOT NULL,
+    upload_expires_at  TEXT    NOT NULL,
+    -- Set while a PUT streams the bytes, so two PUTs to one URL cannot both write them.
+    upload_started_at  TEXT    NULL,
+    uploaded_at        TEXT    NULL,
+    referenced_at      TEXT    NULL,
+    expires_at         TEXT    NULL
+);
+CREATE INDEX ix_files_workspace_id_id ON files (workspace_id, id);
+CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX ix_files_deleting ON files (id) WHERE status = 'deleting';
+
+-- Which runs use which files (attachments and reference images): a file used by a run in progress
+-- cannot be deleted.
+CREATE TABLE run_files (
+    run_id   TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    file_id  TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    PRIMARY KEY (run_id, file_id)
+);
+CREATE INDEX ix_run_files_file_id ON run_files (file_id);
