@@ -26,7 +26,7 @@ internal sealed class WorkspaceEvent
     /// <summary>The same key in a workspace is the same event: emitting it again answers the first.</summary>
     public string? IdempotencyKey { get; init; }
 
-    /// <summary><c>api</c>, <c>webhook</c>, <c>run</c> (an emit_event step or tool) or <c>cadre</c> (Cadre's own happenings).</summary>
+    /// <summary><c>api</c>, <c>run</c> (an emit_event step or tool) or <c>cadre</c> (Cadre's own happenings).</summary>
     public string Origin { get; init; } = "run";
 
     /// <summary>When it happened, as its sender says (null: when it was recorded).</summary>

@@ -265,7 +265,7 @@ internal sealed partial class EventDispatcher(
             {
                 var db = scope.ServiceProvider.GetRequiredService<CadreDbContext>();
                 due = await db.WorkspaceEvents.AsNoTracking()
-                    .Where(e => e.DispatchedAt == null && ((e.Origin != "api" && e.Origin != "webhook") || e.CreatedAt < inlineBefore))
+                    .Where(e => e.DispatchedAt == null && (e.Origin != "api" || e.CreatedAt < inlineBefore))
                     .OrderBy(e => e.CreatedAt).Select(e => e.Id).Take(SweepBatch).ToListAsync(cancellationToken);
             }
 

@@ -19,7 +19,7 @@ public sealed record IngestEventRequest(string? Type = null, string? Source = nu
 
 /// <summary>An event of the workspace with the runs it started.</summary>
 /// <param name="ExternalId">The sender's ID (or an emit_event step's idempotency key).</param>
-/// <param name="Origin"><c>api</c>, <c>webhook</c>, <c>run</c> (emitted by a step or tool) or <c>cadre</c> (Cadre's own happenings).</param>
+/// <param name="Origin"><c>api</c>, <c>run</c> (emitted by a step or tool) or <c>cadre</c> (Cadre's own happenings).</param>
 /// <param name="DispatchedAt">When its runs were started; null while that is still to do.</param>
 public sealed record EventResponse(
     string Id, string Type, string? Source, JsonNode? Payload, string? ExternalId, string Origin, DateTime OccurredAt, DateTime CreatedAt,
@@ -43,7 +43,7 @@ internal sealed class EventService(
     public const int MaxIdLength = 200;
     public const int MaxSourceLength = 200;
 
-    public static IReadOnlyList<string> Origins { get; } = ["api", "webhook", "run", "cadre"];
+    public static IReadOnlyList<string> Origins { get; } = ["api", "run", "cadre"];
 
     /// <summary>
     /// Records the event and starts its runs. An event whose <c>id</c> was seen is that event: nothing

@@ -178,7 +178,12 @@ internal sealed class WebhookReceiver(
                 // A local commit wakes it; a commit on another node is seen within the second.
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
                 poll.CancelAfter(TimeSpan.FromSeconds(1));
-                await subscription.Reader.WaitToReadAsync(poll.Token);
+                if (!await subscription.Reader.WaitToReadAsync(poll.Token))
+                {
+                    // Cut off (it fell behind): poll the run every second instead.
+                    await Task.Delay(Timeout.Infinite, poll.Token);
+                }
+
                 while (subscription.Reader.TryRead(out _))
                 {
                 }

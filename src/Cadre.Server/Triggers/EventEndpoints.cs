@@ -9,7 +9,7 @@ namespace Cadre.Server.Triggers;
 
 /// <summary>The filters of an event list.</summary>
 /// <param name="Type">An event type, or a prefix pattern such as <c>ticket.*</c>.</param>
-/// <param name="Origin"><c>api</c>, <c>webhook</c>, <c>run</c> or <c>cadre</c>.</param>
+/// <param name="Origin"><c>api</c>, <c>run</c> or <c>cadre</c>.</param>
 /// <param name="Source">Only events from this source.</param>
 public sealed record EventListQuery(
     [FromQuery(Name = "type")] string? Type,

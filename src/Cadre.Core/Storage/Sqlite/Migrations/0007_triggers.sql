@@ -3,7 +3,7 @@
 -- Events and their dispatch. An event row is its own outbox: the commit that records it leaves
 -- dispatched_at empty, and the dispatcher (inline after the commit, or its sweep after a crash)
 -- starts the matching workflows' runs, each once (runs.idempotency_key), then sets it.
-ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'run' CHECK (origin IN ('api', 'webhook', 'run', 'cadre'));
+ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'run' CHECK (origin IN ('api', 'run', 'cadre'));
 ALTER TABLE events ADD COLUMN occurred_at TEXT NULL;
 ALTER TABLE events ADD COLUMN received_by TEXT NULL;
 -- How many event-started runs led to this event: a chain of workflows reacting to each other ends.
