@@ -269,9 +269,24 @@ internal sealed partial class EventDispatcher(
                     .OrderBy(e => e.CreatedAt).Select(e => e.Id).Take(SweepBatch).ToListAsync(cancellationToken);
             }
 
+            var failed = 0;
             foreach (var id in due)
             {
-                await DispatchAsync(id, replay: null, cancellationToken);
+                try
+                {
+                    await DispatchAsync(id, replay: null, cancellationToken);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // One event that cannot be dispatched now must not hold back the others; it stays due.
+                    LogDispatchFailed(ex, id);
+                    failed++;
+                }
+            }
+
+            if (failed > 0)
+            {
+                return;
             }
 
             if (due.Count < SweepBatch)
@@ -295,6 +310,9 @@ internal sealed partial class EventDispatcher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId}: workflow {Workflow}'s trigger filters could not read it ({Reason}); not started")]
     private partial void LogFilterFailed(string eventId, string workflow, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} could not be dispatched; the sweep tries again shortly")]
+    private partial void LogDispatchFailed(Exception exception, string eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The event dispatch sweep failed; it tries again shortly")]
     private partial void LogSweepFailed(Exception exception);

@@ -139,9 +139,14 @@ internal sealed class EventService(
         var query = db.WorkspaceEvents.AsNoTracking().Where(e => e.WorkspaceId == workspaceId);
         if (filter.Type is { } type)
         {
-            query = type.Contains('*', StringComparison.Ordinal) && type.EndsWith('*') && type.IndexOf('*', StringComparison.Ordinal) == type.Length - 1
-                ? query.Where(e => e.Type.StartsWith(type.TrimEnd('*')))
-                : query.Where(e => e.Type == type);
+            var star = type.IndexOf('*', StringComparison.Ordinal);
+            if (star >= 0 && star != type.Length - 1)
+            {
+                return ServiceError.Validation("type", "Must be an event type, or a prefix ending in * (ticket.*).");
+            }
+
+            var prefix = type.TrimEnd('*');
+            query = star < 0 ? query.Where(e => e.Type == type) : query.Where(e => e.Type.StartsWith(prefix));
         }
 
         if (filter.Origin is { } origin)

@@ -81,7 +81,18 @@ internal sealed partial class WebhookSender(
             {
                 var leased = await LeaseAsync(settings, stoppingToken);
                 await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stoppingToken },
-                    async (id, token) => await SendAsync(id, settings, token));
+                    async (id, token) =>
+                    {
+                        try
+                        {
+                            await SendAsync(id, settings, token);
+                        }
+                        catch (Exception ex) when (!token.IsCancellationRequested)
+                        {
+                            // One delivery failing to record must not stop the others; its lease expires and it is sent again.
+                            LogSendFailed(ex, id);
+                        }
+                    });
                 sent = leased.Count;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -306,6 +317,9 @@ internal sealed partial class WebhookSender(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} to {Url} given up after {Attempts} attempts: {Error}")]
     private partial void LogGaveUp(string deliveryId, string url, int attempts, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} could not be sent or recorded; it is tried again when its lease ends")]
+    private partial void LogSendFailed(Exception exception, string deliveryId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A round of webhook deliveries failed; the next one tries again")]
     private partial void LogRoundFailed(Exception exception);

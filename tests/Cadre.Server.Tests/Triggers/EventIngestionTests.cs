@@ -139,6 +139,7 @@ public sealed class EventIngestionTests
         viewer.DefaultRequestHeaders.Authorization = new("Bearer", await workspace.Owner.CreateKeyAsync(workspace.Name, "viewer"));
         await (await viewer.PostJsonAsync(Events(workspace), new { type = "ticket.created", payload = new { title = "x" } })).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
         await (await workspace.Owner.GetAsync(Events(workspace, "?origin=mars"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await (await workspace.Owner.GetAsync(Events(workspace, "?type=*.created"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         await (await workspace.Owner.GetAsync(Events(workspace, "/ev_unknown"))).ShouldBeProblemAsync(HttpStatusCode.NotFound);
         await (await workspace.Owner.PostAsync(Events(workspace, "/ev_unknown/replay"), null)).ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
