@@ -35,7 +35,9 @@ public sealed class OutboundHttp : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        Client = new HttpClient(CreateHandler(guarded: true)) { Timeout = _options.Timeout };
+        var guarded = CreateHandler(guarded: true);
+        guarded.AllowAutoRedirect = false;
+        Client = new HttpClient(new CredentialSafeRedirects(guarded)) { Timeout = _options.Timeout };
         Client.DefaultRequestHeaders.UserAgent.ParseAdd("Cadre/1.0");
     }
 
@@ -123,6 +125,72 @@ public sealed class OutboundHttp : IDisposable
             >= 224 => true, // multicast and reserved
             _ => false,
         };
+    }
+}
+
+/// <summary>
+/// Follows redirects (at most 5) for the requests definitions make, instead of leaving it to
+/// SocketsHttpHandler: that one drops only <c>Authorization</c> when a redirect leaves the origin and
+/// re-sends every other header, so a secret in <c>X-Api-Key</c> would go wherever a redirect points.
+/// Here a redirect to another origin (scheme, host or port) keeps only headers that carry no
+/// credentials; https is never followed down to http. 301/302 turn a POST into a GET and 303 any
+/// method, as browsers do; 307/308 re-send the method and body.
+/// </summary>
+internal sealed class CredentialSafeRedirects(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    public const int MaxRedirects = 5;
+
+    /// <summary>Headers that go along to another origin.</summary>
+    private static readonly HashSet<string> CrossOriginHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Accept", "Accept-Encoding", "Accept-Language", "User-Agent", "Idempotency-Key", "Cache-Control",
+    };
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        for (var hop = 0; hop < MaxRedirects && Next(request, response) is { } next; hop++)
+        {
+            response.Dispose();
+            request = next;
+            response = await base.SendAsync(request, cancellationToken);
+        }
+
+        return response;
+    }
+
+    private static HttpRequestMessage? Next(HttpRequestMessage request, HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location || request.RequestUri is not { } from)
+        {
+            return null;
+        }
+
+        var to = location.IsAbsoluteUri ? location : new Uri(from, location);
+        if (to.Scheme is not ("http" or "https") || (from.Scheme == "https" && to.Scheme == "http"))
+        {
+            return null;
+        }
+
+        var keepsMethod = status is 307 or 308 || (status is 301 or 302 && request.Method != HttpMethod.Post);
+        var next = new HttpRequestMessage(status == 303 || !keepsMethod ? HttpMethod.Get : request.Method, to) { Version = request.Version };
+        var sameOrigin = Uri.Compare(from, to, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
+        foreach (var (name, values) in request.Headers)
+        {
+            if (sameOrigin || CrossOriginHeaders.Contains(name))
+            {
+                next.Headers.TryAddWithoutValidation(name, values);
+            }
+        }
+
+        if (keepsMethod && status is 307 or 308 && request.Content is { } content)
+        {
+            // Buffered contents (the ones Cadre sends) can be sent again.
+            next.Content = content;
+        }
+
+        return next;
     }
 }
 
