@@ -45,22 +45,17 @@ internal static class ScheduleApi
     /// <summary>Polls the workflow's runs until <paramref name="done"/> holds, failing after a deadline.</summary>
     public static async Task<List<ScheduledRun>> WaitForRunsAsync(this TestWorkspace workspace, string workflow, Func<List<ScheduledRun>, bool> done, string what, int seconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
+        List<ScheduledRun> runs = [];
+        try
         {
-            var runs = await workspace.ScheduledRunsAsync(workflow);
-            if (done(runs))
-            {
-                return runs;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Still not so after {seconds} s: {what}. Runs: {string.Join(", ", runs.Select(r => r.ScheduledAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)))}");
-            }
-
-            await Task.Delay(100);
+            await Eventually.HoldsAsync(async () => done(runs = await workspace.ScheduledRunsAsync(workflow)), what, seconds);
         }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Runs: {string.Join(", ", runs.Select(r => r.ScheduledAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)))}", ex);
+        }
+
+        return runs;
     }
 
     /// <summary>Waits (polling the clock) until <paramref name="instant"/> has passed: ticks that must not fire get their chance to.</summary>
