@@ -49,7 +49,7 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(sp => StorageProvider.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddDbContextFactory<CadreDbContext>((sp, options) => sp.GetRequiredService<StorageProvider>().Configure(options));
+        services.AddPooledDbContextFactory<CadreDbContext>((sp, options) => sp.GetRequiredService<StorageProvider>().Configure(options));
         services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<CadreDbContext>>().CreateDbContext());
 
         services.TryAddSingleton<SchemaMigrator>(sp => ActivatorUtilities.CreateInstance<SchemaMigrator>(sp));

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Text.Json.Nodes;
 using Cadre.Common;
 using Cadre.Runs;
@@ -25,10 +26,16 @@ internal static class Happenings
         }
 
         var types = happenings.Select(h => h.Type).Distinct(StringComparer.Ordinal).ToList();
+        // A commit mostly has one happening (its run's end): compared as one value, the query's SQL is
+        // cached whole, where a list parameter has EF Core rework the SQL on every execution.
+        var single = types[0];
+        Expression<Func<Workflows.Workflow, bool>> typeMatches = types.Count == 1
+            ? w => w.TriggerEventType == single || EF.Functions.Like(w.TriggerEventType!, "%*%")
+            : w => types.Contains(w.TriggerEventType!) || EF.Functions.Like(w.TriggerEventType!, "%*%");
         // Workflows' trigger patterns and subscriptions' lists (JSON arrays) in one round trip: this runs in every commit that ends a run.
         var listened = await db.Workflows.AsNoTracking()
-            .Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && w.IsActive && w.Type == "event"
-                && (types.Contains(w.TriggerEventType!) || EF.Functions.Like(w.TriggerEventType!, "%*%")))
+            .Where(w => w.WorkspaceId == workspaceId && w.DeletedAt == null && w.IsActive && w.Type == "event")
+            .Where(typeMatches)
             .Select(w => w.TriggerEventType!)
             .Concat(db.WebhookSubscriptions.AsNoTracking().Where(s => s.WorkspaceId == workspaceId && s.IsActive).Select(s => s.EventTypes))
             .ToListAsync(cancellationToken);
