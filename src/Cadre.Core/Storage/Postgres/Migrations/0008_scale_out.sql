@@ -1,0 +1,1 @@
+-- Schema 8: scale-out (issue 9): many nodes on one database. One section per part.
