@@ -142,6 +142,8 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.MaxRunsPerWorkspace >= 0, "Cadre:Engine:MaxRunsPerWorkspace must not be negative.")
             .ValidateOnStart();
         services.TryAddSingleton<Runs.RunNotifier>();
+        services.TryAddSingleton<Storage.Postgres.ClusterSignals>();
+        services.AddHostedService(sp => sp.GetRequiredService<Storage.Postgres.ClusterSignals>());
         services.TryAddSingleton<Triggers.EventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Triggers.EventDispatcher>());
         services.TryAddScoped<Triggers.EventService>();

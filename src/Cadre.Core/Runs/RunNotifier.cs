@@ -10,20 +10,51 @@ public sealed record RunSignal(string WorkspaceId, string RunId);
 /// <summary>A run event as streams read it from the log.</summary>
 public sealed record RunEventMessage(long Id, string RunId, string WorkspaceId, string Type, JsonObject Data, DateTime CreatedAt);
 
+/// <summary>What a commit tells waiting parties, as carried between nodes (see <see cref="RunNotifier.Outbound"/>).</summary>
+public enum ClusterSignalKind
+{
+    /// <summary>A run has new events in its log (<c>WorkspaceId</c>, <c>RunId</c>).</summary>
+    RunEvents,
+
+    /// <summary><c>Count</c> tasks became ready.</summary>
+    Work,
+
+    /// <summary>The run reached a terminal state.</summary>
+    Finished,
+
+    /// <summary>The run was halted: its running attempts stop.</summary>
+    Halted,
+
+    /// <summary>A session prompt asks the run's running turn to stop.</summary>
+    Interrupted,
+}
+
+/// <summary>One thing a commit tells waiting parties, on this node or another.</summary>
+public sealed record ClusterSignal(ClusterSignalKind Kind, string? WorkspaceId = null, string? RunId = null, int Count = 0);
+
 /// <summary>
-/// What this node says about runs after a commit, in process: events to stream subscribers,
-/// "there is work" to idle workers, and "this run ended" to requests waiting for it. Everything it
-/// carries is already committed; a subscriber that misses something reads it back from the log.
+/// What this node says about runs after a commit: events to stream subscribers, "there is work" to
+/// idle workers, "this run ended" to requests waiting for it, halts and interrupts to running
+/// attempts. Applied here at once, and handed to <see cref="Outbound"/> for the other nodes
+/// (PostgreSQL's NOTIFY, see <c>ClusterSignals</c>). Everything it carries is already committed; a
+/// party that misses a signal (another node's, lost with a connection) finds the news by polling
+/// the database, so signals make things prompt but are never what makes them correct.
 /// </summary>
 public sealed class RunNotifier : IDisposable
 {
     /// <summary>Commits with events a subscriber may have unread before it is cut off (it resumes from its last id).</summary>
     public const int SubscriberBuffer = 1024;
 
+    /// <summary>How often a wait for a run's end looks at the run itself, in case its signal was lost.</summary>
+    internal static readonly TimeSpan FinishPollInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<Guid, Subscription> _subscriptions = new();
     private readonly ConcurrentDictionary<string, List<TaskCompletionSource>> _finishWaiters = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _work = new(0);
     private readonly ConcurrentDictionary<string, List<Action>> _signalHandlers = new(StringComparer.Ordinal);
+
+    /// <summary>Where this node's signals go for the other nodes; unset on a single node (SQLite).</summary>
+    internal Action<ClusterSignal>? Outbound { get; set; }
 
     /// <summary>How many stream subscriptions are open on this node.</summary>
     public int SubscriberCount => _subscriptions.Count;
@@ -38,6 +69,53 @@ public sealed class RunNotifier : IDisposable
 
     /// <summary>A commit added events to a run: wakes its subscribers (and the workspace's) to read them from the log.</summary>
     internal void Publish(string workspaceId, string runId)
+    {
+        PublishHere(workspaceId, runId);
+        Outbound?.Invoke(new ClusterSignal(ClusterSignalKind.RunEvents, workspaceId, runId));
+    }
+
+    /// <summary>Applies another node's signal here (and sends nothing on).</summary>
+    internal void Apply(ClusterSignal signal)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        switch (signal.Kind)
+        {
+            case ClusterSignalKind.RunEvents when signal.WorkspaceId is not null && signal.RunId is not null:
+                PublishHere(signal.WorkspaceId, signal.RunId);
+                break;
+            case ClusterSignalKind.Work:
+                WorkAvailableHere(signal.Count);
+                break;
+            case ClusterSignalKind.Finished when signal.RunId is not null:
+                FinishedHere(signal.RunId);
+                break;
+            case ClusterSignalKind.Halted when signal.RunId is not null:
+                Signal(signal.RunId);
+                break;
+            case ClusterSignalKind.Interrupted when signal.RunId is not null:
+                Signal("interrupt:" + signal.RunId);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Signals from other nodes may have been lost (the connection that carries them was down): wakes
+    /// every subscriber and idle worker here to look at the database afresh.
+    /// </summary>
+    internal void Resync()
+    {
+        foreach (var subscription in _subscriptions.Values)
+        {
+            if (!subscription.Writer.TryWrite(new RunSignal(subscription.WorkspaceId, subscription.RunId ?? "")))
+            {
+                subscription.CutOff();
+            }
+        }
+
+        WorkAvailableHere(64);
+    }
+
+    private void PublishHere(string workspaceId, string runId)
     {
         var signal = new RunSignal(workspaceId, runId);
         foreach (var subscription in _subscriptions.Values)
@@ -65,17 +143,27 @@ public sealed class RunNotifier : IDisposable
         try
         {
             // Registered before looking, so a finish between the look and the wait is not missed.
-            if (await isFinished())
+            var deadline = DateTime.UtcNow + timeout;
+            while (!await isFinished())
             {
-                return true;
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                try
+                {
+                    // Another node's finish comes as a signal too, but a lost one is found by looking again each second.
+                    await signal.Task.WaitAsync(left < FinishPollInterval ? left : FinishPollInterval, cancellationToken);
+                    return true;
+                }
+                catch (TimeoutException)
+                {
+                }
             }
 
-            await signal.Task.WaitAsync(timeout, cancellationToken);
             return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
         }
         finally
         {
@@ -92,6 +180,12 @@ public sealed class RunNotifier : IDisposable
 
     internal void Finished(string runId)
     {
+        FinishedHere(runId);
+        Outbound?.Invoke(new ClusterSignal(ClusterSignalKind.Finished, RunId: runId));
+    }
+
+    private void FinishedHere(string runId)
+    {
         if (_finishWaiters.TryGetValue(runId, out var waiters))
         {
             lock (waiters)
@@ -104,15 +198,23 @@ public sealed class RunNotifier : IDisposable
         }
     }
 
-    /// <summary>Calls <paramref name="onHalt"/> if the run is halted on this node while the registration lives (other nodes see it in the heartbeat).</summary>
+    /// <summary>Calls <paramref name="onHalt"/> when the run is halted (on this node, or on another through its signal; the lease heartbeat is the fallback).</summary>
     internal IDisposable OnHalt(string runId, Action onHalt) => On(runId, onHalt);
 
-    internal void Halted(string runId) => Signal(runId);
+    internal void Halted(string runId)
+    {
+        Signal(runId);
+        Outbound?.Invoke(new ClusterSignal(ClusterSignalKind.Halted, RunId: runId));
+    }
 
     /// <summary>Calls <paramref name="onInterrupt"/> when a session prompt on this node asks the run's running turn to stop.</summary>
     internal IDisposable OnInterrupt(string runId, Action onInterrupt) => On("interrupt:" + runId, onInterrupt);
 
-    internal void Interrupted(string runId) => Signal("interrupt:" + runId);
+    internal void Interrupted(string runId)
+    {
+        Signal("interrupt:" + runId);
+        Outbound?.Invoke(new ClusterSignal(ClusterSignalKind.Interrupted, RunId: runId));
+    }
 
     private Registration On(string key, Action handler)
     {
@@ -155,6 +257,15 @@ public sealed class RunNotifier : IDisposable
 
     /// <summary>New tasks are queued: wake a worker.</summary>
     internal void WorkAvailable(int count)
+    {
+        if (count > 0)
+        {
+            WorkAvailableHere(count);
+            Outbound?.Invoke(new ClusterSignal(ClusterSignalKind.Work, Count: count));
+        }
+    }
+
+    private void WorkAvailableHere(int count)
     {
         if (count > 0)
         {
