@@ -178,5 +178,6 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Runs.ConversationService>();
         services.TryAddSingleton<Runs.RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
+        services.AddHostedService<Runs.AbandonedChildrenSweep>();
     }
 }

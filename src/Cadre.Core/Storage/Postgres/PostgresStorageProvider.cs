@@ -28,6 +28,63 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public override async Task<SingletonHold?> TryHoldAsync(SingletonLock duty, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(duty);
+        // Outside the pool: the lock belongs to the session, so the session must end with the hold and
+        // never go back to a pool still holding it. The name shows in pg_stat_activity which node holds what.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Target.ConnectionString)
+        {
+            Pooling = false,
+            ApplicationName = $"cadre {duty.Name} (pid {Environment.ProcessId})",
+        }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using (var keepalive = new NpgsqlCommand(
+                // A node that vanishes without closing its socket (power loss, a partition) would hold the lock
+                // for the operating system's keepalive time (hours); with these the server drops it within a minute.
+                "SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3", connection))
+            {
+                await keepalive.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({duty.Key})", connection);
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new PostgresHold(connection);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>A session advisory lock: held while its connection lives; closing the connection ends the session and frees it.</summary>
+    private sealed class PostgresHold(NpgsqlConnection connection) : SingletonHold
+    {
+        public override async Task<bool> IsHeldAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = 5 };
+                await command.ExecuteScalarAsync(cancellationToken);
+                return true;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                return false;
+            }
+        }
+
+        public override ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
