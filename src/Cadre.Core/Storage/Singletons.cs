@@ -19,19 +19,27 @@ internal sealed record SingletonLock(string Name, long Key)
     public static IReadOnlyList<SingletonLock> All { get; } = [Housekeeping, Retention, AbandonedChildren];
 }
 
-/// <summary>This node's hold on a singleton duty (<see cref="StorageProvider.TryHoldAsync"/>); disposing it gives the duty up.</summary>
-internal abstract class SingletonHold : IAsyncDisposable
+/// <summary>
+/// This node's claim on a singleton duty (<see cref="StorageProvider.Claim"/>): tries to take the duty,
+/// tells whether it still has it, and gives it up when disposed.
+/// </summary>
+internal abstract class SingletonClaim : IAsyncDisposable
 {
-    /// <summary>Whether the duty is still this node's; false when the database session that held it has ended.</summary>
+    /// <summary>Takes the duty unless another node has it; true when this node has it (now or already).</summary>
+    public abstract Task<bool> TryTakeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the duty taken is still this node's; false once the database session that held it has ended.</summary>
     public abstract Task<bool> IsHeldAsync(CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
 
-    /// <summary>The hold of a database that is one node by design (SQLite): always held, nothing to give up.</summary>
-    public static SingletonHold Always { get; } = new AlwaysHeld();
+    /// <summary>The claim on a database that is one node by design (SQLite): always held, nothing to give up.</summary>
+    public static SingletonClaim Always { get; } = new AlwaysHeld();
 
-    private sealed class AlwaysHeld : SingletonHold
+    private sealed class AlwaysHeld : SingletonClaim
     {
+        public override Task<bool> TryTakeAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
         public override Task<bool> IsHeldAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
         public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -40,7 +48,7 @@ internal abstract class SingletonHold : IAsyncDisposable
 
 /// <summary>
 /// A periodic duty that one node does at a time however many nodes run it. Every node runs the
-/// service; the one that takes the duty's lock does a pass at once and then every
+/// service; the one that takes the duty's lock (<see cref="StorageProvider.Claim"/>) does a pass at once and then every
 /// <see cref="Interval"/>, checking every <see cref="TakeoverInterval"/> that it still holds it; the
 /// others try to take it every <see cref="TakeoverInterval"/>. A holder that dies ends its database
 /// session, which frees the lock, so another node takes the duty over within seconds. A pass is cut
@@ -75,13 +83,14 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
 
         // Made now, so passes fall due at the same times whenever this node takes the duty (and a test's clock moves them).
         using var timer = new PeriodicTimer(Interval, time);
+        await using var claim = storage.Claim(Lock);
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
-            SingletonHold? hold = null;
+            var taken = false;
             try
             {
-                hold = await storage.TryHoldAsync(Lock, stoppingToken);
+                taken = await claim.TryTakeAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -89,28 +98,22 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
                 LogTryFailed(logger, ex, Lock.Name);
             }
 
-            if (hold is null)
+            if (taken)
             {
-                if (!await DelayAsync(TakeoverInterval, stoppingToken))
-                {
-                    return;
-                }
-
-                continue;
+                await HoldAsync(claim, timer, stoppingToken);
             }
-
-            await using (hold)
+            else if (!await DelayAsync(TakeoverInterval, stoppingToken))
             {
-                await HoldAsync(hold, timer, stoppingToken);
+                return;
             }
         }
     }
 
-    private async Task HoldAsync(SingletonHold hold, PeriodicTimer timer, CancellationToken stoppingToken)
+    private async Task HoldAsync(SingletonClaim claim, PeriodicTimer timer, CancellationToken stoppingToken)
     {
         LogTook(logger, Lock.Name);
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var watching = WatchAsync(hold, lost);
+        var watching = WatchAsync(claim, lost);
         try
         {
             do
@@ -143,14 +146,14 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
     }
 
     /// <summary>Cancels <paramref name="lost"/> as soon as the hold is found gone (its connection broke).</summary>
-    private async Task WatchAsync(SingletonHold hold, CancellationTokenSource lost)
+    private async Task WatchAsync(SingletonClaim claim, CancellationTokenSource lost)
     {
         while (await DelayAsync(TakeoverInterval, lost.Token))
         {
             bool held;
             try
             {
-                held = await hold.IsHeldAsync(lost.Token);
+                held = await claim.IsHeldAsync(lost.Token);
             }
             catch (OperationCanceledException) when (lost.IsCancellationRequested)
             {

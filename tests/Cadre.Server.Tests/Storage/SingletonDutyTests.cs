@@ -89,6 +89,28 @@ public sealed class SingletonDutyTests
         second.HasExited.ShouldBeFalse(second.Output);
     }
 
+    [PostgresFact]
+    public async Task HoldersSessionEnds_TheNodeStopsTheDuty_AndTakesItAgain()
+    {
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Postgres);
+        await HoldersAsync(app.DatabaseSetting, holders => holders.Count == SingletonLock.All.Count, "the node takes every duty");
+        static int Took(CadreApp app) => app.Logs.Messages.Count(m => m.Contains("does the retention duty now", StringComparison.Ordinal));
+        Took(app).ShouldBe(1);
+
+        // As a broken connection or a server that restarted would: the session, and the lock with it, are gone.
+        await using (var connection = new NpgsqlConnection(app.DatabaseSetting))
+        {
+            await connection.OpenAsync();
+            await using var terminate = new NpgsqlCommand(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'cadre retention %'", connection);
+            await terminate.ExecuteNonQueryAsync();
+        }
+
+        await Eventually.HoldsAsync(() => app.Logs.Messages.Any(m => m.Contains("lost the retention duty", StringComparison.Ordinal)), "the node notices it lost the duty");
+        await Eventually.HoldsAsync(() => Took(app) == 2, "the node takes the duty again");
+        await HoldersAsync(app.DatabaseSetting, holders => holders.Count == SingletonLock.All.Count, "every duty is held again");
+    }
+
     private static int DeletedRuns(CadreApp app) => app.Logs.Messages.Where(m => m.Contains("Retention deleted", StringComparison.Ordinal))
         .Sum(m => int.Parse(m.Split("Retention deleted ")[1].Split(' ')[0], CultureInfo.InvariantCulture));
 

@@ -46,8 +46,7 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
         Task.CompletedTask;
 
     // One node by design: every duty is this process's.
-    public override Task<SingletonHold?> TryHoldAsync(SingletonLock duty, CancellationToken cancellationToken) =>
-        Task.FromResult<SingletonHold?>(SingletonHold.Always);
+    public override SingletonClaim Claim(SingletonLock duty) => SingletonClaim.Always;
 
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
