@@ -95,8 +95,18 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         services.TryAddSingleton<IdempotencyStore>();
         services.AddHostedService<HousekeepingService>();
+        services.AddCadreRetention();
         services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
+    }
+
+    /// <summary>Retention of finished runs, events and webhook deliveries: the settings and the duty that deletes them.</summary>
+    private static void AddCadreRetention(this IServiceCollection services)
+    {
+        services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Retention.RetentionOptions>, Retention.RetentionOptionsValidator>());
+        services.TryAddSingleton<Retention.RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Retention.RetentionService>());
     }
 
     /// <summary>Uploaded files: their settings, the store their bytes go to (local disk) and the service.</summary>
@@ -180,5 +190,6 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Runs.ConversationService>();
         services.TryAddSingleton<Runs.RunWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
+        services.AddHostedService<Runs.AbandonedChildrenSweep>();
     }
 }

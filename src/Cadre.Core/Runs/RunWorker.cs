@@ -222,7 +222,12 @@ internal sealed partial class RunWorker(
         }
     }
 
-    /// <summary>Returns leased tasks whose lease ended before <paramref name="cutoff"/> (of one owner, or any) to the queue, an attempt counted.</summary>
+    /// <summary>
+    /// Returns leased tasks whose lease ended before <paramref name="cutoff"/> (of one owner, or any) to
+    /// the queue, an attempt counted. Every node does it at every poll: each return is a commit on the
+    /// run that first checks the task is still leased by the same owner with a lapsed lease, so nodes
+    /// racing on one task return it once.
+    /// </summary>
     internal async Task ReturnLapsedLeasesAsync(DateTime cutoff, string? owner, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -238,8 +243,10 @@ internal sealed partial class RunWorker(
     }
 
     /// <summary>
-    /// Admits runs queued for a concurrency slot whose slot was freed without the admission following,
-    /// and now and then ends children their parents abandoned (a crash between a commit and its follow-up).
+    /// Admits runs queued for a concurrency slot whose slot was freed without the admission following.
+    /// Every node does it at every poll: <see cref="RunEngine.AdmitQueuedAsync"/> takes the workflow's
+    /// counter lock, so admissions racing on two nodes take turns and admit each run once.
+    /// (Children their parents abandoned are <see cref="AbandonedChildrenSweep"/>'s, one node at a time.)
     /// </summary>
     private async Task AdmitQueuedRunsAsync(CancellationToken cancellationToken)
     {
@@ -251,19 +258,7 @@ internal sealed partial class RunWorker(
         {
             await engine.AdmitQueuedAsync(workspaceId, cancellationToken);
         }
-
-        // A scan over child runs, so not at every poll: at start-up (after a crash) and every few minutes.
-        var now = time.GetUtcNowTruncated();
-        if (now >= _nextChildSweep)
-        {
-            _nextChildSweep = now + ChildSweepInterval;
-            await engine.CancelAbandonedChildrenAsync(null, cancellationToken);
-        }
     }
-
-    private static readonly TimeSpan ChildSweepInterval = TimeSpan.FromMinutes(5);
-
-    private DateTime _nextChildSweep = DateTime.MinValue;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The worker loop failed; retrying")]
     private static partial void LogWorkerLoopFailed(ILogger logger, Exception exception);

@@ -32,6 +32,14 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// </summary>
     public abstract Task LockForSetupAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// This process's claim on a singleton duty. PostgreSQL: a session advisory lock on a connection
+    /// of the claim's own, so a duty taken is held until the claim is disposed or the session ends
+    /// (the process died, the connection broke), and another node's next try takes it over. SQLite is
+    /// one node by design: always held.
+    /// </summary>
+    public abstract SingletonClaim Claim(SingletonLock duty);
+
     /// <summary>Whether a failed save broke a unique constraint (a taken name, a duplicate key).</summary>
     public abstract bool IsUniqueViolation(DbUpdateException exception);
 

@@ -256,12 +256,14 @@ internal sealed class WorkspaceService(
             errors.Add("settings", $"Must be at most {MaxSettingsBytes / 1024} KiB of JSON.");
         }
 
-        // The one setting Cadre itself reads; the rest is the workspace's own.
+        // The settings Cadre itself reads; the rest is the workspace's own.
         if (settings[MaxConcurrentRunsSetting] is { } limit
             && !(limit is JsonValue value && value.TryGetValue<int>(out var runs) && runs >= 0))
         {
             errors.Add($"settings.{MaxConcurrentRunsSetting}", "Must be a whole number: the most runs in progress at once (0: the server's default).");
         }
+
+        Retention.RetentionPolicy.Validate(settings[Retention.RetentionPolicy.Setting], errors);
     }
 
     private static WorkspaceResponse ToResponse(Workspace workspace, IReadOnlyDictionary<string, Actor> actors) => new(

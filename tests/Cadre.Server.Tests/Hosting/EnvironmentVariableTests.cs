@@ -27,6 +27,8 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_ENGINE_MAX_RUNS_PER_WORKSPACE", "Cadre:Engine:MaxRunsPerWorkspace")]
     [InlineData("CADRE_HTTP_STREAM_STALL_TIMEOUT", "Cadre:Http:StreamStallTimeout")]
     [InlineData("CADRE_SCHEDULES_MISFIRE_THRESHOLD", "Cadre:Schedules:MisfireThreshold")]
+    [InlineData("CADRE_RETENTION_RUNS", "Cadre:Retention:Runs")]
+    [InlineData("CADRE_RETENTION_BATCH_SIZE", "Cadre:Retention:BatchSize")]
     [InlineData("CADRE_ENCRYPTION_KEY", "Cadre:Encryption:Key")]
     [InlineData("CADRE_ENCRYPTION_PREVIOUS_KEYS", "Cadre:Encryption:PreviousKeys")]
     [InlineData("CADRE_ENCRYPTION_KEY_FILE", "Cadre:Encryption:KeyFile")]

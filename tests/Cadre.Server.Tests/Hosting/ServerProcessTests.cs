@@ -87,6 +87,7 @@ public sealed class ServerProcessTests
     [InlineData("CADRE_HTTP__MAX_REQUEST_BODY_BYTES", "12", "MaxRequestBodyBytes")]
     [InlineData("CADRE_ADMIN_EMAIL", "ops@example.com", "go together")]
     [InlineData("CADRE_SMTP_PORT", "70000", "Cadre:Smtp:Port")]
+    [InlineData("CADRE_RETENTION_RUNS", "10m", "Cadre:Retention:Runs (CADRE_RETENTION_RUNS) must be a duration of at least 1 hour")]
     [InlineData("CADRE_PUBLIC_URL", "not a url", "CADRE_PUBLIC_URL")]
     [InlineData("CADRE_PROVIDERS__BROKEN__KIND", "gemini", "Cadre:Providers:BROKEN:Kind must be one of openai, anthropic, mock")]
     [InlineData("OPENAI_BASE_URL", "not a url", "OPENAI_BASE_URL must be an absolute http or https URL")]

@@ -28,6 +28,91 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public override SingletonClaim Claim(SingletonLock duty)
+    {
+        ArgumentNullException.ThrowIfNull(duty);
+        // Outside the pool: the lock belongs to the session, so the session must end with the claim and
+        // never go back to a pool still holding it. The name shows in pg_stat_activity which node holds what.
+        return new PostgresClaim(duty, new NpgsqlConnectionStringBuilder(Target.ConnectionString)
+        {
+            Pooling = false,
+            ApplicationName = $"cadre {duty.Name} (pid {Environment.ProcessId})",
+        }.ConnectionString);
+    }
+
+    /// <summary>
+    /// A session advisory lock on a connection of its own, kept open between tries (a try costs a query,
+    /// not a connection): held while the connection lives; closing it ends the session and frees the lock.
+    /// </summary>
+    private sealed class PostgresClaim(SingletonLock duty, string connectionString) : SingletonClaim
+    {
+        private NpgsqlConnection? _connection;
+        private bool _held;
+
+        public override async Task<bool> TryTakeAsync(CancellationToken cancellationToken)
+        {
+            if (_held)
+            {
+                return true;
+            }
+
+            try
+            {
+                if (_connection is null)
+                {
+                    _connection = new NpgsqlConnection(connectionString);
+                    await _connection.OpenAsync(cancellationToken);
+                    // A node that vanishes without closing its socket (power loss, a partition) would keep the lock
+                    // for the operating system's keepalive time (hours); with these the server drops it within a minute.
+                    await using var keepalive = new NpgsqlCommand("SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3", _connection);
+                    await keepalive.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({duty.Key})", _connection);
+                _held = await command.ExecuteScalarAsync(cancellationToken) is true;
+                return _held;
+            }
+            catch
+            {
+                await DropAsync();
+                throw;
+            }
+        }
+
+        public override async Task<bool> IsHeldAsync(CancellationToken cancellationToken)
+        {
+            if (!_held || _connection is null)
+            {
+                return false;
+            }
+
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT 1", _connection) { CommandTimeout = 5 };
+                await command.ExecuteScalarAsync(cancellationToken);
+                return true;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // The session is gone, and the lock with it: the next try starts afresh.
+                await DropAsync();
+                return false;
+            }
+        }
+
+        public override ValueTask DisposeAsync() => DropAsync();
+
+        private async ValueTask DropAsync()
+        {
+            _held = false;
+            if (_connection is { } connection)
+            {
+                _connection = null;
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

@@ -45,6 +45,9 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override Task LockForSetupAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    // One node by design: every duty is this process's.
+    public override SingletonClaim Claim(SingletonLock duty) => SingletonClaim.Always;
+
     public override bool IsUniqueViolation(DbUpdateException exception) =>
         exception?.InnerException is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
 

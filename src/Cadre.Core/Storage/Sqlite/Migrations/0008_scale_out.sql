@@ -1,1 +1,11 @@
 -- Schema 8: scale-out (issue 9): many nodes on one database. One section per part.
+
+-- Retention (finished runs, dispatched events and settled webhook deliveries deleted after a period).
+-- The sweep looks per workspace for what finished before its cutoff, oldest first.
+CREATE INDEX ix_runs_workspace_id_finished_at ON runs (workspace_id, finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX ix_events_workspace_id_created_at ON events (workspace_id, created_at);
+CREATE INDEX ix_webhook_deliveries_workspace_id_finished_at ON webhook_deliveries (workspace_id, finished_at) WHERE finished_at IS NOT NULL;
+-- Deleting a run cascades to its session notes: without this, each deleted run would scan the table.
+CREATE INDEX ix_persona_memories_run_id ON persona_memories (run_id) WHERE run_id IS NOT NULL;
+-- An event a waiting step claimed but has not read yet is kept (the step reads it when it wakes).
+CREATE INDEX ix_event_waits_event_id ON event_waits (event_id) WHERE event_id IS NOT NULL;
