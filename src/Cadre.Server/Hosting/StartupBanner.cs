@@ -30,7 +30,9 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
         using var output = new StringWriter();
         output.WriteLine();
         output.WriteLine($"Cadre is listening on {string.Join(", ", addresses)}");
-        output.WriteLine($"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
+        output.WriteLine(report.Schema is { } schema && schema.CurrentVersion > schema.LatestVersion
+            ? $"  database: {report.Database} (schema version {schema.CurrentVersion}, newer than this build's {schema.LatestVersion} and compatible with it: finish the upgrade)"
+            : $"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
         output.WriteLine($"  API: {url}/api/v1   OpenAPI: {url}/openapi/v1.json");
         if (report.EncryptionKey is { } encryption)
         {
