@@ -18,9 +18,9 @@ RUN dotnet publish src/Cadre.Server/Cadre.Server.csproj -c Release --no-restore 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
-# The data directory (SQLite database, key files, uploaded files) belongs to the image's non-root
-# user, so a new named volume mounted on it does too.
-RUN mkdir /data && chown "$APP_UID" /data
+# The data directory (SQLite database, key files, uploaded files in files/) belongs to the image's
+# non-root user, so a new named volume mounted on it, or on its files/ (shared by several nodes), does too.
+RUN mkdir -p /data/files && chown -R "$APP_UID" /data
 ENV CADRE_DATA_DIR=/data \
     ASPNETCORE_HTTP_PORTS=8080
 VOLUME /data

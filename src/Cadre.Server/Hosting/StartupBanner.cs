@@ -51,7 +51,8 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
 
         if (report.SetupCode is { } code)
         {
-            var publicUrl = publicUrls.Value.PublicUrl?.TrimEnd('/') ?? url;
+            // Empty is unset: compose files pass optional settings as empty variables.
+            var publicUrl = string.IsNullOrWhiteSpace(publicUrls.Value.PublicUrl) ? url : publicUrls.Value.PublicUrl.TrimEnd('/');
             output.WriteLine("First user: open this link (or POST /api/v1/setup with this code) to become the instance owner:");
             output.WriteLine($"  {publicUrl}/setup?code={code}");
             output.WriteLine($"  the code works once, until {report.SetupCodeExpiresAt:u}; a new one is printed at each start until set-up is done");

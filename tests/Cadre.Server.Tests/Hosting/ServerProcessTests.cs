@@ -169,6 +169,23 @@ public sealed class ServerProcessTests
             .ShouldBeAsync(HttpStatusCode.Created);
     }
 
+    [Fact]
+    public async Task OptionalSettingsGivenEmpty_AreUnset()
+    {
+        var directory = TestDirectories.Create("process");
+
+        // As deploy/compose.yaml passes what .env leaves out: ${CADRE_PUBLIC_URL:-} and the like.
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["CADRE_PUBLIC_URL"] = "",
+            ["CADRE_ADMIN_EMAIL"] = "",
+            ["CADRE_ADMIN_PASSWORD"] = "",
+        });
+        await server.WaitUntilListeningAsync();
+
+        server.Output.ShouldContain($"  {server.Url}/setup?code=");
+    }
+
     [Theory, AllDatabases]
     public async Task NewerSchemaInDatabase_RefusesToStartSayingWhyAndChangesNothing(DatabaseKind db)
     {
