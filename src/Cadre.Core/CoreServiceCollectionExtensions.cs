@@ -35,7 +35,7 @@ public static class CoreServiceCollectionExtensions
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.AddOptions<AdminKeyOptions>().BindConfiguration(StorageOptions.SectionName)
+        services.AddOptions<AdminKeyOptions>().BindConfiguration(AdminKeyOptions.SectionName)
             .Validate(o => string.IsNullOrEmpty(o.AdminKey) || o.AdminKey.Length >= AdminKeyOptions.MinimumLength,
                 $"Cadre:AdminKey (CADRE_ADMIN_KEY) must be at least {AdminKeyOptions.MinimumLength} characters long.")
             .ValidateOnStart();

@@ -73,7 +73,7 @@ internal static class CadreServer
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
 
-        services.AddOptions<PublicUrlOptions>().BindConfiguration("Cadre")
+        services.AddOptions<PublicUrlOptions>().BindConfiguration(PublicUrlOptions.SectionName)
             .Validate(o => string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _),
                 "Cadre:PublicUrl (CADRE_PUBLIC_URL) must be an absolute URL such as https://cadre.example.com.")
             .ValidateOnStart();

@@ -1,5 +1,12 @@
 using Cadre.Server;
+using Cadre.Server.Health;
 using Cadre.Server.Hosting;
+
+// The container's health probe asks a running server and exits; it starts no host of its own.
+if (args is [HealthProbe.Command, .. var probeArguments])
+{
+    return await HealthProbe.RunAsync(probeArguments);
+}
 
 return await StartupFailures.ReportAsync(async () =>
 {

@@ -3,6 +3,8 @@ namespace Cadre.Auth;
 /// <summary>The instance admin key. Bound from the <c>Cadre</c> section (env <c>CADRE_ADMIN_KEY</c>).</summary>
 public sealed class AdminKeyOptions
 {
+    public const string SectionName = "Cadre";
+
     public const int MinimumLength = 32;
 
     /// <summary>

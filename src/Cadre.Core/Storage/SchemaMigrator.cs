@@ -8,9 +8,16 @@ using Microsoft.Extensions.Logging;
 namespace Cadre.Storage;
 
 /// <summary>The schema version a database is at, against what this build knows.</summary>
-public sealed record SchemaStatus(int CurrentVersion, int LatestVersion)
+/// <param name="OldestCompatibleVersion">The oldest build version the applied migrations allow to run on the database.</param>
+public sealed record SchemaStatus(int CurrentVersion, int LatestVersion, int OldestCompatibleVersion)
 {
     public bool IsUpToDate => CurrentVersion == LatestVersion;
+
+    /// <summary>
+    /// This build can run on the database: it is at this build's version, or ahead of it by migrations
+    /// that all declare this build compatible (a rolling upgrade is under way).
+    /// </summary>
+    public bool IsUsable => CurrentVersion >= LatestVersion && OldestCompatibleVersion <= LatestVersion;
 }
 
 /// <summary>The database cannot be used by this build: its schema is newer, or an applied script was edited.</summary>
@@ -20,7 +27,10 @@ public sealed class SchemaMigrationException(string message) : Exception(message
 /// Applies the provider's versioned SQL scripts at start-up and records each in
 /// <c>cadre_schema_migrations</c>. Each script runs in its own transaction with the version row, so
 /// a crash leaves the database at a whole version; a setup lock makes concurrent starts (several
-/// nodes, or two processes on one SQLite file) apply every script exactly once.
+/// nodes, or two processes on one SQLite file) apply every script exactly once. A database ahead of
+/// this build is used only when every migration it lacks declares this build compatible
+/// (<see cref="MigrationScript.CompatibleWith"/>, recorded with each version), so an older node keeps
+/// running, and restarting, through a rolling upgrade.
 /// </summary>
 internal sealed class SchemaMigrator(
     IDbContextFactory<CadreDbContext> contexts,
@@ -30,6 +40,11 @@ internal sealed class SchemaMigrator(
     IReadOnlyList<MigrationScript>? scripts = null)
 {
     public const string HistoryTable = "cadre_schema_migrations";
+
+    // The history's compatible_with column comes with migration 8: a database has it exactly when 8 is applied.
+    // (Found from the history rather than the catalog, which differs by engine; a SELECT * would break
+    // PostgreSQL's prepared statements when the column appears.) Earlier rows are compatible only with themselves.
+    private const int CompatibilityRecordedSince = 8;
 
     private readonly IReadOnlyList<MigrationScript> _scripts = scripts ?? MigrationScript.LoadEmbedded(storage.MigrationsFolder);
 
@@ -70,19 +85,35 @@ internal sealed class SchemaMigrator(
                     logger.LogInformation("Database schema is at version {Version} after applying {Count} migration(s)", LatestVersion, applied);
                 }
 
-                return new SchemaStatus(history.Count == 0 ? 0 : history.Keys.Max(), LatestVersion);
+                var status = StatusOf(history);
+                if (status.CurrentVersion > LatestVersion)
+                {
+                    logger.LogWarning(
+                        "The database schema is at version {Version}, newer than this build's {Latest}; this build runs on it because every newer migration " +
+                        "declares it compatible. Finish the upgrade: replace the nodes running this build.", status.CurrentVersion, LatestVersion);
+                }
+
+                return status;
             }
 
             logger.LogInformation("Applying migration {Version} {Name}", next.Version, next.Name);
             await ExecuteAsync(connection, dbTransaction, next.Sql, cancellationToken);
+            var recordsCompatibility = next.Version >= CompatibilityRecordedSince;
             await using (var record = connection.CreateCommand())
             {
                 record.Transaction = dbTransaction;
-                record.CommandText = $"INSERT INTO {HistoryTable} (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @appliedAt)";
+                record.CommandText = recordsCompatibility
+                    ? $"INSERT INTO {HistoryTable} (version, name, checksum, applied_at, compatible_with) VALUES (@version, @name, @checksum, @appliedAt, @compatibleWith)"
+                    : $"INSERT INTO {HistoryTable} (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @appliedAt)";
                 AddParameter(record, "@version", next.Version);
                 AddParameter(record, "@name", next.Name);
                 AddParameter(record, "@checksum", next.Checksum);
                 AddParameter(record, "@appliedAt", time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                if (recordsCompatibility)
+                {
+                    AddParameter(record, "@compatibleWith", next.CompatibleWith);
+                }
+
                 await record.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -91,7 +122,10 @@ internal sealed class SchemaMigrator(
         }
     }
 
-    /// <summary>Reads the current version without changing anything; for readiness checks.</summary>
+    /// <summary>
+    /// Reads the database's version without changing anything; for readiness checks, so a node whose
+    /// database a newer node moved past it without declaring it compatible stops taking traffic.
+    /// </summary>
     public async Task<SchemaStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -99,16 +133,12 @@ internal sealed class SchemaMigrator(
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT MAX(version) FROM {HistoryTable}";
-            var value = await command.ExecuteScalarAsync(cancellationToken);
-            var current = value is null or DBNull ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
-            return new SchemaStatus(current, LatestVersion);
+            return StatusOf(await ReadHistoryAsync(connection, null, cancellationToken));
         }
         catch (DbException ex) when (storage.IsMissingTable(ex))
         {
             // The history table does not exist yet: nothing has been migrated.
-            return new SchemaStatus(0, LatestVersion);
+            return new SchemaStatus(0, LatestVersion, 0);
         }
         finally
         {
@@ -116,14 +146,22 @@ internal sealed class SchemaMigrator(
         }
     }
 
-    private void Verify(Dictionary<int, (string Name, string Checksum)> history)
+    private SchemaStatus StatusOf(SortedDictionary<int, AppliedMigration> history) => history.Count == 0
+        ? new SchemaStatus(0, LatestVersion, 0)
+        : new SchemaStatus(history.Keys.Max(), LatestVersion, history.Values.Max(migration => migration.CompatibleWith));
+
+    private void Verify(SortedDictionary<int, AppliedMigration> history)
     {
         var newest = history.Count == 0 ? 0 : history.Keys.Max();
-        if (newest > LatestVersion)
+        // Ahead of this build: usable only if every migration this build lacks allows builds at its version.
+        if (history.Values.FirstOrDefault(m => m.Version > LatestVersion && m.CompatibleWith > LatestVersion) is { } blocking)
         {
+            var reason = blocking.CompatibleWith == blocking.Version
+                ? $"migration {blocking.Version} ('{blocking.Name}') is not declared compatible with older builds"
+                : $"migration {blocking.Version} ('{blocking.Name}') is compatible only with builds from version {blocking.CompatibleWith} on";
             throw new SchemaMigrationException(
                 $"The database ({storage.Target.Description}) has schema version {newest} ('{history[newest].Name}'), " +
-                $"but this build of Cadre only knows versions up to {LatestVersion}. It was upgraded by a newer Cadre; " +
+                $"but this build of Cadre only knows versions up to {LatestVersion}, and {reason}. It was upgraded by a newer Cadre; " +
                 "run that version (or newer), or restore a backup taken before the upgrade. Nothing was changed.");
         }
 
@@ -138,17 +176,35 @@ internal sealed class SchemaMigrator(
         }
     }
 
-    private static async Task<Dictionary<int, (string Name, string Checksum)>> ReadHistoryAsync(
-        DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    private sealed record AppliedMigration(int Version, string Name, string Checksum, int CompatibleWith);
+
+    private static async Task<SortedDictionary<int, AppliedMigration>> ReadHistoryAsync(
+        DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT version, name, checksum FROM {HistoryTable}";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var history = new Dictionary<int, (string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
+        var history = new SortedDictionary<int, AppliedMigration>();
+        await using (var command = connection.CreateCommand())
         {
-            history[Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture)] = (reader.GetString(1), reader.GetString(2));
+            command.Transaction = transaction;
+            command.CommandText = $"SELECT version, name, checksum FROM {HistoryTable}";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var version = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                history[version] = new AppliedMigration(version, reader.GetString(1), reader.GetString(2), version);
+            }
+        }
+
+        if (history.ContainsKey(CompatibilityRecordedSince))
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = $"SELECT version, compatible_with FROM {HistoryTable} WHERE compatible_with IS NOT NULL";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var version = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                history[version] = history[version] with { CompatibleWith = Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) };
+            }
         }
 
         return history;

@@ -22,7 +22,7 @@ internal static class HealthEndpoints
 
         app.MapGet("/readyz", Ready)
             .WithName("Readiness")
-            .WithSummary("Readiness: the database is reachable and its schema is current")
+            .WithSummary("Readiness: the database is reachable and this build can use its schema")
             .WithTags("Health")
             .AllowAnyone()
             .DisableRateLimiting()
@@ -47,10 +47,15 @@ internal static class HealthEndpoints
             return Unavailable(new HealthResponse("unavailable", "The database cannot be reached."));
         }
 
-        return status.IsUpToDate
-            ? TypedResults.Ok(new HealthResponse("ok", null, status.CurrentVersion))
-            : Unavailable(new HealthResponse("unavailable",
-                $"The schema is at version {status.CurrentVersion}; this build needs {status.LatestVersion}.", status.CurrentVersion));
+        if (status.IsUsable)
+        {
+            return TypedResults.Ok(new HealthResponse("ok", null, status.CurrentVersion));
+        }
+
+        return Unavailable(new HealthResponse("unavailable", status.CurrentVersion < status.LatestVersion
+            ? $"The schema is at version {status.CurrentVersion}; this build needs {status.LatestVersion}."
+            : $"The schema is at version {status.CurrentVersion}, which needs a build that knows version {status.OldestCompatibleVersion} or newer; this build knows up to {status.LatestVersion}.",
+            status.CurrentVersion));
     }
 
     private static JsonHttpResult<HealthResponse> Unavailable(HealthResponse response) =>

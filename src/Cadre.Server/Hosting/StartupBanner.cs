@@ -30,7 +30,9 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
         using var output = new StringWriter();
         output.WriteLine();
         output.WriteLine($"Cadre is listening on {string.Join(", ", addresses)}");
-        output.WriteLine($"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
+        output.WriteLine(report.Schema is { } schema && schema.CurrentVersion > schema.LatestVersion
+            ? $"  database: {report.Database} (schema version {schema.CurrentVersion}, newer than this build's {schema.LatestVersion} and compatible with it: finish the upgrade)"
+            : $"  database: {report.Database} (schema version {report.Schema?.CurrentVersion})");
         output.WriteLine($"  API: {url}/api/v1   OpenAPI: {url}/openapi/v1.json");
         if (report.EncryptionKey is { } encryption)
         {
@@ -49,7 +51,8 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
 
         if (report.SetupCode is { } code)
         {
-            var publicUrl = publicUrls.Value.PublicUrl?.TrimEnd('/') ?? url;
+            // Empty is unset: compose files pass optional settings as empty variables.
+            var publicUrl = string.IsNullOrWhiteSpace(publicUrls.Value.PublicUrl) ? url : publicUrls.Value.PublicUrl.TrimEnd('/');
             output.WriteLine("First user: open this link (or POST /api/v1/setup with this code) to become the instance owner:");
             output.WriteLine($"  {publicUrl}/setup?code={code}");
             output.WriteLine($"  the code works once, until {report.SetupCodeExpiresAt:u}; a new one is printed at each start until set-up is done");

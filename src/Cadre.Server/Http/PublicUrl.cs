@@ -5,6 +5,8 @@ namespace Cadre.Server.Http;
 /// <summary>Where people reach this server. Bound from the <c>Cadre</c> section (env <c>CADRE_PUBLIC_URL</c>).</summary>
 public sealed class PublicUrlOptions
 {
+    public const string SectionName = "Cadre";
+
     /// <summary>
     /// The address links in mails and responses start with (invitations, password resets, setup),
     /// e.g. <c>https://cadre.example.com</c>. Default: the scheme and host of the request that made the link.

@@ -170,6 +170,23 @@ public sealed class ServerProcessTests
             .ShouldBeAsync(HttpStatusCode.Created);
     }
 
+    [Fact]
+    public async Task OptionalSettingsGivenEmpty_AreUnset()
+    {
+        var directory = TestDirectories.Create("process");
+
+        // As deploy/compose.yaml passes what .env leaves out: ${CADRE_PUBLIC_URL:-} and the like.
+        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>
+        {
+            ["CADRE_PUBLIC_URL"] = "",
+            ["CADRE_ADMIN_EMAIL"] = "",
+            ["CADRE_ADMIN_PASSWORD"] = "",
+        });
+        await server.WaitUntilListeningAsync();
+
+        server.Output.ShouldContain($"  {server.Url}/setup?code=");
+    }
+
     [Theory, AllDatabases]
     public async Task NewerSchemaInDatabase_RefusesToStartSayingWhyAndChangesNothing(DatabaseKind db)
     {
@@ -186,5 +203,25 @@ public sealed class ServerProcessTests
         server.Output.ShouldContain("only knows versions up to");
         (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable}")).ShouldBe(core.EmbeddedScripts.Count + 1);
         (await core.IntAsync("SELECT COUNT(*) FROM api_keys")).ShouldBe(0);
+    }
+
+    [Theory, AllDatabases]
+    public async Task NewerSchemaDeclaredCompatible_StartsAndIsReady(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        await core.Migrator().MigrateAsync(CancellationToken.None);
+        var version = core.EmbeddedScripts.Count;
+        // A rolling upgrade under way: a newer node applied an additive migration; this older build restarts.
+        await core.ScalarAsync($"INSERT INTO {SchemaMigrator.HistoryTable} (version, name, checksum, applied_at, compatible_with) VALUES ({version + 1}, 'additive', 'x', 'later', {version})");
+
+        await using var server = ServerProcess.Start(core.DataDir, new Dictionary<string, string> { ["CADRE_DATABASE"] = core.DatabaseSetting });
+        await server.WaitUntilListeningAsync();
+
+        server.Output.ShouldContain($"(schema version {version + 1}, newer than this build's {version} and compatible with it: finish the upgrade)");
+        using var client = server.Client();
+        var ready = await client.GetAsync("/readyz");
+        await ready.ShouldBeAsync(HttpStatusCode.OK);
+        ((int)(await ready.ReadObjectAsync())["schemaVersion"]!).ShouldBe(version + 1);
+        (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable}")).ShouldBe(version + 1);
     }
 }

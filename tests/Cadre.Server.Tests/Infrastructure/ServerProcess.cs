@@ -39,7 +39,29 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
     public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment)
     {
-        var serverDll = Path.Combine(AppContext.BaseDirectory, "Cadre.Server.dll");
+        var start = StartInfo(workingDirectory, environment, "--urls", "http://127.0.0.1:0");
+        var server = new ServerProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException($"The server exited before listening:\n{server.Output}"));
+        server._process.Start();
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Runs <c>dotnet Cadre.Server.dll</c> with arguments (a command such as <c>healthcheck</c>) to its end.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(TestDirectories.Create("command"), environment, arguments))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, IDictionary<string, string> environment, params string[] arguments)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -47,9 +69,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(serverDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cadre.Server.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("CADRE_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(name);
@@ -60,14 +85,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var server = new ServerProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
-        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        server._process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException($"The server exited before listening:\n{server.Output}"));
-        server._process.Start();
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
-        return server;
+        return start;
     }
 
     /// <summary>Waits until the server prints that it listens, or fails with its output.</summary>

@@ -88,6 +88,89 @@ public sealed class SchemaMigrationTests
     }
 
     [Theory, AllDatabases]
+    public async Task Migrate_RecordsWhichBuildsEachScriptAllows(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        var scripts = core.EmbeddedScripts;
+        var additive = new MigrationScript(scripts.Count + 1, "additive", $"-- A new table only.\n-- compatible-with: {scripts.Count}\nCREATE TABLE additive_probe (id INTEGER NOT NULL PRIMARY KEY);");
+
+        var status = await core.Migrator([.. scripts, additive]).MigrateAsync(CancellationToken.None);
+
+        (await core.IntAsync($"SELECT compatible_with FROM {SchemaMigrator.HistoryTable} WHERE version = {scripts.Count + 1}")).ShouldBe(scripts.Count);
+        // Schema 8 is additive; the scripts before it predate the column.
+        (await core.IntAsync($"SELECT compatible_with FROM {SchemaMigrator.HistoryTable} WHERE version = 8")).ShouldBe(7);
+        (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable} WHERE compatible_with IS NULL")).ShouldBe(7);
+        status.OldestCompatibleVersion.ShouldBe(scripts.Count);
+    }
+
+    [Theory, AllDatabases]
+    public async Task Migrate_NewerSchemaDeclaredCompatible_RunsOnItAndChangesNothing(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        var scripts = core.EmbeddedScripts;
+        var version = scripts.Count;
+        // A newer build's rolling upgrade: two additive migrations, the second allowing the first's builds and older.
+        await core.Migrator([.. scripts,
+            new MigrationScript(version + 1, "add_notes", $"-- compatible-with: {version}\nCREATE TABLE notes_probe (id INTEGER NOT NULL PRIMARY KEY);"),
+            new MigrationScript(version + 2, "add_tags", $"-- compatible-with: {version - 1}\nCREATE TABLE tags_probe (id INTEGER NOT NULL PRIMARY KEY);")])
+            .MigrateAsync(CancellationToken.None);
+
+        var status = await core.Migrator(scripts).MigrateAsync(CancellationToken.None);
+
+        status.ShouldBe(new SchemaStatus(version + 2, version, version));
+        status.IsUsable.ShouldBeTrue();
+        status.IsUpToDate.ShouldBeFalse();
+        (await core.Migrator(scripts).GetStatusAsync(CancellationToken.None)).ShouldBe(status);
+        (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable}")).ShouldBe(version + 2);
+    }
+
+    [Theory, AllDatabases]
+    public async Task Migrate_NewerSchemaNotCompatibleWithThisBuild_RefusesNamingTheMigration(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        var scripts = core.EmbeddedScripts;
+        var version = scripts.Count;
+        List<MigrationScript> newer = [.. scripts,
+            new MigrationScript(version + 1, "add_notes", $"-- compatible-with: {version}\nCREATE TABLE notes_probe (id INTEGER NOT NULL PRIMARY KEY);"),
+            new MigrationScript(version + 2, "drop_notes", $"-- compatible-with: {version + 1}\nDROP TABLE notes_probe;"),
+            new MigrationScript(version + 3, "rename_things", "CREATE TABLE renamed_probe (id INTEGER NOT NULL PRIMARY KEY);")];
+        await core.Migrator(newer).MigrateAsync(CancellationToken.None);
+
+        var oldest = await Should.ThrowAsync<SchemaMigrationException>(() => core.Migrator(scripts).MigrateAsync(CancellationToken.None));
+        var middle = await Should.ThrowAsync<SchemaMigrationException>(() => core.Migrator(newer.Take(version + 2).ToList()).MigrateAsync(CancellationToken.None));
+
+        oldest.Message.ShouldContain($"schema version {version + 3} ('rename_things')");
+        oldest.Message.ShouldContain($"migration {version + 2} ('drop_notes') is compatible only with builds from version {version + 1} on");
+        middle.Message.ShouldContain($"migration {version + 3} ('rename_things') is not declared compatible with older builds");
+        middle.Message.ShouldContain("newer Cadre");
+        var status = await core.Migrator(scripts).GetStatusAsync(CancellationToken.None);
+        status.IsUsable.ShouldBeFalse();
+        status.OldestCompatibleVersion.ShouldBe(version + 3);
+        (await core.IntAsync($"SELECT COUNT(*) FROM {SchemaMigrator.HistoryTable}")).ShouldBe(version + 3);
+    }
+
+    [Theory, AllDatabases]
+    public async Task Readiness_WhileANewerNodeMigrates_StaysReadyOnlyThroughCompatibleMigrations(DatabaseKind db)
+    {
+        await using var core = await CoreServices.CreateAsync(db);
+        await using var app = await CadreApp.StartAsync(db, databaseSetting: core.DatabaseSetting);
+        var version = core.EmbeddedScripts.Count;
+        using var client = app.Client();
+
+        // What a newer node's migrations leave in the history: first an additive one, then one that is not.
+        await core.ScalarAsync($"INSERT INTO {SchemaMigrator.HistoryTable} (version, name, checksum, applied_at, compatible_with) VALUES ({version + 1}, 'additive', 'x', 'later', {version})");
+        var compatible = await client.GetAsync("/readyz");
+        await core.ScalarAsync($"INSERT INTO {SchemaMigrator.HistoryTable} (version, name, checksum, applied_at) VALUES ({version + 2}, 'breaking', 'x', 'later')");
+        var incompatible = await client.GetAsync("/readyz");
+
+        await compatible.ShouldBeAsync(HttpStatusCode.OK);
+        ((int)(await compatible.ReadObjectAsync())["schemaVersion"]!).ShouldBe(version + 1);
+        incompatible.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        ((string)(await incompatible.ReadObjectAsync())["detail"]!).ShouldBe(
+            $"The schema is at version {version + 2}, which needs a build that knows version {version + 2} or newer; this build knows up to {version}.");
+    }
+
+    [Theory, AllDatabases]
     public async Task Migrate_AppliedScriptEdited_Refuses(DatabaseKind db)
     {
         await using var core = await CoreServices.CreateAsync(db);

@@ -32,7 +32,13 @@ internal sealed class SqliteTestDatabase : IDbContextFactory<CadreDbContext>, ID
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // This database's pool only: clearing every pool would close other tests' idle connections, and the
+        // last connection to a file checkpoints it on close, under the feet of a test that watches the file.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(Storage.Target.ConnectionString))
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+        }
+
         Directory.Delete(_directory, recursive: true);
     }
 }
