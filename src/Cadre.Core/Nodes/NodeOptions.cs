@@ -37,10 +37,15 @@ public sealed class NodeOptions
     /// <summary>The dead threshold in effect.</summary>
     internal TimeSpan EffectiveDeadAfter => DeadAfter ?? 3 * HeartbeatInterval;
 
-    /// <summary>The role as written (any case); false when it names none.</summary>
+    /// <summary>The role as written (any case; empty is the default, as compose files pass unset variables); false when it names none.</summary>
     internal static bool TryParseRole(string? text, out NodeRole role)
     {
         role = NodeRole.All;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
         foreach (var known in Enum.GetValues<NodeRole>())
         {
             if (string.Equals(text?.Trim(), WireName(known), StringComparison.OrdinalIgnoreCase))
@@ -90,9 +95,9 @@ internal sealed class NodeOptionsValidator(IOptions<StorageOptions> storage, IOp
             return ValidateOptionsResult.Fail("Cadre:Node:Role (CADRE_NODE_ROLE) 'worker' runs the engine, which Cadre:Engine:Enabled (CADRE_ENGINE_ENABLED) turns off: such a node would do nothing.");
         }
 
-        if (options.Name is { } nodeName && (string.IsNullOrWhiteSpace(nodeName) || nodeName.Length > MaxNameLength))
+        if (options.Name?.Trim().Length > MaxNameLength)
         {
-            return ValidateOptionsResult.Fail($"Cadre:Node:Name (CADRE_NODE_NAME) must be 1 to {MaxNameLength} characters when set.");
+            return ValidateOptionsResult.Fail($"Cadre:Node:Name (CADRE_NODE_NAME) must be at most {MaxNameLength} characters.");
         }
 
         if (options.HeartbeatInterval < TimeSpan.FromMilliseconds(100) || options.HeartbeatInterval > TimeSpan.FromMinutes(1))

@@ -15,7 +15,7 @@ internal sealed class ThisNode(IdGenerator ids, IOptions<NodeOptions> options, I
     /// <summary>A TypeID, new at every start, so lists page by it in start order.</summary>
     public string Id { get; } = ids.NewId(Node.IdPrefix);
 
-    public string Name => options.Value.Name?.Trim() ?? $"{Environment.MachineName}/{Environment.ProcessId}";
+    public string Name => string.IsNullOrWhiteSpace(options.Value.Name) ? $"{Environment.MachineName}/{Environment.ProcessId}" : options.Value.Name.Trim();
 
     public NodeRole Role => options.Value.ParsedRole;
 

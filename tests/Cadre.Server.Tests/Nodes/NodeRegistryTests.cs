@@ -13,7 +13,8 @@ public sealed class NodeRegistryTests
     [Theory, AllDatabases]
     public async Task ListNodes_ShowsTheNodeLive_UnderItsLeaseOwnerId_WithRoleVersionAndAMovingHeartbeat(DatabaseKind db)
     {
-        await using var app = await CadreApp.StartAsync(db, NodeApi.FastHeartbeats);
+        // Empty settings count as unset, as compose files pass variables nobody set.
+        await using var app = await CadreApp.StartAsync(db, new Dictionary<string, string?>(NodeApi.FastHeartbeats) { ["Cadre:Node:Role"] = "", ["Cadre:Node:Name"] = "" });
         using var admin = app.AdminClient();
 
         var first = (await admin.NodesAsync()).ShouldHaveSingleItem();
