@@ -4,6 +4,7 @@ using Cadre.Idempotency;
 using Cadre.Invitations;
 using Cadre.Members;
 using Cadre.Secrets;
+using Cadre.Nodes;
 using Cadre.Notifications;
 using Cadre.ServiceAccounts;
 using Cadre.Setup;
@@ -85,6 +86,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.EventAnnotator>());
         services.TryAddScoped<Workflows.AnnotationService>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
+        services.AddCadreNodes();
         services.AddCadreEngine();
         services.AddCadreSchedules();
         services.AddCadreModels();
@@ -94,7 +96,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         services.TryAddSingleton<IdempotencyStore>();
-        services.AddHostedService<HousekeepingService>();
+        services.AddBackgroundDuty<HousekeepingService>();
         services.AddCadreRetention();
         services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
@@ -105,8 +107,7 @@ public static class CoreServiceCollectionExtensions
     {
         services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Retention.RetentionOptions>, Retention.RetentionOptionsValidator>());
-        services.TryAddSingleton<Retention.RetentionService>();
-        services.AddHostedService(sp => sp.GetRequiredService<Retention.RetentionService>());
+        services.AddBackgroundDuty<Retention.RetentionService>();
     }
 
     /// <summary>Uploaded files: their settings, the store their bytes go to (local disk) and the service.</summary>
@@ -154,8 +155,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<Runs.RunNotifier>();
         services.TryAddSingleton<Storage.Postgres.ClusterSignals>();
         services.AddHostedService(sp => sp.GetRequiredService<Storage.Postgres.ClusterSignals>());
-        services.TryAddSingleton<Triggers.EventDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Triggers.EventDispatcher>());
+        // Its sweep is a background duty; the dispatch an API request does inline after its commit runs on any node.
+        services.AddBackgroundDuty<Triggers.EventDispatcher>();
         services.TryAddScoped<Triggers.EventService>();
         services.TryAddScoped<Triggers.WebhookReceiver>();
         services.AddOptions<Triggers.WebhookOptions>().BindConfiguration(Triggers.WebhookOptions.SectionName)
@@ -166,8 +167,7 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.PollInterval >= TimeSpan.FromMilliseconds(10), "Cadre:Webhooks:PollInterval must be at least 10 ms.")
             .Validate(o => o.Concurrency is >= 1 and <= 256, "Cadre:Webhooks:Concurrency must be between 1 and 256.")
             .ValidateOnStart();
-        services.TryAddSingleton<Triggers.WebhookSender>();
-        services.AddHostedService(sp => sp.GetRequiredService<Triggers.WebhookSender>());
+        services.AddBackgroundDuty<Triggers.WebhookSender>();
         services.TryAddScoped<Triggers.WebhookSubscriptionService>();
         services.TryAddSingleton<Runs.RecentRunStates>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runs.IActivity, Runs.TransformActivity>());
@@ -188,8 +188,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddScoped<Runs.RunService>();
         services.TryAddScoped<Runs.ApprovalService>();
         services.TryAddScoped<Runs.ConversationService>();
-        services.TryAddSingleton<Runs.RunWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<Runs.RunWorker>());
-        services.AddHostedService<Runs.AbandonedChildrenSweep>();
+        // Not started on an api node: a run started there leaves its first task queued for a worker (TryReserveSlot finds no pool).
+        services.AddBackgroundDuty<Runs.RunWorker>();
+        services.AddBackgroundDuty<Runs.AbandonedChildrenSweep>();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cadre.Common;
+using Cadre.Nodes;
 using Cadre.Server.Auth;
 using Cadre.Server.Files;
 using Cadre.Server.Health;
@@ -9,6 +10,7 @@ using Cadre.Server.Http;
 using Cadre.Server.Invitations;
 using Cadre.Server.Llm;
 using Cadre.Server.Members;
+using Cadre.Server.Nodes;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
@@ -104,6 +106,11 @@ internal static class CadreServer
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (!app.Services.GetRequiredService<ThisNode>().ServesApi)
+        {
+            app.UseMiddleware<WorkerNodeGate>();
+        }
+
         app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -143,6 +150,7 @@ internal static class CadreServer
         app.MapUploads();
         app.MapApiKeys();
         app.MapSecrets();
+        app.MapNodes();
         return app;
     }
 }

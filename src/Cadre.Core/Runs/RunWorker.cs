@@ -16,13 +16,26 @@ namespace Cadre.Runs;
 internal sealed partial class RunWorker(
     IServiceScopeFactory scopes,
     StorageProvider storage,
+    Nodes.ThisNode node,
     RunNotifier notifier,
     TimeProvider time,
     IOptions<EngineOptions> options,
     ILogger<RunWorker> logger) : BackgroundService
 {
-    /// <summary>This process's name on the leases it holds.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>This process's name on the leases it holds: its node's ID, so the registry ties leases to nodes.</summary>
+    public string Owner => node.Id;
+
+    /// <summary>Attempts running on this node now (the node's heartbeat reports it).</summary>
+    internal int InFlight
+    {
+        get
+        {
+            lock (_running)
+            {
+                return _running.Count;
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

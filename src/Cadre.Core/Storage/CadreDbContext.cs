@@ -100,6 +100,8 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Files.RunFile> RunFiles => Set<Files.RunFile>();
 
+    public DbSet<Nodes.Node> Nodes => Set<Nodes.Node>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -1,6 +1,7 @@
 using Cadre.Auth;
 using Cadre.Files;
 using Cadre.Idempotency;
+using Cadre.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +9,8 @@ namespace Cadre.Storage;
 
 /// <summary>
 /// Every ten minutes, deletes what has outlived its use: idempotency records past retention, ended
-/// sessions, uploaded files nobody used in time (and pending uploads whose URL lapsed). A singleton
+/// sessions, uploaded files nobody used in time (and pending uploads whose URL lapsed), the rows of
+/// nodes stopped or dead for over a day. A singleton
 /// duty: one node at a time does it (each purge is safe to repeat, so this only spares the others the work).
 /// </summary>
 internal sealed partial class HousekeepingService(
@@ -27,9 +29,10 @@ internal sealed partial class HousekeepingService(
         var ended = await sessions.PurgeAsync(cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
         var files = await scope.ServiceProvider.GetRequiredService<FileService>().PurgeExpiredAsync(cancellationToken);
-        LogPurged(Logger, records, ended, files);
+        var nodes = await scope.ServiceProvider.GetRequiredService<NodeService>().PruneAsync(cancellationToken);
+        LogPurged(Logger, records, ended, files, nodes);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Housekeeping deleted {Records} idempotency records, {Sessions} sessions and {Files} files")]
-    private static partial void LogPurged(ILogger logger, int records, int sessions, int files);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Housekeeping deleted {Records} idempotency records, {Sessions} sessions, {Files} files and {Nodes} nodes")]
+    private static partial void LogPurged(ILogger logger, int records, int sessions, int files, int nodes);
 }

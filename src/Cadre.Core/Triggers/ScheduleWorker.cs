@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Cadre.Triggers;
 
 /// <summary>
-/// This node's scheduler. Every node runs one; each tick still fires once across the cluster:
+/// This node's scheduler. Every node that does background work runs one (an <c>api</c> node does not);
+/// each tick still fires once across the cluster:
 /// a node claims a due schedule row with a lease (a write conditional on the row's revision, so
 /// one node wins), starts the tick's run under the idempotency key <c>schedule:&lt;tick&gt;</c> (unique
 /// per workflow on runs, so a node that took over a lapsed lease, or a restarted one, finds the run

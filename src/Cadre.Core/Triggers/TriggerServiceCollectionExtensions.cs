@@ -1,3 +1,4 @@
+using Cadre.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,8 +16,7 @@ internal static class TriggerServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<ScheduleSignal>();
         services.TryAddScoped<ScheduleService>();
-        services.TryAddSingleton<ScheduleWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<ScheduleWorker>());
+        services.AddBackgroundDuty<ScheduleWorker>();
         return services;
     }
 }

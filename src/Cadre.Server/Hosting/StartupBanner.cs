@@ -1,3 +1,4 @@
+using Cadre.Nodes;
 using Cadre.Server.Http;
 using Cadre.Storage;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,8 @@ namespace Cadre.Server.Hosting;
 /// database) the admin key. Written to standard output rather than the log, so the key never lands
 /// in log files or log shippers.
 /// </summary>
-internal sealed class StartupBanner(IServer server, StartupReport report, IOptions<PublicUrlOptions> publicUrls, IHostApplicationLifetime lifetime) : IHostedService
+internal sealed class StartupBanner(
+    IServer server, StartupReport report, IOptions<PublicUrlOptions> publicUrls, ThisNode node, IHostApplicationLifetime lifetime) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +40,13 @@ internal sealed class StartupBanner(IServer server, StartupReport report, IOptio
         {
             output.WriteLine($"  secrets encryption key: {encryption}");
         }
+
+        output.WriteLine(node.Role switch
+        {
+            NodeRole.Api => $"  node: {node.Name} ({node.Id}), role api: serves the API; other nodes run the workflows",
+            NodeRole.Worker => $"  node: {node.Name} ({node.Id}), role worker: runs workflows; answers only /healthz and /readyz",
+            _ => $"  node: {node.Name} ({node.Id}), role all",
+        });
 
         if (report.GeneratedAdminKey is { } key)
         {

@@ -34,6 +34,9 @@ public sealed class EnvironmentVariableTests
     [InlineData("CADRE_ENCRYPTION_KEY_FILE", "Cadre:Encryption:KeyFile")]
     [InlineData("CADRE_FILES_MAX_BYTES", "Cadre:Files:MaxBytes")]
     [InlineData("CADRE_FILES_UPLOAD_URL_LIFETIME", "Cadre:Files:UploadUrlLifetime")]
+    [InlineData("CADRE_NODE_ROLE", "Cadre:Node:Role")]
+    [InlineData("CADRE_NODE_HEARTBEAT_INTERVAL", "Cadre:Node:HeartbeatInterval")]
+    [InlineData("CADRE_NODE_DEAD_AFTER", "Cadre:Node:DeadAfter")]
     public void Variable_LandsOnItsSetting(string variable, string key)
     {
         var configuration = new ConfigurationBuilder()

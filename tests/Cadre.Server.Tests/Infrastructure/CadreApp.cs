@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Cadre.Server.Tests.Infrastructure;
 
@@ -94,6 +95,35 @@ public sealed class CadreApp : WebApplicationFactory<Program>
 
     /// <summary>Every message the app logged (at Debug and above), to check that no secret ever reaches a log.</summary>
     public LogCapture Logs { get; } = new();
+
+    /// <summary>
+    /// Stops the app, then closes the idle connections of its PostgreSQL pool: Npgsql keeps a pool per
+    /// connection string for the whole process, idle connections for five minutes, and every app has a
+    /// database (a connection string) of its own, so a suite of many apps would otherwise run the test
+    /// cluster out of connections with the pools of apps long disposed.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        string? pooled = null;
+        if (Database == DatabaseKind.Postgres)
+        {
+            try
+            {
+                pooled = Services.GetRequiredService<StorageProvider>().Target.ConnectionString;
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+            {
+                // Never started, or already disposed: no pool of its own to close.
+            }
+        }
+
+        await base.DisposeAsync();
+        if (pooled is not null)
+        {
+            await using var connection = new NpgsqlConnection(pooled);
+            NpgsqlConnection.ClearPool(connection);
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -17,3 +17,18 @@ CREATE INDEX ix_webhook_deliveries_workspace_id_finished_at ON webhook_deliverie
 CREATE INDEX ix_persona_memories_run_id ON persona_memories (run_id) WHERE run_id IS NOT NULL;
 -- An event a waiting step claimed but has not read yet is kept (the step reads it when it wakes).
 CREATE INDEX ix_event_waits_event_id ON event_waits (event_id) WHERE event_id IS NOT NULL;
+
+-- Nodes (issue 9: the registry of Cadre processes and their roles). Each node writes its row at
+-- start, moves last_heartbeat_at on every few seconds and sets stopped_at on a clean shutdown. Its id
+-- is the lease owner on the tasks it leases (tasks.lease_owner). On SQLite there is one node (role
+-- 'all'); its rows from earlier starts show as stopped, or dead after a kill, for a day.
+CREATE TABLE nodes (
+    id                 TEXT    NOT NULL PRIMARY KEY,
+    name               TEXT    NOT NULL,
+    role               TEXT    NOT NULL CHECK (role IN ('all', 'api', 'worker')),
+    version            TEXT    NOT NULL,
+    started_at         TEXT    NOT NULL,
+    last_heartbeat_at  TEXT    NOT NULL,
+    tasks_in_flight    INTEGER NOT NULL,
+    stopped_at         TEXT    NULL
+);
