@@ -85,35 +85,39 @@ internal abstract class StorageProvider(DatabaseTarget target)
 
     /// <summary>
     /// The first half of both engines' lease statements: the workspaces whose turn it is, as
-    /// <c>turns (workspace_id, place)</c>, at most <c>{3}</c> of them, each with a task ready at
+    /// <c>turns (workspace_id, place)</c>, at most <c>{3}</c> of them, each with a task due at
     /// <c>{2}</c>, in rotation order from the workspace after <c>{4}</c> (wrapping around to the first).
     /// </summary>
     /// <remarks>
     /// A loose index scan over <c>ix_tasks_queued_turns</c> (<c>workspace_id, available_at, id</c>, queued
     /// rows only): each step of <c>rotation</c> is one descent of the index to the next workspace with
-    /// queued tasks and one to see whether its oldest is due, so a lease reads a few index entries per
-    /// workspace it visits, never the backlog nor the finished history, and stops as soon as it has
-    /// <c>{3}</c> workspaces with due tasks. <c>lap</c> 0 is the workspaces after the cursor, 1 those
-    /// from the start up to it; <c>ready</c> counts the due workspaces among the rows before (a row
-    /// cannot read the scalar it computes). What still grows a lease is workspaces holding only
-    /// future tasks (timers) that the rotation passes over, one probe each.
+    /// queued tasks and one to its oldest, so a lease reads a few index entries per workspace it visits,
+    /// never the backlog nor the finished history, and stops once it has <c>{3}</c> workspaces with a due
+    /// task. A row at or before the cursor (other than the cursor itself, place 0) was reached by
+    /// wrapping around, and its successors stop at the cursor. <c>ready</c> counts the due workspaces
+    /// among the rows before (a row cannot read the value it computes). Every probe is an
+    /// <c>ORDER BY</c> of the index's own columns with <c>LIMIT 1</c>, so no planner takes a table scan
+    /// for it (an <c>EXISTS</c> here was planned as one). What still grows a lease is workspaces holding
+    /// only future tasks (timers) that the rotation passes over, a probe each.
     /// </remarks>
     protected static string ReadyWorkspacesInTurn(string cursor) =>
-        "WITH RECURSIVE rotation (workspace_id, lap, place, ready) AS (" +
-        $"SELECT {cursor}, 0, 0, 0 " +
+        "WITH RECURSIVE rotation (workspace_id, place, ready) AS (" +
+        $"SELECT {cursor}, 0, 0 " +
         "UNION ALL SELECT " +
-        "CASE WHEN r.lap = 0 THEN COALESCE(" +
+        "CASE WHEN r.place > 0 AND r.workspace_id <= {4} " +
+        "THEN (SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id AND t.workspace_id <= {4} ORDER BY t.workspace_id LIMIT 1) " +
+        "ELSE COALESCE(" +
         "(SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id ORDER BY t.workspace_id LIMIT 1), " +
-        "(SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' ORDER BY t.workspace_id LIMIT 1)) " +
-        "ELSE (SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id ORDER BY t.workspace_id LIMIT 1) END, " +
-        "CASE WHEN r.lap = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id) THEN 1 ELSE r.lap END, " +
+        "(SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id <= {4} ORDER BY t.workspace_id LIMIT 1)) END, " +
         "r.place + 1, " +
-        "r.ready + CASE WHEN r.place > 0 AND EXISTS (SELECT 1 FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id = r.workspace_id AND t.available_at <= {2}) THEN 1 ELSE 0 END " +
-        "FROM rotation AS r WHERE r.workspace_id IS NOT NULL AND r.ready < {3} AND (r.lap = 0 OR r.workspace_id <= {4})), " +
+        $"r.ready + CASE WHEN r.place > 0 AND {OldestOf("r")} <= {{2}} THEN 1 ELSE 0 END " +
+        "FROM rotation AS r WHERE r.workspace_id IS NOT NULL AND r.ready < {3}), " +
         "turns AS (SELECT workspace_id, place FROM rotation " +
-        "WHERE place > 0 AND (lap = 0 OR workspace_id <= {4}) " +
-        "AND EXISTS (SELECT 1 FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id = rotation.workspace_id AND t.available_at <= {2}) " +
+        $"WHERE place > 0 AND workspace_id IS NOT NULL AND {OldestOf("rotation")} <= {{2}} " +
         "ORDER BY place LIMIT {3})";
+
+    private static string OldestOf(string row) =>
+        $"(SELECT t.available_at FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id = {row}.workspace_id ORDER BY t.available_at LIMIT 1)";
 
     /// <summary>
     /// Where the next lease's rotation starts: after the workspace whose task came last in this
