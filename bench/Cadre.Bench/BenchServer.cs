@@ -25,6 +25,16 @@ public sealed class BenchServer : IAsyncDisposable
 
     public string AdminKey { get; }
 
+    /// <summary>The CPU time the server process has used so far (all its threads).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Starts a server; several nodes of one database share its <paramref name="adminKey"/> (random when not given).</summary>
     public static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null, string? adminKey = null)
     {

@@ -51,18 +51,20 @@ public static class ScaleOutBench
 
         output.WriteLine();
         output.WriteLine($"enqueue through the intake node: {drains.Average(d => d.Drain.EnqueuedPerSecond):F0} runs/s ({Clients} clients)");
-        output.WriteLine($"{"drain",-22} {"tasks/s",8} {"÷ 1 node",9} {"wait p50 s",11} {"wait p99 s",11} {"xacts/task",11} {"flushes/task",13} {"CPU busy",9}");
+        output.WriteLine($"{"drain",-22} {"tasks/s",8} {"÷ 1 node",9} {"wait p50 s",11} {"wait p99 s",11} {"xacts/task",11} {"flushes/task",13} {"CPU busy",9} {"workers ms/task",16} {"PostgreSQL ms/task",19}");
         foreach (var (workers, drain) in drains)
         {
             output.WriteLine($"{$"{workers} worker node(s)",-22} {drain.TasksPerSecond,8:F0} {drain.TasksPerSecond / drains[0].Drain.TasksPerSecond,9:F2} " +
-                $"{drain.WaitP50,11:F1} {drain.WaitP99,11:F1} {drain.TransactionsPerTask,11:F2} {drain.FlushesPerTask,13:F2} {drain.CpuBusy,9:P0}");
+                $"{drain.WaitP50,11:F1} {drain.WaitP99,11:F1} {drain.TransactionsPerTask,11:F2} {drain.FlushesPerTask,13:F2} {drain.CpuBusy,9:P0} " +
+                $"{drain.WorkerCpuPerTask,16:F2} {drain.PostgresCpuPerTask,19:F2}");
         }
     }
 
     private sealed record Load(double RunsPerSecond, double P50, double P99);
 
     /// <summary>A drain's figures; transactions count every statement PostgreSQL ran on its own (reads too), flushes the WAL syncs of the whole server.</summary>
-    private sealed record Drain(double EnqueuedPerSecond, double TasksPerSecond, double WaitP50, double WaitP99, double TransactionsPerTask, double FlushesPerTask, double CpuBusy);
+    private sealed record Drain(double EnqueuedPerSecond, double TasksPerSecond, double WaitP50, double WaitP99, double TransactionsPerTask, double FlushesPerTask, double CpuBusy,
+        double WorkerCpuPerTask, double PostgresCpuPerTask);
 
     /// <summary>
     /// W2 through <paramref name="count"/> nodes, the runs of one workflow or spread over several copies
@@ -129,6 +131,8 @@ public static class ScaleOutBench
         var commitsBefore = await ScalarAsync<long>(connection, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
         var flushesBefore = await ScalarAsync<long>(connection, "SELECT wal_sync FROM pg_stat_wal");
         var cpuBefore = CpuTimes();
+        var postmaster = Parent(await ScalarAsync<int>(connection, "SELECT pg_backend_pid()"));
+        var postgresBefore = ChildrenCpu(postmaster);
         await cluster.AddWorkersAsync(workers);
         var drained = Stopwatch.StartNew();
         while (await ScalarAsync<long>(connection, "SELECT COUNT(*) FROM runs WHERE status = 'succeeded'") < runs)
@@ -142,6 +146,8 @@ public static class ScaleOutBench
         }
 
         var cpuAfter = CpuTimes();
+        var postgresCpu = ChildrenCpu(postmaster) - postgresBefore;
+        var workersCpu = cluster.WorkersProcessorTime;
         // Statistics reach pg_stat_database within a second of each transaction.
         await Task.Delay(1500);
         var commits = await ScalarAsync<long>(connection, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()") - commitsBefore;
@@ -160,7 +166,8 @@ public static class ScaleOutBench
         }
 
         var busy = (cpuAfter.Busy - cpuBefore.Busy) / (double)(cpuAfter.Total - cpuBefore.Total);
-        return new Drain(enqueued, tasks / reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), commits / (double)tasks, flushes / (double)tasks, busy);
+        return new Drain(enqueued, tasks / reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), commits / (double)tasks, flushes / (double)tasks, busy,
+            workersCpu.TotalMilliseconds / tasks, postgresCpu.TotalMilliseconds / tasks);
     }
 
     private static async Task<Load> LoadAsync(HttpClient[] clients, Func<int, HttpRequestMessage> request, Func<HttpResponseMessage, Task> check, TimeSpan duration, int offset)
@@ -198,6 +205,39 @@ public static class ScaleOutBench
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The parent of a process (a PostgreSQL backend's is the postmaster).</summary>
+    private static int Parent(int pid) => int.Parse(Stat(pid)![1], CultureInfo.InvariantCulture);
+
+    /// <summary>CPU time of a process's live children (PostgreSQL's backends and helpers; this machine only).</summary>
+    private static TimeSpan ChildrenCpu(int parent)
+    {
+        long ticks = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid) && Stat(pid) is { } stat && stat[1] == parent.ToString(CultureInfo.InvariantCulture))
+            {
+                ticks += long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture);
+            }
+        }
+
+        // Linux reports clock ticks of 1/100 s.
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    /// <summary>/proc/[pid]/stat after the command name: state, ppid, … (utime and stime at 11 and 12); null when the process is gone.</summary>
+    private static string[]? Stat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The machine's CPU time (all cores) from /proc/stat, busy and in all, in clock ticks.</summary>
@@ -251,6 +291,18 @@ public static class ScaleOutBench
             nodes._nodes.Add(await nodes.StartNodeAsync(engine: !intake));
             nodes._nodes.AddRange(await Task.WhenAll(Enumerable.Range(1, count - 1).Select(_ => nodes.StartNodeAsync(engine: true))));
             return nodes;
+        }
+
+        /// <summary>CPU time used by the nodes added with <see cref="AddWorkersAsync"/>, start-up included.</summary>
+        public TimeSpan WorkersProcessorTime
+        {
+            get
+            {
+                lock (_nodes)
+                {
+                    return _nodes.Skip(_requestNodes).Aggregate(TimeSpan.Zero, (sum, node) => sum + node.ProcessorTime);
+                }
+            }
         }
 
         public Task AddWorkersAsync(int count) => Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
