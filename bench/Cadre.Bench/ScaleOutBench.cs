@@ -42,14 +42,19 @@ public static class ScaleOutBench
         }
 
         output.WriteLine();
-        output.WriteLine($"{"W2 chain40",-22} {"one workflow: runs/s",21} {"÷ 1 node",9} {"p50 ms",8} {"p99 ms",8} {$"{Clients} workflows: runs/s",23} {"÷ 1 node",9} {"p50 ms",8} {"p99 ms",8}");
-        foreach (var (nodes, one, spread) in chains)
+        foreach (var (title, pick) in new (string, Func<(int Nodes, Load One, Load Spread), Load>)[] { ("W2 chain40, one workflow", c => c.One), ($"W2 chain40, {Clients} workflows", c => c.Spread) })
         {
-            output.WriteLine($"{$"{nodes} node(s)",-22} {one.RunsPerSecond,21:F0} {one.RunsPerSecond / chains[0].One.RunsPerSecond,9:F2} {one.P50,8:F1} {one.P99,8:F1} " +
-                $"{spread.RunsPerSecond,23:F0} {spread.RunsPerSecond / chains[0].Spread.RunsPerSecond,9:F2} {spread.P50,8:F1} {spread.P99,8:F1}");
+            output.WriteLine($"{title,-30} {"runs/s",8} {"÷ 1 node",9} {"p50 ms",8} {"p99 ms",8} {"CPU busy",9} {"nodes ms/run",13} {"PostgreSQL ms/run",18}");
+            foreach (var chain in chains)
+            {
+                var load = pick(chain);
+                output.WriteLine($"{$"{chain.Nodes} node(s)",-30} {load.RunsPerSecond,8:F0} {load.RunsPerSecond / pick(chains[0]).RunsPerSecond,9:F2} {load.P50,8:F1} {load.P99,8:F1} " +
+                    $"{load.CpuBusy,9:P0} {load.NodesCpuPerRun,13:F2} {load.PostgresCpuPerRun,18:F2}");
+            }
+
+            output.WriteLine();
         }
 
-        output.WriteLine();
         output.WriteLine($"enqueue through the intake node: {drains.Average(d => d.Drain.EnqueuedPerSecond):F0} runs/s ({Clients} clients)");
         output.WriteLine($"{"drain",-22} {"tasks/s",8} {"÷ 1 node",9} {"wait p50 s",11} {"wait p99 s",11} {"xacts/task",11} {"flushes/task",13} {"CPU busy",9} {"workers ms/task",16} {"PostgreSQL ms/task",19}");
         foreach (var (workers, drain) in drains)
@@ -60,7 +65,8 @@ public static class ScaleOutBench
         }
     }
 
-    private sealed record Load(double RunsPerSecond, double P50, double P99);
+    /// <summary>A load pass; CPU is the machine's busy share, and the nodes' and PostgreSQL's CPU per run.</summary>
+    private sealed record Load(double RunsPerSecond, double P50, double P99, double CpuBusy = 0, double NodesCpuPerRun = 0, double PostgresCpuPerRun = 0);
 
     /// <summary>A drain's figures; transactions count every statement PostgreSQL ran on its own (reads too), flushes the WAL syncs of the whole server.</summary>
     private sealed record Drain(double EnqueuedPerSecond, double TasksPerSecond, double WaitP50, double WaitP99, double TransactionsPerTask, double FlushesPerTask, double CpuBusy,
@@ -93,7 +99,19 @@ public static class ScaleOutBench
 
         // Every node's code warms up under load before the measured pass.
         await LoadAsync(clients, Start, CheckAsync, TimeSpan.FromSeconds(5), offset: 0);
-        return await LoadAsync(clients, Start, CheckAsync, duration, offset: 1_000_000);
+        await using var connection = new NpgsqlConnection(cluster.Database);
+        await connection.OpenAsync();
+        var postmaster = Parent(await ScalarAsync<int>(connection, "SELECT pg_backend_pid()"));
+        var (cpu, postgres, nodes) = (CpuTimes(), ChildrenCpu(postmaster), cluster.ProcessorTime);
+        var load = await LoadAsync(clients, Start, CheckAsync, duration, offset: 1_000_000);
+        var (cpuAfter, postgresAfter, nodesAfter) = (CpuTimes(), ChildrenCpu(postmaster), cluster.ProcessorTime);
+        var runs = load.RunsPerSecond * duration.TotalSeconds;
+        return load with
+        {
+            CpuBusy = (cpuAfter.Busy - cpu.Busy) / (double)(cpuAfter.Total - cpu.Total),
+            NodesCpuPerRun = (nodesAfter - nodes).TotalMilliseconds / runs,
+            PostgresCpuPerRun = (postgresAfter - postgres).TotalMilliseconds / runs,
+        };
     }
 
     private static async Task<Drain> DrainAsync(string serverDll, string server, int workers, int runs)
@@ -291,6 +309,18 @@ public static class ScaleOutBench
             nodes._nodes.Add(await nodes.StartNodeAsync(engine: !intake));
             nodes._nodes.AddRange(await Task.WhenAll(Enumerable.Range(1, count - 1).Select(_ => nodes.StartNodeAsync(engine: true))));
             return nodes;
+        }
+
+        /// <summary>CPU time used by every node so far.</summary>
+        public TimeSpan ProcessorTime
+        {
+            get
+            {
+                lock (_nodes)
+                {
+                    return _nodes.Aggregate(TimeSpan.Zero, (sum, node) => sum + node.ProcessorTime);
+                }
+            }
         }
 
         /// <summary>CPU time used by the nodes added with <see cref="AddWorkersAsync"/>, start-up included.</summary>
