@@ -9,9 +9,14 @@ server="$PWD/src/Cadre.Server/bin/Release/net10.0/Cadre.Server.dll"
 on_databases() {
   echo "== SQLite"
   CADRE_BENCH_DATABASE= run
+  echo
+  on_postgres
+}
 
+# The PostgreSQL half alone (scale-out has no SQLite side).
+on_postgres() {
   if [ -n "${CADRE_BENCH_DATABASE:-}" ]; then
-    echo; echo "== PostgreSQL (CADRE_BENCH_DATABASE)"
+    echo "== PostgreSQL (CADRE_BENCH_DATABASE)"
     run
   elif [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     pgdir=$(mktemp -d /tmp/cadre-bench-pg.XXXXXX); chmod 777 "$pgdir"
@@ -20,7 +25,7 @@ on_databases() {
     as_postgres "/usr/lib/postgresql/15/bin/initdb -D $pgdir/data -A trust -U postgres >/dev/null"
     as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdir/data -o '-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=300' -l $pgdir/log -w start >/dev/null"
     trap 'as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdir/data -m immediate stop >/dev/null"; rm -rf "$pgdir"' EXIT
-    echo; echo "== PostgreSQL 15 (throw-away cluster)"
+    echo "== PostgreSQL 15 (throw-away cluster)"
     CADRE_BENCH_DATABASE="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres" run
   fi
 }

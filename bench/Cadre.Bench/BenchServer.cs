@@ -25,11 +25,22 @@ public sealed class BenchServer : IAsyncDisposable
 
     public string AdminKey { get; }
 
-    public static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>The CPU time the server process has used so far (all its threads).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Starts a server; several nodes of one database share its <paramref name="adminKey"/> (random when not given).</summary>
+    public static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null, string? adminKey = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("cadre-bench-").FullName;
         var port = FreePort();
-        var adminKey = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        adminKey ??= "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         var start = new ProcessStartInfo("dotnet", [settings.ServerDll, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,

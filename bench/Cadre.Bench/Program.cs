@@ -4,6 +4,7 @@ using Cadre.Bench;
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> workflows [runs for latency] [concurrency] [seconds of load]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> agents [runs for latency] [streaming runs] [subscribers]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> webhooks [requests for latency] [seconds of load]
+//        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> scaleout [most nodes] [runs to drain] [seconds of load]  (PostgreSQL only)
 // CADRE_BENCH_DATABASE, when set, is passed to the server as CADRE_DATABASE (a PostgreSQL connection string); SQLite otherwise.
 if (args.Length < 1)
 {
@@ -11,6 +12,7 @@ if (args.Length < 1)
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> workflows [runs=100] [concurrency=8] [seconds=15]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> agents [runs=50] [streaming=100] [subscribers=1000]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> webhooks [requests=2000] [seconds=15]");
+    Console.Error.WriteLine("       CADRE_BENCH_DATABASE=<PostgreSQL server> Cadre.Bench <Cadre.Server.dll> scaleout [nodes=3] [drain=100000] [seconds=15]");
     return 2;
 }
 
@@ -31,6 +33,14 @@ if (args.Length > 1 && args[1] == "webhooks")
     var settings = new BenchSettings(args[0], Personas: 0, Requests: Arg(2, 2000), Concurrency: 16, database);
     await using var hookServer = await BenchServer.StartAsync(settings);
     await WebhookBench.RunAsync(hookServer, settings, TimeSpan.FromSeconds(Arg(3, 15)), Console.Out);
+    return 0;
+}
+
+if (args.Length > 1 && args[1] == "scaleout")
+{
+    // Each configuration gets a database of its own on this server.
+    await ScaleOutBench.RunAsync(args[0], database ?? throw new InvalidOperationException("scaleout needs CADRE_BENCH_DATABASE (a PostgreSQL connection string)."),
+        Arg(2, 3), Arg(3, 100_000), TimeSpan.FromSeconds(Arg(4, 15)), Console.Out);
     return 0;
 }
 

@@ -209,12 +209,17 @@ internal sealed partial class RunWorker(
         }
     }
 
+    // Where this node's next lease starts the workspaces' rotation (only the worker loop leases).
+    private string _turnAfter = "";
+
     private async Task<List<RunTask>> LeaseAsync(int max, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CadreDbContext>();
         var now = time.GetUtcNowTruncated();
-        return await storage.LeaseTasksAsync(db, Owner, max, now, now + options.Value.LeaseDuration, cancellationToken);
+        var leased = await storage.LeaseTasksAsync(db, Owner, max, now, now + options.Value.LeaseDuration, _turnAfter, cancellationToken);
+        _turnAfter = StorageProvider.NextTurnAfter(_turnAfter, leased);
+        return leased;
     }
 
     private async Task RunOneAsync(RunTask task, CancellationToken stoppingToken)

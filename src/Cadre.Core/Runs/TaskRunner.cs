@@ -16,6 +16,7 @@ namespace Cadre.Runs;
 internal sealed partial class TaskRunner(
     CadreDbContext db,
     RunEngine engine,
+    StorageProvider storage,
     RunNotifier notifier,
     TimeProvider time,
     IOptions<EngineOptions> options,
@@ -27,7 +28,7 @@ internal sealed partial class TaskRunner(
         switch (task.Kind)
         {
             case "timer":
-                await engine.CommitAsync(task.RunId, async state => await FireTimerAsync(state, task, owner, stopping), stopping);
+                await CommitRetryingAsync(task, async state => await FireTimerAsync(state, task, owner, stopping), stopping);
                 break;
             default:
                 await RunAttemptAsync(task, owner, stopping);
@@ -39,7 +40,7 @@ internal sealed partial class TaskRunner(
     {
         var compensation = task.Kind == "compensation";
         IActivity? activity = null;
-        var started = await engine.CommitAsync(task.RunId, async state =>
+        var started = await CommitRetryingAsync(task, async state =>
         {
             var row = await OwnedAsync(task, owner, stopping);
             if (row is null)
@@ -83,7 +84,7 @@ internal sealed partial class TaskRunner(
             }
 
             return true;
-        }, stopping, known: engine.Recall(task.RunId));
+        }, stopping, engine.Recall(task.RunId));
         if (started is null || activity is null || started.Steps[task.StepId].Status is not ("running" or "compensating"))
         {
             return;
@@ -141,7 +142,7 @@ internal sealed partial class TaskRunner(
         }
 
         (RunTask Task, IActivity Activity)? chained = null;
-        var committed = await engine.CommitAsync(task.RunId, async state =>
+        var committed = await CommitRetryingAsync(task, async state =>
         {
             chained = null;
             var row = await OwnedAsync(task, owner, CancellationToken.None);
@@ -214,8 +215,35 @@ internal sealed partial class TaskRunner(
             await engine.AdvanceAsync(state, CancellationToken.None);
             chained = engine.TakeNext(state, owner);
             return true;
-        }, CancellationToken.None, known: started);
+        }, CancellationToken.None, started);
         return committed is not null && chained is { } next ? (next.Task, committed, next.Activity) : null;
+    }
+
+    /// <summary>
+    /// <see cref="RunEngine.CommitAsync"/> on the task's run, tried again while the database fails in
+    /// a way a retry may cure (PostgreSQL restarting, pooled connections it broke), for as long as a
+    /// lease lasts: a live worker's attempt is not left to lapse, be counted as lost and run again
+    /// because the database blinked. Each try is one transaction that first checks the lease, so a
+    /// try that committed though its answer was lost makes the next find the task no longer leased
+    /// and change nothing.
+    /// </summary>
+    private async Task<RunState?> CommitRetryingAsync(RunTask task, Func<RunState, Task<bool>> decide, CancellationToken cancellationToken, RunState? known = null)
+    {
+        var giveUp = time.GetUtcNow() + options.Value.LeaseDuration;
+        for (var pause = TimeSpan.FromMilliseconds(50); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.TicksPerSecond)))
+        {
+            try
+            {
+                return await engine.CommitAsync(task.RunId, decide, cancellationToken, known);
+            }
+            catch (Exception ex) when (storage.IsTransientFailure(ex) && !cancellationToken.IsCancellationRequested && time.GetUtcNow() + pause < giveUp)
+            {
+                LogCommitRetried(logger, ex, task.Id);
+                // The failed try changed the known state's rows in memory: read the run afresh.
+                known = null;
+                await Task.Delay(pause, time, cancellationToken);
+            }
+        }
     }
 
     /// <summary>A sleep ends, or a deadline passes.</summary>
@@ -285,10 +313,23 @@ internal sealed partial class TaskRunner(
             while (await timer.WaitForNextTickAsync(attempt.Token))
             {
                 var until = time.GetUtcNowTruncated() + duration;
-                var renewed = await db.Tasks.Where(t => t.Id == task.Id && t.Status == "leased" && t.LeaseOwner == owner)
-                    .ExecuteUpdateAsync(t => t.SetProperty(x => x.LeaseExpiresAt, until), attempt.Token);
-                // Another node may have halted the run: it says so in the row, and the attempt stops here.
-                var halted = await db.Runs.Where(r => r.Id == task.RunId).Select(r => r.HaltRequested).FirstOrDefaultAsync(attempt.Token);
+                int renewed;
+                bool halted;
+                try
+                {
+                    renewed = await db.Tasks.Where(t => t.Id == task.Id && t.Status == "leased" && t.LeaseOwner == owner)
+                        .ExecuteUpdateAsync(t => t.SetProperty(x => x.LeaseExpiresAt, until), attempt.Token);
+                    // Another node may have halted the run: it says so in the row, and the attempt stops here.
+                    halted = await db.Runs.Where(r => r.Id == task.RunId).Select(r => r.HaltRequested).FirstOrDefaultAsync(attempt.Token);
+                }
+                catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException && !attempt.IsCancellationRequested)
+                {
+                    // The database is unreachable for now (restarting, say): the attempt carries on and the
+                    // next tick renews; should the lease lapse meanwhile, the result is refused at commit.
+                    LogHeartbeatFailed(logger, ex, task.Id);
+                    continue;
+                }
+
                 if (renewed == 0 || halted)
                 {
                     signals.Lost = renewed == 0;
@@ -303,7 +344,7 @@ internal sealed partial class TaskRunner(
         }
         catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
         {
-            // The database is unreachable: the attempt carries on; if the lease lapses meanwhile, the result is refused at commit.
+            // A failure as the attempt ended: nothing left to renew.
             LogHeartbeatFailed(logger, ex, task.Id);
         }
     }
@@ -314,6 +355,9 @@ internal sealed partial class TaskRunner(
         public volatile bool Lost;
         public volatile bool Halted;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not commit on task {TaskId}: the database failed; trying again")]
+    private static partial void LogCommitRetried(ILogger logger, Exception exception, long taskId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the lease of task {TaskId}")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, long taskId);

@@ -59,11 +59,12 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>
     /// Leases up to <paramref name="max"/> queued tasks whose time has come to <paramref name="owner"/>
     /// until <paramref name="leaseUntil"/>, in one statement so two workers never hold one task.
-    /// Picks in turns across workspaces (each workspace's oldest first), so one workspace's
-    /// backlog does not starve the others.
+    /// Picks in turns across workspaces (each workspace's oldest first, the workspaces in a rotation
+    /// that starts after <paramref name="after"/>; see <see cref="ReadyWorkspacesInTurn"/> and
+    /// <see cref="NextTurnAfter"/>), so one workspace's backlog does not starve the others.
     /// </summary>
     public abstract Task<List<Runs.RunTask>> LeaseTasksAsync(
-        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken);
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, string after, CancellationToken cancellationToken);
 
     /// <summary>
     /// Inserts a commit's new step rows, task rows and run events, a statement per table whatever
@@ -91,13 +92,69 @@ internal abstract class StorageProvider(DatabaseTarget target)
     }
 
     /// <summary>
-    /// The fair choice of ready tasks shared by both engines' lease statements: each workspace's
-    /// tasks oldest first, and the workspaces in random order at each turn, so a workspace with one
-    /// task waits a couple of leases however long another's backlog is.
+    /// The first half of both engines' lease statements: the workspaces whose turn it is, as
+    /// <c>turns (workspace_id, place)</c>, at most <c>{3}</c> of them, each with a task due at
+    /// <c>{2}</c>, in rotation order from the workspace after <c>{4}</c> (wrapping around to the first).
     /// </summary>
-    protected const string ReadyTasksInTurn =
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY available_at, id) AS turn " +
-        "FROM tasks WHERE status = 'queued' AND available_at <= {2}) AS ready ORDER BY turn, random() LIMIT {3}";
+    /// <remarks>
+    /// A loose index scan over <c>ix_tasks_queued_turns</c> (<c>workspace_id, available_at, id</c>, queued
+    /// rows only): each step of <c>rotation</c> is one descent of the index to the next workspace with
+    /// queued tasks and one to its oldest, so a lease reads a few index entries per workspace it visits,
+    /// never the backlog nor the finished history, and stops once it has <c>{3}</c> workspaces with a due
+    /// task. A row at or before the cursor (other than the cursor itself, place 0) was reached by
+    /// wrapping around, and its successors stop at the cursor. <c>ready</c> counts the due workspaces
+    /// among the rows before (a row cannot read the value it computes). Every probe is an
+    /// <c>ORDER BY</c> of the index's own columns with <c>LIMIT 1</c>, so no planner takes a table scan
+    /// for it (an <c>EXISTS</c> here was planned as one). What still grows a lease is workspaces holding
+    /// only future tasks (timers) that the rotation passes over, a probe each.
+    /// </remarks>
+    protected static string ReadyWorkspacesInTurn(string cursor) =>
+        "WITH RECURSIVE rotation (workspace_id, place, ready) AS (" +
+        $"SELECT {cursor}, 0, 0 " +
+        "UNION ALL SELECT " +
+        "CASE WHEN r.place > 0 AND r.workspace_id <= {4} " +
+        "THEN (SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id AND t.workspace_id <= {4} ORDER BY t.workspace_id LIMIT 1) " +
+        "ELSE COALESCE(" +
+        "(SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id > r.workspace_id ORDER BY t.workspace_id LIMIT 1), " +
+        "(SELECT t.workspace_id FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id <= {4} ORDER BY t.workspace_id LIMIT 1)) END, " +
+        "r.place + 1, " +
+        $"r.ready + CASE WHEN r.place > 0 AND {OldestOf("r")} <= {{2}} THEN 1 ELSE 0 END " +
+        "FROM rotation AS r WHERE r.workspace_id IS NOT NULL AND r.ready < {3}), " +
+        "turns AS (SELECT workspace_id, place FROM rotation " +
+        $"WHERE place > 0 AND workspace_id IS NOT NULL AND {OldestOf("rotation")} <= {{2}} " +
+        "ORDER BY place LIMIT {3})";
+
+    private static string OldestOf(string row) =>
+        $"(SELECT t.available_at FROM tasks AS t WHERE t.status = 'queued' AND t.workspace_id = {row}.workspace_id ORDER BY t.available_at LIMIT 1)";
+
+    /// <summary>
+    /// Where the next lease's rotation starts: after the workspace whose task came last in this
+    /// lease's order (the last turn, and in it the furthest from <paramref name="after"/>), so the
+    /// workspaces this lease served last are served first next time and none is passed over twice.
+    /// </summary>
+    public static string NextTurnAfter(string after, IReadOnlyCollection<Runs.RunTask> leased)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(leased);
+        if (leased.Count == 0)
+        {
+            return after;
+        }
+
+        // Each workspace's tasks in a lease are consecutive turns, so its count is its last turn.
+        var turns = leased.CountBy(t => t.WorkspaceId, StringComparer.Ordinal).ToList();
+        var last = turns.Max(t => t.Value);
+        return turns.Where(t => t.Value == last).Select(t => t.Key)
+            .MaxBy(id => (string.CompareOrdinal(id, after) <= 0, id), RotationOrder.Instance)!;
+    }
+
+    private sealed class RotationOrder : IComparer<(bool Lapped, string Id)>
+    {
+        public static readonly RotationOrder Instance = new();
+
+        public int Compare((bool Lapped, string Id) x, (bool Lapped, string Id) y) =>
+            x.Lapped != y.Lapped ? x.Lapped.CompareTo(y.Lapped) : string.CompareOrdinal(x.Id, y.Id);
+    }
 
     public static StorageProvider Create(StorageOptions options)
     {

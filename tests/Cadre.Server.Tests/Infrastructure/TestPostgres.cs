@@ -112,13 +112,21 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
     /// <summary>Starts the server (again), on the same port and data.</summary>
     public Task StartServerAsync() =>
-        RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
-            // fsync stays off even when crash-safe: the tests crash PostgreSQL, never the machine.
-            "-o", $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={(_crashSafe ? "on" : "off")} -c full_page_writes=off -c max_connections=300",
-            "start");
+        RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "-o", ServerOptions, "start");
 
     /// <summary>Stops the server at once, as a crash would: open connections break, new ones are refused.</summary>
     public Task StopServerAsync() => RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-m", "immediate", "-w", "stop");
+
+    /// <summary>
+    /// <c>pg_ctl restart -m immediate</c>: the server stops as a crash would (every connection breaks
+    /// mid-statement) and comes back after crash recovery, on the same port.
+    /// </summary>
+    public Task RestartServerAsync() =>
+        RunAsync(Path.Combine(_binaries, "pg_ctl"), "-D", Data, "-l", Path.Combine(_root, "server.log"), "-m", "immediate", "-w", "-t", "60", "-o", ServerOptions, "restart");
+
+    // fsync stays off even when crash-safe: the tests crash PostgreSQL, never the machine.
+    private string ServerOptions =>
+        $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={(_crashSafe ? "on" : "off")} -c full_page_writes=off -c max_connections=300";
 
     public async ValueTask DisposeAsync()
     {

@@ -127,18 +127,32 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
             "SELECT * FROM personas WHERE workspace_id = {0} AND search_vector @@ to_tsquery('simple', {1})", workspaceId, query);
     }
 
-    // SKIP LOCKED: concurrent workers on any node pass over rows another is taking instead of
-    // waiting for it. The lock is taken on the outer level because PostgreSQL refuses FOR UPDATE
-    // beside the window function that chooses the turn.
     public override Task<List<Runs.RunTask>> LeaseTasksAsync(
-        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken)
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, string after, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Tasks.FromSqlRaw(
-            "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} WHERE id IN (" +
-            $"SELECT id FROM tasks WHERE status = 'queued' AND id IN ({ReadyTasksInTurn}) FOR UPDATE SKIP LOCKED) RETURNING *",
-            owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
+        return db.Tasks.FromSqlRaw(LeaseSql, owner, leaseUntil, now, max, after).AsNoTracking().ToListAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The lease statement: <c>{0}</c> owner, <c>{1}</c> lease end, <c>{2}</c> now, <c>{3}</c> most tasks,
+    /// <c>{4}</c> the rotation's cursor. Each workspace whose turn it is gives its share of the lease
+    /// (the most divided among them, rounded up), oldest first, then the lease takes whole turns.
+    /// </summary>
+    /// <remarks>
+    /// SKIP LOCKED inside each workspace's own scan: nodes leasing at once from one workspace's backlog
+    /// pass over each other's rows to the next ones instead of waiting, or coming back empty as a lock
+    /// over the final choice would. The share bounds the rows locked to about the lease's size.
+    /// </remarks>
+    internal static readonly string LeaseSql =
+        ReadyWorkspacesInTurn("CAST({4} AS text) COLLATE \"C\"") + ", " +
+        "chosen AS (SELECT t.id, ROW_NUMBER() OVER (PARTITION BY turns.workspace_id ORDER BY t.available_at, t.id) AS turn, turns.place " +
+        "FROM turns CROSS JOIN LATERAL (SELECT id, available_at FROM tasks " +
+        "WHERE status = 'queued' AND workspace_id = turns.workspace_id AND available_at <= {2} ORDER BY available_at, id " +
+        "LIMIT (SELECT ({3} + count(*) - 1) / GREATEST(count(*), 1) FROM turns) FOR UPDATE SKIP LOCKED) AS t " +
+        "ORDER BY turn, turns.place LIMIT {3}) " +
+        "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
+        "FROM chosen WHERE tasks.id = chosen.id AND tasks.status = 'queued' RETURNING tasks.*";
 
     // One statement per table over unnest()ed array parameters, in the arrays' order.
     public override async Task InsertRunRowsAsync(

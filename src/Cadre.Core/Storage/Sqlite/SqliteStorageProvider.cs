@@ -65,7 +65,7 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
 
     // SQLite has one writer at a time, so a plain UPDATE … RETURNING over the chosen IDs is already exclusive.
     public override async Task<List<Runs.RunTask>> LeaseTasksAsync(
-        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, CancellationToken cancellationToken)
+        CadreDbContext db, string owner, int max, DateTime now, DateTime leaseUntil, string after, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         // Looking is a read, which WAL lets run beside a writer; only a queue with work takes the write lock.
@@ -74,11 +74,23 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
             return [];
         }
 
-        return await db.Tasks.FromSqlRaw(
-            "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
-            $"WHERE status = 'queued' AND id IN ({ReadyTasksInTurn}) RETURNING *",
-            owner, leaseUntil, now, max).AsNoTracking().ToListAsync(cancellationToken);
+        return await db.Tasks.FromSqlRaw(LeaseSql, owner, leaseUntil, now, max, after).AsNoTracking().ToListAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The lease statement (parameters as PostgreSQL's): each workspace whose turn it is gives its
+    /// share of the lease, oldest first, then the lease takes whole turns. SQLite has no LATERAL: a
+    /// correlated <c>IN</c> reads each workspace's oldest through the index instead.
+    /// </summary>
+    internal static readonly string LeaseSql =
+        ReadyWorkspacesInTurn("{4}") + ", " +
+        "chosen AS (SELECT t.id, ROW_NUMBER() OVER (PARTITION BY t.workspace_id ORDER BY t.available_at, t.id) AS turn, turns.place " +
+        "FROM turns JOIN tasks AS t ON t.id IN (SELECT id FROM tasks " +
+        "WHERE status = 'queued' AND workspace_id = turns.workspace_id AND available_at <= {2} ORDER BY available_at, id " +
+        "LIMIT (SELECT ({3} + count(*) - 1) / max(count(*), 1) FROM turns)) " +
+        "ORDER BY turn, turns.place LIMIT {3}) " +
+        "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
+        "WHERE status = 'queued' AND id IN (SELECT id FROM chosen) RETURNING *";
 
     // One prepared INSERT per table, executed once per row with new values: Microsoft.Data.Sqlite
     // keeps a command's compiled statement between executions, so each row costs a bind and a step

@@ -32,3 +32,7 @@ CREATE TABLE nodes (
     tasks_in_flight    INTEGER NOT NULL,
     stopped_at         TEXT    NULL
 );
+
+-- Queue (issue 9): leases take turns across workspaces by walking this index one workspace at a
+-- time (a loose index scan), so a lease costs the same whatever the backlog and the history.
+CREATE INDEX ix_tasks_queued_turns ON tasks (workspace_id, available_at, id) WHERE status = 'queued';

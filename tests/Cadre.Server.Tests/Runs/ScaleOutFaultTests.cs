@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Cadre.Runs;
+using Cadre.Server.Tests.Workflows;
+using Npgsql;
+
+namespace Cadre.Server.Tests.Runs;
+
+/// <summary>
+/// The scale-out bar (issue 9): three node processes on one PostgreSQL run a batch of 10-step runs
+/// (http steps calling a sink with their idempotency keys, and durable sleeps) while one node is
+/// SIGKILLed and restarted twice and PostgreSQL itself is restarted once in immediate mode, as a
+/// crash would. Afterwards every run succeeded, no attempt completed twice, every step's effect
+/// reached the sink under its one key, nothing is left queued or leased, and the nodes that were not
+/// killed served requests and ran steps after PostgreSQL came back without being restarted.
+/// </summary>
+/// <remarks>
+/// <c>CADRE_TEST_SCALEOUT_RUNS</c> sets the number of runs (default <see cref="DefaultRuns"/>, the
+/// issue's full size, which fits CI's budget on two cores in about a minute).
+/// </remarks>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ScaleOutFaultTests
+{
+    private const int DefaultRuns = 500;
+    private const int Steps = 10;
+    private const int Nodes = 3;
+
+    [PostgresFact]
+    public async Task ThreeNodes_OneKilledTwice_PostgresRestarted_EveryRunSucceeds_NoAttemptTwice_EveryEffectUnderItsKey()
+    {
+        var runs = int.TryParse(Environment.GetEnvironmentVariable("CADRE_TEST_SCALEOUT_RUNS"), CultureInfo.InvariantCulture, out var size) ? size : DefaultRuns;
+        var inFlight = 0;
+        await using var sink = await FakeHttpServer.StartAsync(async _ =>
+        {
+            Interlocked.Increment(ref inFlight);
+            try
+            {
+                // An outside service's latency: it widens the window in which a fault lands mid-request.
+                await Task.Delay(Random.Shared.Next(2, 20));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
+        });
+        await using var cluster = await PostgresCluster.StartAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
+        var environment = new Dictionary<string, string>
+        {
+            ["CADRE_DATABASE"] = database,
+            ["CADRE_ADMIN_KEY"] = adminKey,
+            // Every node must open what another sealed.
+            ["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
+            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
+            // A dead node's leases are taken back when they lapse.
+            ["CADRE_ENGINE_LEASE_DURATION"] = "00:00:02",
+            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
+        };
+        var directories = Enumerable.Range(0, Nodes).Select(_ => TestDirectories.Create("node")).ToArray();
+        var nodes = directories.Select(d => ServerProcess.Start(d, environment)).ToArray();
+        var clients = new HttpClient[Nodes];
+        try
+        {
+            await Task.WhenAll(nodes.Select(n => n.WaitUntilListeningAsync()));
+            using var admin = nodes[0].Client(adminKey);
+            var workspaceName = Api.UniqueName("scale");
+            await (await admin.PostJsonAsync("/api/v1/workspaces", new { name = workspaceName })).ShouldBeAsync(HttpStatusCode.Created);
+            var ownerKey = await admin.CreateKeyAsync(workspaceName, "owner");
+            for (var i = 0; i < Nodes; i++)
+            {
+                clients[i] = nodes[i].Client(ownerKey);
+            }
+
+            var workflow = WorkflowApi.Body("scale");
+            workflow["steps"] = JsonNode.Parse(Api.Serialize(Enumerable.Range(1, Steps).Select(i => new
+            {
+                id = $"s{i}",
+                activity = new { uniqueIdentifier = i % 2 == 1 ? "http" : "sleep" },
+                dependsOn = i == 1 ? Array.Empty<string>() : [$"s{i - 1}"],
+                input = i % 2 == 1 ? (object)new { method = "POST", url = sink.Address + $"s{i}" } : new { duration = "30ms" },
+                // A lapsed lease counts as an attempt: unlimited, so only a real failure could end a run.
+                retryPolicy = new { maximumAttempts = 0, initialInterval = "50ms", maximumInterval = "500ms" },
+            })));
+            await (await clients[0].PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
+            var runIds = new string[runs];
+
+            // Starts runs [from, to), each through node i % 3, with an idempotency key so a start
+            // retried after a 503 (the database restarting) makes no second run.
+            async Task StartAsync(int from, int to) => await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+            {
+                await Eventually.HoldsAsync(async () =>
+                {
+                    using var start = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workspaces/{workspaceName}/workflows/scale/runs") { Content = Api.JsonContent(new { }) };
+                    start.Headers.Add("Idempotency-Key", $"scale-{i}");
+                    using var response = await clients[i % Nodes].SendAsync(start);
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        return false;
+                    }
+
+                    await response.ShouldBeAsync(HttpStatusCode.Created);
+                    runIds[i] = (string)(await response.ReadObjectAsync())["id"]!;
+                    return true;
+                }, $"run {i} started on node {i % Nodes}", seconds: 60);
+            });
+
+            async Task WhileAStepCallsTheSinkAsync(Func<Task> fault)
+            {
+                await Eventually.HoldsAsync(() => Volatile.Read(ref inFlight) > 0, "a step is calling the sink");
+                await fault();
+            }
+
+            async Task KillAndRestartAsync(int node)
+            {
+                await nodes[node].KillAsync();
+                await nodes[node].DisposeAsync();
+                nodes[node] = ServerProcess.Start(directories[node], environment);
+                await nodes[node].WaitUntilListeningAsync();
+                clients[node].Dispose();
+                clients[node] = nodes[node].Client(ownerKey);
+            }
+
+            await StartAsync(0, runs * 2 / 5);
+            await WhileAStepCallsTheSinkAsync(() => KillAndRestartAsync(2));
+            await StartAsync(runs * 2 / 5, runs * 3 / 5);
+            var restartedAt = DateTime.UtcNow;
+            await WhileAStepCallsTheSinkAsync(cluster.RestartServerAsync);
+            var pids = nodes.Select(n => n.ProcessId).ToArray();
+            // Every node takes starts again without a restart of its own (503s while its pooled connections fail are retried).
+            await StartAsync(runs * 3 / 5, runs * 4 / 5);
+            await WhileAStepCallsTheSinkAsync(() => KillAndRestartAsync(2));
+            await StartAsync(runs * 4 / 5, runs);
+
+            await using var connection = new NpgsqlConnection(database);
+            await connection.OpenAsync();
+            try
+            {
+                await Eventually.HoldsAsync(
+                    async () => await ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status NOT IN ('succeeded', 'failed', 'halted', 'compensated')") == 0,
+                    "every run ended", seconds: 120, every: TimeSpan.FromMilliseconds(250));
+            }
+            catch (TimeoutException)
+            {
+                await using var stuck = new NpgsqlCommand(
+                    "SELECT string_agg(r.id || ' ' || r.status || ': ' || s.step_id || ' ' || s.status, '; ') FROM runs AS r JOIN run_steps AS s ON s.run_id = r.id " +
+                    "WHERE r.status NOT IN ('succeeded', 'failed', 'halted', 'compensated') AND s.status NOT IN ('succeeded', 'pending')", connection);
+                throw new TimeoutException($"Runs still open after 120 s: {await stuck.ExecuteScalarAsync()}");
+            }
+
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status = 'succeeded'")).ShouldBe(runs);
+            runIds.Distinct().Count().ShouldBe(runs);
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM run_steps WHERE status = 'succeeded'")).ShouldBe(runs * Steps);
+            // One completion per step and per sleep's timer, none twice, nothing left in the queue or leased.
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'step' AND status = 'succeeded'")).ShouldBe(runs * Steps);
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE status = 'succeeded' GROUP BY run_id, step_id, iteration, kind HAVING COUNT(*) > 1) AS twice")).ShouldBe(0);
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'timer' AND status = 'succeeded'")).ShouldBe(runs * Steps / 2);
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'leased')")).ShouldBe(0);
+            // The kills landed mid-attempt (else this proves little).
+            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status = 'abandoned'")).ShouldBeGreaterThan(0);
+
+            // Every http step reached the sink under the key of its one completed attempt, and only under that key.
+            var keysAtSink = new HashSet<string>(StringComparer.Ordinal);
+            lock (sink.Requests)
+            {
+                foreach (var request in sink.Requests)
+                {
+                    keysAtSink.Add(request.Headers.GetValueOrDefault("Idempotency-Key", "(none)"));
+                }
+            }
+
+            var completed = new HashSet<string>(StringComparer.Ordinal);
+            await using (var tasks = new NpgsqlCommand("SELECT run_id, step_id, attempt, iteration FROM tasks WHERE kind = 'step' AND status = 'succeeded'", connection))
+            await using (var reader = await tasks.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    if (int.Parse(reader.GetString(1)[1..], CultureInfo.InvariantCulture) % 2 == 1)
+                    {
+                        completed.Add(ActivityContext.KeyFor(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
+                    }
+                }
+            }
+
+            completed.Count.ShouldBe(runs * Steps / 2);
+            completed.Except(keysAtSink).ShouldBeEmpty("completed steps whose call never reached the sink");
+            keysAtSink.Except(completed).ShouldBeEmpty("calls under a key no completed attempt has (a second attempt's effect)");
+
+            // The nodes never restarted took work after PostgreSQL's restart, and answer as ready.
+            var workedAfter = new HashSet<int>();
+            await using (var owners = new NpgsqlCommand("SELECT DISTINCT split_part(lease_owner, '/', 2) FROM tasks WHERE status = 'succeeded' AND started_at > $1", connection))
+            {
+                owners.Parameters.Add(new NpgsqlParameter { Value = restartedAt });
+                await using var reader = await owners.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    if (int.TryParse(reader.GetString(0), CultureInfo.InvariantCulture, out var pid))
+                    {
+                        workedAfter.Add(pid);
+                    }
+                }
+            }
+
+            workedAfter.ShouldContain(pids[0]);
+            workedAfter.ShouldContain(pids[1]);
+            foreach (var node in nodes)
+            {
+                using var anonymous = node.Client();
+                await (await anonymous.GetAsync("/readyz")).ShouldBeAsync(HttpStatusCode.OK);
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client?.Dispose();
+            }
+
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+}
