@@ -189,9 +189,9 @@ public sealed class ScaleOutFaultTests
             completed.Except(keysAtSink).ShouldBeEmpty("completed steps whose call never reached the sink");
             keysAtSink.Except(completed).ShouldBeEmpty("calls under a key no completed attempt has (a second attempt's effect)");
 
-            // The nodes never restarted took work after PostgreSQL's restart, and answer as ready.
+            // The nodes never restarted took work after PostgreSQL's restart (a lease names its node; the node's name is host/pid), and answer as ready.
             var workedAfter = new HashSet<int>();
-            await using (var owners = new NpgsqlCommand("SELECT DISTINCT split_part(lease_owner, '/', 2) FROM tasks WHERE status = 'succeeded' AND started_at > $1", connection))
+            await using (var owners = new NpgsqlCommand("SELECT DISTINCT split_part(n.name, '/', 2) FROM tasks t JOIN nodes n ON n.id = t.lease_owner WHERE t.status = 'succeeded' AND t.started_at > $1", connection))
             {
                 owners.Parameters.Add(new NpgsqlParameter { Value = restartedAt });
                 await using var reader = await owners.ExecuteReaderAsync();
