@@ -34,9 +34,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The process ID, which the node's worker name carries (<c>host/pid/…</c> on its leases).</summary>
-    public int ProcessId => _process.Id;
-
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
