@@ -255,9 +255,23 @@ internal sealed partial class WorkflowService(
             return NotFound(id);
         }
 
-        await db.Workflows.Where(w => w.Id == workflow.Id).ExecuteDeleteAsync(cancellationToken);
-        return true;
+        // The cascade takes row locks on the workflow's runs and tasks while workers may be committing on them, so
+        // PostgreSQL can pick this statement as a deadlock victim. It is one idempotent statement: try it again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await db.Workflows.Where(w => w.Id == workflow.Id).ExecuteDeleteAsync(cancellationToken);
+                return true;
+            }
+            catch (Exception ex) when (attempt < PurgeAttempts && storage.IsTransientFailure(ex))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), time, cancellationToken);
+            }
+        }
     }
+
+    private const int PurgeAttempts = 5;
 
     /// <summary>Copies a workflow (steps, persona pipeline, graph) under a new name, inactive, with its own webhook token.</summary>
     public async Task<ServiceResult<WorkflowResponse>> DuplicateAsync(
