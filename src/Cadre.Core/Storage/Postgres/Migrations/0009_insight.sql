@@ -1,0 +1,4 @@
+-- Schema 9: analytics, observability and the audit log (issue 10). One section per part.
+-- compatible-with: 8
+-- Every section keeps this script additive (new tables; new columns nullable or with a default; new
+-- indexes), so nodes of schema 8 keep working on it during a rolling upgrade.
