@@ -98,6 +98,9 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IdempotencyStore>();
         services.AddBackgroundDuty<HousekeepingService>();
         services.AddCadreRetention();
+        services.TryAddScoped<Analytics.AnalyticsService>();
+        services.TryAddScoped<Analytics.RelatedService>();
+        services.AddBackgroundDuty<Analytics.RollupDrain>();
         services.AddHostedService<Storage.Sqlite.SqliteCheckpointer>();
         return services;
     }

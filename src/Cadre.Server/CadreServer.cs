@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cadre.Common;
 using Cadre.Nodes;
+using Cadre.Server.Analytics;
 using Cadre.Server.Auth;
 using Cadre.Server.Files;
 using Cadre.Server.Health;
@@ -136,6 +137,7 @@ internal static class CadreServer
         app.MapWorkflows();
         app.MapWorkflowRegistries();
         app.MapSchedules();
+        app.MapAnalytics();
         app.MapRuns();
         app.MapProviders();
         app.MapPersonaMemory();

@@ -121,15 +121,16 @@ internal static class ModelTurns
         updates.SelectMany(u => u.Contents.OfType<UsageContent>()).LastOrDefault()?.Details;
 
     /// <summary>Records one call's usage in the attempt's log at the workspace's price; answers the cost in billionths of a dollar.</summary>
-    public static async Task<long> RecordUsageAsync(ActivityContext context, IServiceProvider services, string provider, string model, UsageDetails? usage)
+    public static async Task<long> RecordUsageAsync(ActivityContext context, IServiceProvider services, ModelCall call, UsageDetails? usage)
     {
+        var model = call.Model;
         var input = usage?.InputTokenCount ?? 0;
         var output = usage?.OutputTokenCount ?? 0;
         var cached = usage?.CachedInputTokenCount ?? 0;
         // Not cancellable: this runs after a halt too, and what was used was paid for.
         var price = await services.GetRequiredService<PriceTable>().ForAsync(context.WorkspaceId, model, CancellationToken.None);
         var cost = price.CostNanos(input, output, cached);
-        context.Log.Usage(provider, model, input, output, cached, cost);
+        context.Log.Usage(call.Provider.Name, model, input, output, cached, cost, call.Persona?.Id, call.Persona?.Version);
         return cost;
     }
 

@@ -199,6 +199,8 @@ internal sealed partial class PersonaService(
         }
 
         await db.Personas.Where(p => p.Id == persona.Id).ExecuteDeleteAsync(cancellationToken);
+        // Its own analytics go with it; the workspace's and workflows' keep what it cost.
+        await db.AnalyticsRollups.Where(r => r.ScopeId == persona.Id).ExecuteDeleteAsync(cancellationToken);
         return true;
     }
 

@@ -73,11 +73,13 @@ public sealed class RunLog
     /// What one model call used and cost. Recorded with the attempt whatever its outcome (the call was
     /// paid for), added to the run's usage, and streamed as a <c>usage</c> event.
     /// </summary>
-    public void Usage(string provider, string model, long inputTokens, long outputTokens, long cachedInputTokens, long costNanos) =>
+    public void Usage(string provider, string model, long inputTokens, long outputTokens, long cachedInputTokens, long costNanos, string? personaId = null, int? personaVersion = null) =>
         _entries.Add(("usage", new JsonObject
         {
             ["provider"] = provider,
             ["model"] = model,
+            ["personaId"] = personaId,
+            ["personaVersion"] = personaVersion,
             ["inputTokens"] = inputTokens,
             ["outputTokens"] = outputTokens,
             ["cachedInputTokens"] = cachedInputTokens,

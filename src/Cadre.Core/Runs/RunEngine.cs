@@ -251,6 +251,8 @@ internal sealed partial class RunEngine(
             db.ApprovalApprovers.AddRange(approvers.Distinct(StringComparer.Ordinal).Select(a => new ApprovalApprover { ApprovalId = approval.Id, ApproverId = a }));
         }
 
+        Analytics.AnalyticsRecorder.Collect(db, state);
+
         // A run created in this commit has no rows of its own to cancel or clean up yet.
         var existing = state.NewSteps.Count == 0;
         if (state.CancelQueuedKinds is { } kinds && existing)
@@ -505,6 +507,16 @@ internal sealed partial class RunEngine(
                 state.Run.OutputTokens += (long)data["outputTokens"]!;
                 state.Run.CachedInputTokens += (long)data["cachedInputTokens"]!;
                 state.Run.CostNanos += (long)data[RunLog.CostNanosKey]!;
+                var personaId = (string?)data["personaId"];
+                var personaVersion = (int?)data["personaVersion"];
+                if (personaId is not null && personaVersion is { } version)
+                {
+                    Analytics.AnalyticsRecorder.NotePersona(state.Run, personaId, version);
+                }
+
+                state.Usage.Add(new Analytics.UsageRecord(
+                    stepId, (string)data["model"]!, personaId, personaVersion, (long)data["inputTokens"]!, (long)data["outputTokens"]!,
+                    (long)data["cachedInputTokens"]!, (long)data[RunLog.CostNanosKey]!));
                 data.Remove(RunLog.CostNanosKey);
             }
 
@@ -1136,6 +1148,7 @@ internal sealed partial class RunEngine(
         approval.OutcomeReason = reason;
         approval.DecidedAt = state.Now;
         approval.Version++;
+        state.ApprovalWaits.Add(state.Now - approval.CreatedAt);
         var approvalId = approval.Id;
         var decisions = await db.ApprovalDecisions.AsNoTracking().Where(d => d.ApprovalId == approvalId).OrderBy(d => d.CreatedAt).ToListAsync(cancellationToken);
         // The decision just added is tracked, not yet saved.

@@ -74,6 +74,12 @@ internal sealed class Run
 
     public DateTime? FinishedAt { get; set; }
 
+    /// <summary>When the run last came to rest (ended, or halted); analytics counts it then.</summary>
+    public DateTime? RestedAt { get; set; }
+
+    /// <summary>The persona versions the run's model calls used, as a JSON array of <c>personaId@version</c>, in order of first use.</summary>
+    public string? Personas { get; set; }
+
     public DateTime UpdatedAt { get; set; }
 
     public int Version { get; set; }

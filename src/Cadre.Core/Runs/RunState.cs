@@ -28,6 +28,8 @@ internal sealed class RunState
     {
         Run = run;
         InitialStatus = run.Status;
+        InitialRestedAt = run.RestedAt;
+        InitialPersonas = run.Personas;
         Steps = steps.ToDictionary(s => s.StepId, StringComparer.Ordinal);
         Workflow = workflow;
         WorkflowValues = workflowValues;
@@ -57,6 +59,18 @@ internal sealed class RunState
 
     /// <summary>The status when loaded, to tell what this commit changed.</summary>
     public string InitialStatus { get; }
+
+    /// <summary>When the run last came to rest, as loaded (analytics takes that outcome back if the run moves on).</summary>
+    public DateTime? InitialRestedAt { get; }
+
+    /// <summary>The personas the run had used, as loaded.</summary>
+    public string? InitialPersonas { get; }
+
+    /// <summary>Model calls this commit records (for analytics).</summary>
+    public List<Analytics.UsageRecord> Usage { get; } = [];
+
+    /// <summary>How long each approval this commit settled was waited for.</summary>
+    public List<TimeSpan> ApprovalWaits { get; } = [];
 
     /// <summary>This commit gave up the run's concurrency slot (it ended or halted).</summary>
     public bool Released => InitialStatus is "running" or "waiting" or "compensating" && Run.Status is not ("running" or "waiting" or "compensating");
@@ -104,6 +118,9 @@ internal sealed class RunState
     public string[]? CancelQueuedKinds { get; set; }
 
     public static bool IsTerminalStatus(string status) => status is "succeeded" or "failed" or "compensated";
+
+    /// <summary>Statuses a run rests in until someone acts: the ends, and halted. Analytics counts a run when it comes to rest.</summary>
+    public static bool IsRestingStatus(string status) => IsTerminalStatus(status) || status == "halted";
 
     /// <summary>The run has ended for good (halted runs may resume).</summary>
     public bool IsTerminal => IsTerminalStatus(Run.Status);

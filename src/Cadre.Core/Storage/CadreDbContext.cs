@@ -102,6 +102,10 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
 
     public DbSet<Nodes.Node> Nodes => Set<Nodes.Node>();
 
+    public DbSet<Analytics.AnalyticsFact> AnalyticsFacts => Set<Analytics.AnalyticsFact>();
+
+    public DbSet<Analytics.AnalyticsRollup> AnalyticsRollups => Set<Analytics.AnalyticsRollup>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);
 

@@ -16,7 +16,9 @@ internal sealed record SingletonLock(string Name, long Key)
 
     public static readonly SingletonLock AbandonedChildren = new("abandoned-children", 0x63_61_64_72_65_03);
 
-    public static IReadOnlyList<SingletonLock> All { get; } = [Housekeeping, Retention, AbandonedChildren];
+    public static readonly SingletonLock Analytics = new("analytics", 0x63_61_64_72_65_04);
+
+    public static IReadOnlyList<SingletonLock> All { get; } = [Housekeeping, Retention, AbandonedChildren, Analytics];
 }
 
 /// <summary>
@@ -63,7 +65,15 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
 
     protected TimeProvider Time => time;
 
+    protected StorageProvider Storage => storage;
+
     protected ILogger Logger => logger;
+
+    /// <summary>
+    /// The clock passes keep time by: the injected one, so a test's clock moves them; a duty whose cadence is
+    /// upkeep rather than a deadline may keep wall-clock time instead.
+    /// </summary>
+    protected virtual TimeProvider Cadence => time;
 
     /// <summary>The time between the holder's passes.</summary>
     protected abstract TimeSpan Interval { get; }
@@ -82,7 +92,7 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
         }
 
         // Made now, so passes fall due at the same times whenever this node takes the duty (and a test's clock moves them).
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = new PeriodicTimer(Interval, Cadence);
         await using var claim = storage.Claim(Lock);
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
@@ -172,7 +182,7 @@ internal abstract partial class SingletonService(StorageProvider storage, TimePr
     {
         try
         {
-            await Task.Delay(delay, time, cancellationToken);
+            await Task.Delay(delay, Cadence, cancellationToken);
             return true;
         }
         catch (OperationCanceledException)

@@ -56,6 +56,15 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether an exception means the database is unreachable or busy, so a retry may succeed (answered 503).</summary>
     public abstract bool IsTransientFailure(Exception exception);
 
+    /// <summary>A read-only transaction whose reads all see one moment of the database.</summary>
+    public abstract Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginSnapshotAsync(CadreDbContext db, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The oldest analytics facts, for the drain to fold and delete in its transaction; on a database
+    /// of many nodes, locked so a second drain skips rather than folds them again.
+    /// </summary>
+    public abstract IQueryable<Analytics.AnalyticsFact> OldestAnalyticsFacts(CadreDbContext db, int count);
+
     /// <summary>
     /// Leases up to <paramref name="max"/> queued tasks whose time has come to <paramref name="owner"/>
     /// until <paramref name="leaseUntil"/>, in one statement so two workers never hold one task.

@@ -262,6 +262,8 @@ internal sealed partial class WorkflowService(
             try
             {
                 await db.Workflows.Where(w => w.Id == workflow.Id).ExecuteDeleteAsync(cancellationToken);
+                // Its own analytics go with it; the workspace's and personas' keep what it cost.
+                await db.AnalyticsRollups.Where(r => r.ScopeId == workflow.Id).ExecuteDeleteAsync(cancellationToken);
                 return true;
             }
             catch (Exception ex) when (attempt < PurgeAttempts && storage.IsTransientFailure(ex))

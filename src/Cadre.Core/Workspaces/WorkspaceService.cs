@@ -20,6 +20,13 @@ internal sealed class WorkspaceService(
     /// <summary>The setting that caps the workspace's runs in progress (over <c>Cadre:Engine:MaxRunsPerWorkspace</c>).</summary>
     public const string MaxConcurrentRunsSetting = "maxConcurrentRuns";
 
+    /// <summary>The setting naming the time zone the workspace's days are counted in (analytics); UTC when absent.</summary>
+    public const string TimeZoneSetting = "timeZone";
+
+    /// <summary>The workspace's time zone as its settings name it, or <c>UTC</c>.</summary>
+    internal static string TimeZone(string? settings) =>
+        (settings is null ? null : (string?)(JsonNode.Parse(settings)?[TimeZoneSetting] as JsonValue)) ?? "UTC";
+
     /// <summary>The workspace's cap on runs in progress, or 0 when its settings name none.</summary>
     internal static int MaxConcurrentRuns(string settings) =>
         JsonNode.Parse(settings)?[MaxConcurrentRunsSetting] is JsonValue value && value.TryGetValue<int>(out var runs) && runs > 0 ? runs : 0;
@@ -264,6 +271,11 @@ internal sealed class WorkspaceService(
         }
 
         Retention.RetentionPolicy.Validate(settings[Retention.RetentionPolicy.Setting], errors);
+        if (settings[TimeZoneSetting] is { } zone
+            && !(zone is JsonValue text && text.TryGetValue<string>(out var name) && Analytics.AnalyticsCalendar.FindZone(name) is not null))
+        {
+            errors.Add($"settings.{TimeZoneSetting}", "Must be a time zone's IANA name, such as Europe/Paris or UTC.");
+        }
     }
 
     private static WorkspaceResponse ToResponse(Workspace workspace, IReadOnlyDictionary<string, Actor> actors) => new(

@@ -40,7 +40,8 @@ internal static class RetentionApi
     /// <summary>
     /// Rows that belong to the runs, per table, found through the schema: every table with a
     /// <c>run_id</c> column, and every table with an <c>approval_id</c> column for the runs' approvals.
-    /// Webhook deliveries are left out: they have a retention of their own and outlive their run.
+    /// Webhook deliveries are left out: they have a retention of their own and outlive their run. So are
+    /// analytics facts: a run's outcome still counts after the run is gone, so they stay until the drain folds them.
     /// </summary>
     public static async Task<Dictionary<string, int>> RowsOfRunsAsync(this CadreApp app, IReadOnlyCollection<string> runIds)
     {
@@ -55,7 +56,7 @@ internal static class RetentionApi
         {
             foreach (var table in await StringsAsync(connection, TablesWith(app.Database, column)))
             {
-                if (table is not ("webhook_deliveries" or "runs"))
+                if (table is not ("webhook_deliveries" or "runs" or "analytics_facts"))
                 {
                     rows[table] = ids.Length == 0 ? 0 : int.Parse((await StringsAsync(connection, $"SELECT CAST(count(*) AS TEXT) FROM {table} WHERE {column} IN ({ids})"))[0], System.Globalization.CultureInfo.InvariantCulture);
                 }

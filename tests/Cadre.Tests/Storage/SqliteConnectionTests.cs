@@ -53,7 +53,7 @@ public sealed class SqliteConnectionTests
             new FileInfo(file).Length.ShouldBe(before, "a commit checkpointed by itself");
         }
 
-        var checkpointer = new SqliteCheckpointer(database.Storage, TimeProvider.System, NullLogger<SqliteCheckpointer>.Instance);
+        var checkpointer = new SqliteCheckpointer(database.Storage, NullLogger<SqliteCheckpointer>.Instance);
         await checkpointer.StartAsync(CancellationToken.None);
         try
         {

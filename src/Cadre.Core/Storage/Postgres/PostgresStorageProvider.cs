@@ -215,6 +215,13 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
         return command;
     }
 
+    public override Task<IDbContextTransaction> BeginSnapshotAsync(CadreDbContext db, CancellationToken cancellationToken) =>
+        db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+
+    // SKIP LOCKED: a drain that has lost its duty but not yet noticed leaves another's batch alone.
+    public override IQueryable<Analytics.AnalyticsFact> OldestAnalyticsFacts(CadreDbContext db, int count) =>
+        db.AnalyticsFacts.FromSql($"SELECT * FROM analytics_facts ORDER BY id LIMIT {count} FOR UPDATE SKIP LOCKED");
+
     public override bool IsMissingTable(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
 

@@ -14,7 +14,7 @@ namespace Cadre.Storage.Sqlite;
 /// backstop should this thread fall behind. Durability is unchanged: a commit is in the log before
 /// it is acknowledged either way.
 /// </summary>
-internal sealed class SqliteCheckpointer(StorageProvider storage, TimeProvider time, ILogger<SqliteCheckpointer> logger) : BackgroundService
+internal sealed class SqliteCheckpointer(StorageProvider storage, ILogger<SqliteCheckpointer> logger) : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
@@ -25,7 +25,9 @@ internal sealed class SqliteCheckpointer(StorageProvider storage, TimeProvider t
             return;
         }
 
-        using var timer = new PeriodicTimer(Interval, time);
+        // The wall clock, not the injected one: this is the file's upkeep, not the engine's time, and a test clock
+        // moved a day ahead would otherwise owe it 432 000 checkpoints at once.
+        using var timer = new PeriodicTimer(Interval, TimeProvider.System);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -92,6 +92,19 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
         "UPDATE tasks SET status = 'leased', lease_owner = {0}, lease_expires_at = {1} " +
         "WHERE status = 'queued' AND id IN (SELECT id FROM chosen) RETURNING *";
 
+    // Deferred: a read transaction on a WAL database is a snapshot and takes no write lock
+    // (EF Core's own BeginTransaction is BEGIN IMMEDIATE, which would queue behind writers).
+    public override async Task<IDbContextTransaction> BeginSnapshotAsync(CadreDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var transaction = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
+        return await db.Database.UseTransactionAsync(transaction, cancellationToken) ?? throw new InvalidOperationException("EF Core refused the snapshot transaction.");
+    }
+
+    // One writer at a time: the transaction itself keeps a second drain out.
+    public override IQueryable<Analytics.AnalyticsFact> OldestAnalyticsFacts(CadreDbContext db, int count) =>
+        db.AnalyticsFacts.FromSql($"SELECT * FROM analytics_facts ORDER BY id LIMIT {count}");
+
     // One prepared INSERT per table, executed once per row with new values: Microsoft.Data.Sqlite
     // keeps a command's compiled statement between executions, so each row costs a bind and a step
     // rather than a compile (which is what EF Core's statement per row costs).

@@ -1,0 +1,289 @@
+using Cadre.Common;
+using Cadre.Llm;
+using Cadre.Personas;
+using Cadre.Storage;
+using Cadre.Workflows;
+using Cadre.Workspaces;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cadre.Analytics;
+
+/// <summary>The query parameters every analytics answer takes.</summary>
+/// <param name="Days">How many local days up to today (1–366; default 30).</param>
+/// <param name="Granularity"><c>daily</c> (default), <c>weekly</c> or <c>monthly</c>.</param>
+/// <param name="TimeZone">Overrides the workspace's <c>settings.timeZone</c>.</param>
+public sealed record AnalyticsQuery(int? Days = null, string? Granularity = null, string? TimeZone = null);
+
+/// <summary>
+/// Answers analytics from rollups (<see cref="AnalyticsRollup"/>) plus the facts not folded yet, both
+/// read in one snapshot, so an answer costs rows per quarter hour of the window rather than per run.
+/// </summary>
+internal sealed class AnalyticsService(
+    CadreDbContext db, StorageProvider storage, TimeProvider time, WorkflowService workflows, PersonaService personas)
+{
+    public const int MaxDays = 366;
+    private const int TopCount = 5;
+
+    public async Task<ServiceResult<AnalyticsResponse>> ForWorkflowAsync(string workspaceId, string idOrName, AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        var workflow = await workflows.FindAsync(workspaceId, idOrName, tracking: false, cancellationToken);
+        if (workflow is null)
+        {
+            return ServiceError.NotFound($"No workflow '{idOrName}' in this workspace.");
+        }
+
+        return await AnswerAsync(
+            workspaceId, "workflow", workflow.Id, workflow.Name, query, [Dims.Model, Dims.Persona, Dims.Step, Dims.Version], cancellationToken);
+    }
+
+    public async Task<ServiceResult<AnalyticsResponse>> ForPersonaAsync(string workspaceId, string idOrName, AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        var persona = await personas.FindAsync(workspaceId, idOrName, tracking: false, cancellationToken);
+        if (persona is null)
+        {
+            return ServiceError.NotFound($"No persona '{idOrName}' in this workspace.");
+        }
+
+        return await AnswerAsync(workspaceId, "persona", persona.Id, persona.Name, query, [Dims.Model, Dims.Workflow, Dims.Version], cancellationToken);
+    }
+
+    public async Task<ServiceResult<AnalyticsResponse>> ForWorkspaceAsync(WorkspaceRef workspace, AnalyticsQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        return await AnswerAsync(workspace.Id, "workspace", workspace.Id, workspace.Name, query, [Dims.Model, Dims.Persona, Dims.Workflow], cancellationToken);
+    }
+
+    private async Task<ServiceResult<AnalyticsResponse>> AnswerAsync(
+        string workspaceId, string scope, string scopeId, string name, AnalyticsQuery query, string[] dims, CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var days = query.Days ?? 30;
+        if (days is < 1 or > MaxDays)
+        {
+            errors.Add("days", $"Must be a whole number from 1 to {MaxDays}.");
+        }
+
+        if (!AnalyticsCalendar.TryParseGranularity(query.Granularity, out var granularity))
+        {
+            errors.Add("granularity", "Must be daily, weekly or monthly.");
+        }
+
+        var zoneId = query.TimeZone ?? await WorkspaceTimeZoneAsync(workspaceId, cancellationToken);
+        var zone = AnalyticsCalendar.FindZone(zoneId);
+        if (zone is null)
+        {
+            errors.Add(query.TimeZone is null ? "settings.timeZone" : "timeZone", $"'{zoneId}' is not a time zone this server knows (use IANA names such as Europe/Paris, or UTC).");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return ServiceError.Validation(errors);
+        }
+
+        var periods = AnalyticsCalendar.Periods(time.GetUtcNow().UtcDateTime, zone!, days, granularity);
+        var from = periods[0].Start;
+        var to = periods[^1].End;
+
+        // One snapshot: a drain that commits between the two reads would otherwise move facts out of one and into the other unseen.
+        await using var snapshot = await storage.BeginSnapshotAsync(db, cancellationToken);
+        var totals = await db.AnalyticsRollups.AsNoTracking()
+            .Where(r => r.ScopeId == scopeId && r.Dim == Dims.Total && r.Bucket >= from && r.Bucket < to)
+            .ToListAsync(cancellationToken);
+        var slices = new Dictionary<string, Dictionary<string, RollupSums>>(StringComparer.Ordinal);
+        foreach (var dim in dims)
+        {
+            slices[dim] = await SliceAsync(scopeId, dim, from, to, cancellationToken);
+        }
+
+        var pending = await db.AnalyticsFacts.AsNoTracking().Where(f => f.WorkspaceId == workspaceId && f.At >= from && f.At < to).ToListAsync(cancellationToken);
+        await snapshot.CommitAsync(cancellationToken);
+
+        var series = periods.Select(_ => new RollupSums()).ToArray();
+        var starts = periods.Select(p => p.Start).ToArray();
+        RollupSums PeriodOf(DateTime bucket)
+        {
+            var index = Array.BinarySearch(starts, bucket);
+            return series[index >= 0 ? index : ~index - 1];
+        }
+
+        foreach (var row in totals)
+        {
+            PeriodOf(row.Bucket).Add(row);
+        }
+
+        var unfolded = new Dictionary<RollupKey, RollupSums>();
+        foreach (var fact in pending)
+        {
+            Contributions.Add(fact, unfolded);
+        }
+
+        foreach (var (key, sums) in unfolded.Where(u => u.Key.ScopeId == scopeId))
+        {
+            if (key.Dim == Dims.Total)
+            {
+                PeriodOf(key.Bucket).Add(sums);
+            }
+            else if (slices.TryGetValue(key.Dim, out var slice))
+            {
+                if (!slice.TryGetValue(key.DimKey, out var into))
+                {
+                    into = new RollupSums();
+                    slice[key.DimKey] = into;
+                }
+
+                into.Add(sums);
+            }
+        }
+
+        var whole = new RollupSums();
+        foreach (var period in series)
+        {
+            whole.Add(period);
+        }
+
+        var names = await NamesAsync(workspaceId, slices, cancellationToken);
+        AnalyticsSlice[]? Listed(string dim) => slices.TryGetValue(dim, out var slice)
+            ? [.. slice.Select(s => Slice(s.Key, names.GetValueOrDefault(NameKey(dim, s.Key)), s.Value, whole.CostNanos))
+                .Where(s => s.Runs != 0 || s.ModelCalls != 0)
+                .OrderByDescending(s => s.CostUsd).ThenByDescending(s => s.Runs).ThenBy(s => s.Key, StringComparer.Ordinal)]
+            : null;
+        var byWorkflow = Listed(Dims.Workflow);
+        var top = scope == "workspace"
+            ? new TopWorkflows(
+                [.. byWorkflow!.Where(w => w.CostUsd > 0).Take(TopCount)],
+                [.. byWorkflow!.Where(w => w.Failed > 0).OrderByDescending(w => w.Failed).ThenBy(w => w.Key, StringComparer.Ordinal).Take(TopCount)],
+                [.. byWorkflow!.Where(w => w.Runs > 0).OrderByDescending(w => w.Runs * (w.AverageDurationSeconds ?? 0)).ThenBy(w => w.Key, StringComparer.Ordinal).Take(TopCount)])
+            : null;
+        return new AnalyticsResponse(
+            scope,
+            scopeId,
+            name,
+            new AnalyticsWindow(from, to, days, granularity.ToString().ToLowerInvariant(), zoneId!),
+            Kpis(whole),
+            new AnalyticsBreakdown(Listed(Dims.Model)!, Listed(Dims.Persona), Listed(Dims.Step), byWorkflow, Listed(Dims.Version)),
+            [.. periods.Select((p, i) => Point(p, series[i]))],
+            top);
+    }
+
+    /// <summary>A dimension's rows over the window, summed per value by the database.</summary>
+    private async Task<Dictionary<string, RollupSums>> SliceAsync(string scopeId, string dim, DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        var rows = await db.AnalyticsRollups.AsNoTracking()
+            .Where(r => r.ScopeId == scopeId && r.Dim == dim && r.Bucket >= from && r.Bucket < to)
+            .GroupBy(r => r.DimKey)
+            .Select(g => new
+            {
+                g.Key,
+                Succeeded = g.Sum(r => r.Succeeded),
+                Failed = g.Sum(r => r.Failed),
+                Compensated = g.Sum(r => r.Compensated),
+                Halted = g.Sum(r => r.Halted),
+                DurationMs = g.Sum(r => r.DurationMs),
+                Calls = g.Sum(r => r.Calls),
+                InputTokens = g.Sum(r => r.InputTokens),
+                OutputTokens = g.Sum(r => r.OutputTokens),
+                CachedInputTokens = g.Sum(r => r.CachedInputTokens),
+                CostNanos = g.Sum(r => r.CostNanos),
+            })
+            .ToListAsync(cancellationToken);
+        return rows.ToDictionary(
+            r => r.Key,
+            r => new RollupSums
+            {
+                Succeeded = r.Succeeded, Failed = r.Failed, Compensated = r.Compensated, Halted = r.Halted, DurationMs = r.DurationMs, Calls = r.Calls,
+                InputTokens = r.InputTokens, OutputTokens = r.OutputTokens, CachedInputTokens = r.CachedInputTokens, CostNanos = r.CostNanos,
+            },
+            StringComparer.Ordinal);
+    }
+
+    private async Task<string?> WorkspaceTimeZoneAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var settings = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId).Select(w => w.Settings).FirstOrDefaultAsync(cancellationToken);
+        return WorkspaceService.TimeZone(settings);
+    }
+
+    private static string NameKey(string dim, string key) => dim == Dims.Version && key.Contains('@', StringComparison.Ordinal)
+        ? Contributions.ParseVersionKey(key).PersonaId
+        : key;
+
+    /// <summary>The names of the personas and workflows the breakdowns mention (those that still exist).</summary>
+    private async Task<Dictionary<string, string>> NamesAsync(string workspaceId, Dictionary<string, Dictionary<string, RollupSums>> slices, CancellationToken cancellationToken)
+    {
+        var ids = slices.Where(s => s.Key is Dims.Persona or Dims.Workflow or Dims.Version)
+            .SelectMany(s => s.Value.Keys.Select(k => NameKey(s.Key, k)))
+            .ToHashSet(StringComparer.Ordinal);
+        var personaIds = ids.Where(i => i.StartsWith(Persona.IdPrefix + "_", StringComparison.Ordinal)).ToList();
+        var workflowIds = ids.Where(i => i.StartsWith(Workflow.IdPrefix + "_", StringComparison.Ordinal)).ToList();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (personaIds.Count > 0)
+        {
+            foreach (var p in await db.Personas.AsNoTracking().Where(p => p.WorkspaceId == workspaceId && personaIds.Contains(p.Id)).Select(p => new { p.Id, p.Name }).ToListAsync(cancellationToken))
+            {
+                names[p.Id] = p.Name;
+            }
+        }
+
+        if (workflowIds.Count > 0)
+        {
+            foreach (var w in await db.Workflows.AsNoTracking().Where(w => w.WorkspaceId == workspaceId && workflowIds.Contains(w.Id)).Select(w => new { w.Id, w.Name }).ToListAsync(cancellationToken))
+            {
+                names[w.Id] = w.Name;
+            }
+        }
+
+        return names;
+    }
+
+    internal static AnalyticsKpis Kpis(RollupSums sums) => new(
+        sums.Runs,
+        sums.Succeeded,
+        sums.Failed,
+        sums.Compensated,
+        sums.Halted,
+        Rate(sums),
+        sums.Durations?.Quantile(0.5) / 1000,
+        sums.Durations?.Quantile(0.95) / 1000,
+        sums.Runs > 0 ? sums.DurationMs / 1000.0 / sums.Runs : null,
+        Money.Usd(sums.CostNanos),
+        sums.Runs > 0 ? decimal.Round(Money.Usd(sums.CostNanos) / sums.Runs, 9) : null,
+        sums.Calls,
+        sums.InputTokens,
+        sums.OutputTokens,
+        sums.CachedInputTokens,
+        sums.Approvals,
+        sums.ApprovalWaitMs / 1000.0,
+        sums.Approvals > 0 ? sums.ApprovalWaitMs / 1000.0 / sums.Approvals : null);
+
+    private static AnalyticsPoint Point(Period period, RollupSums sums) => new(
+        AnalyticsCalendar.Label(period.Label),
+        period.Start,
+        period.End,
+        sums.Runs,
+        sums.Succeeded,
+        sums.Failed,
+        sums.Compensated,
+        sums.Halted,
+        Rate(sums),
+        Money.Usd(sums.CostNanos),
+        sums.InputTokens,
+        sums.OutputTokens,
+        sums.CachedInputTokens,
+        sums.Approvals);
+
+    private static AnalyticsSlice Slice(string key, string? name, RollupSums sums, long scopeCostNanos) => new(
+        key,
+        name,
+        sums.Runs,
+        sums.Succeeded,
+        sums.Failed,
+        Rate(sums),
+        sums.Runs > 0 ? sums.DurationMs / 1000.0 / sums.Runs : null,
+        Money.Usd(sums.CostNanos),
+        scopeCostNanos > 0 ? (double)sums.CostNanos / scopeCostNanos : null,
+        sums.Calls,
+        sums.InputTokens,
+        sums.OutputTokens,
+        sums.CachedInputTokens);
+
+    private static double? Rate(RollupSums sums) => sums.Ended > 0 ? (double)sums.Succeeded / sums.Ended : null;
+}
