@@ -46,7 +46,7 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
     /// <summary>Query parameters never recorded: the signature of a signed URL, and paging.</summary>
     private static readonly HashSet<string> UnrecordedQuery = new(StringComparer.OrdinalIgnoreCase) { "sig", "cursor", "limit" };
 
-    private static readonly ConcurrentDictionary<Type, (PropertyInfo? Id, PropertyInfo? Name, PropertyInfo? Workspace)> Properties = new();
+    private static readonly ConcurrentDictionary<(Type Type, string Name), PropertyInfo?> Properties = new();
 
     /// <summary>Made once per endpoint: finds the handler's body parameter, whose top-level fields a change records.</summary>
     public static EndpointFilterDelegate Create(EndpointFilterFactoryContext context, EndpointFilterDelegate next)
@@ -100,7 +100,7 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
         }
 
         var workspaceId = await WorkspaceOfAsync(http, caller, status, value);
-        var (resourceId, resourceName) = ResourceOf(http, notes, value, resourceType, status);
+        var (resourceId, resourceName) = ResourceOf(http, caller, notes, value, resourceType, status);
         AddRouteAndQuery(http, details, resourceId, resourceName);
         if (status < 400 && http.Request.Method is "PATCH" or "PUT" && FieldsOf(context, http) is { Count: > 0 } fields)
         {
@@ -144,14 +144,15 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
         }
 
         // (A created workspace is found from its ID by the log itself: the resource is a workspace.)
-        return PropertiesOf(value.GetType()).Workspace?.GetValue(value) as string;
+        return StringOf(value, "WorkspaceId");
     }
 
     /// <summary>
-    /// The resource: what the handler noted, else the response's <c>id</c> and <c>name</c>, else the
-    /// path's last value (an ID or a name: a delete answers no body).
+    /// The resource: what the handler noted, else the response's ID (<c>id</c>, <c>&lt;type&gt;Id</c> or a
+    /// file's <c>storageId</c>) and <c>name</c>, else the path's last value (an ID or a name: most deletes
+    /// answer no body), else for an action about a person, the person acting (sign-out, a password change).
     /// </summary>
-    private static (string? Id, string? Name) ResourceOf(HttpContext http, RequestAudit notes, object? value, string? resourceType, int status)
+    private static (string? Id, string? Name) ResourceOf(HttpContext http, Caller? caller, RequestAudit notes, object? value, string? resourceType, int status)
     {
         if (resourceType is null)
         {
@@ -163,17 +164,19 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
             return (noted, null);
         }
 
-        if (value is not null && status < 400)
+        if (value is not null && status < 400
+            && (StringOf(value, "Id") ?? StringOf(value, Pascal(resourceType) + "Id") ?? StringOf(value, "StorageId")) is { } id)
         {
-            var properties = PropertiesOf(value.GetType());
-            if (properties.Id?.GetValue(value) is string id)
-            {
-                return (id, properties.Name?.GetValue(value) as string);
-            }
+            return (id, StringOf(value, "Name"));
         }
 
         var last = http.GetRouteData().Values.LastOrDefault(pair => !UnrecordedRouteValues.Contains(pair.Key) && pair.Value is string);
-        return (last.Value as string, null);
+        if (last.Value is string routed)
+        {
+            return (routed, null);
+        }
+
+        return (resourceType == "user" && caller is { IsUser: true } ? caller.ActorId : null, null);
     }
 
     private static void AddRouteAndQuery(HttpContext http, JsonObject details, string? resourceId, string? resourceName)
@@ -262,14 +265,15 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
         return result;
     }
 
-    private static (PropertyInfo? Id, PropertyInfo? Name, PropertyInfo? Workspace) PropertiesOf(Type type) =>
-        Properties.GetOrAdd(type, static t => (
-            StringProperty(t, "Id"),
-            StringProperty(t, "Name"),
-            StringProperty(t, "WorkspaceId")));
+    /// <summary>A public string property of a response (its ID, name, workspace), read through a cached lookup.</summary>
+    private static string? StringOf(object value, string name) =>
+        Properties.GetOrAdd((value.GetType(), name), static key =>
+            key.Type.GetProperty(key.Name, BindingFlags.Public | BindingFlags.Instance) is { PropertyType: var t } property && t == typeof(string) ? property : null)
+            ?.GetValue(value) as string;
 
-    private static PropertyInfo? StringProperty(Type type, string name) =>
-        type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { PropertyType: var t } property && t == typeof(string) ? property : null;
+    /// <summary><c>webhook_subscription</c> → <c>WebhookSubscription</c>.</summary>
+    private static string Pascal(string snake) =>
+        string.Concat(snake.Split('_').Select(word => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..]));
 
     /// <summary>Which handler parameter is the JSON body: marked so, free JSON, or one of Cadre's request records.</summary>
     private static bool IsBody(ParameterInfo parameter) =>
