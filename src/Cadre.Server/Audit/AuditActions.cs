@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Cadre.Server.Audit;
@@ -75,17 +75,18 @@ internal static class AuditActions
         ["Upload"] = "uploaded",
     };
 
-    private static readonly ConcurrentDictionary<Endpoint, AuditAction?> Cache = new();
+    // Weak: an endpoint goes with its application (tests start many in one process).
+    private static readonly ConditionalWeakTable<Endpoint, StrongBox<AuditAction?>> Cache = [];
 
     /// <summary>The action an endpoint records, or null for one not audited (reads, the OpenAPI document, probes).</summary>
     public static AuditAction? For(Endpoint? endpoint) =>
-        endpoint is null ? null : Cache.GetOrAdd(endpoint, static e =>
+        endpoint is null ? null : Cache.GetValue(endpoint, static e =>
         {
             var method = e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods is [var first, ..] ? first : "GET";
             var name = e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
             var audited = method is "POST" or "PUT" or "PATCH" or "DELETE" || (name is not null && AuditedReads.Contains(name));
-            return audited ? Derive(name, method) : null;
-        });
+            return new StrongBox<AuditAction?>(audited ? Derive(name, method) : null);
+        }).Value;
 
     /// <summary>The action for an endpoint name, or <c>unnamed.&lt;method&gt;</c> when it derives none.</summary>
     internal static AuditAction Derive(string? name, string method)
