@@ -85,6 +85,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.RunAnnotator>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Workflows.IAnnotator, Workflows.EventAnnotator>());
         services.TryAddScoped<Workflows.AnnotationService>();
+        services.TryAddScoped<Audit.AuditLog>();
         services.TryAddSingleton<Workflows.CompiledWorkflows>();
         services.AddCadreNodes();
         services.AddCadreEngine();

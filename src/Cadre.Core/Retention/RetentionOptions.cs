@@ -23,6 +23,12 @@ public sealed class RetentionOptions
     /// <summary>Outbound webhook deliveries delivered or given up this long ago are deleted with their attempts. Default 30 days.</summary>
     public string Deliveries { get; set; } = "30d";
 
+    /// <summary>
+    /// Audit log entries written this long ago are deleted, in every workspace and at instance level
+    /// alike (a workspace cannot shorten its own audit trail). Default 365 days.
+    /// </summary>
+    public string Audit { get; set; } = "365d";
+
     /// <summary>How often the node holding the retention duty looks for what to delete. Default 10 minutes.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -125,7 +131,7 @@ internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOpti
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        foreach (var (setting, value) in new[] { ("Runs", options.Runs), ("Events", options.Events), ("Deliveries", options.Deliveries) })
+        foreach (var (setting, value) in new[] { ("Runs", options.Runs), ("Events", options.Events), ("Deliveries", options.Deliveries), ("Audit", options.Audit) })
         {
             if (!RetentionPolicy.TryParse(value, out _))
             {

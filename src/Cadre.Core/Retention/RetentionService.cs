@@ -9,10 +9,10 @@ using Microsoft.Extensions.Options;
 namespace Cadre.Retention;
 
 /// <summary>What one retention pass deleted.</summary>
-internal sealed record RetentionResult(int Runs, int Events, int Deliveries)
+internal sealed record RetentionResult(int Runs, int Events, int Deliveries, int AuditEntries = 0)
 {
     public static RetentionResult operator +(RetentionResult a, RetentionResult b) =>
-        new(a.Runs + b.Runs, a.Events + b.Events, a.Deliveries + b.Deliveries);
+        new(a.Runs + b.Runs, a.Events + b.Events, a.Deliveries + b.Deliveries, a.AuditEntries + b.AuditEntries);
 }
 
 /// <summary>
@@ -45,6 +45,11 @@ internal sealed partial class RetentionService(
         {
             LogDeleted(Logger, deleted.Runs, deleted.Events, deleted.Deliveries);
         }
+
+        if (deleted.AuditEntries > 0)
+        {
+            LogAuditDeleted(Logger, deleted.AuditEntries);
+        }
     }
 
     /// <summary>One pass over every workspace.</summary>
@@ -74,7 +79,7 @@ internal sealed partial class RetentionService(
 
             if (workspaces.Count < WorkspacePage)
             {
-                return total;
+                return total + await SweepAuditAsync(cancellationToken);
             }
 
             after = workspaces[^1].Id;
@@ -93,6 +98,38 @@ internal sealed partial class RetentionService(
             ? await InBatchesAsync((db, batch) => DeleteDeliveriesAsync(db, workspaceId, deliveryCutoff, batch, cancellationToken), cancellationToken)
             : 0;
         return new RetentionResult(runs, events, deliveries);
+    }
+
+    /// <summary>The audit log's old entries, instance-wide: one period for every workspace (none may shorten its own trail).</summary>
+    private async Task<RetentionResult> SweepAuditAsync(CancellationToken cancellationToken)
+    {
+        if (!RetentionPolicy.TryParse(options.Value.Audit, out var keep) || keep is not { } period || Cutoff(period) is not { } cutoff)
+        {
+            return new RetentionResult(0, 0, 0);
+        }
+
+        return new RetentionResult(0, 0, 0, await InBatchesAsync((db, batch) => DeleteAuditEntriesAsync(db, cutoff, batch, cancellationToken), cancellationToken));
+    }
+
+    /// <summary>
+    /// The oldest audit entries written before the cutoff. The table refuses deletes (a trigger on
+    /// either engine) unless the deleting transaction holds the row in <c>audit_retention_pass</c>,
+    /// taken here and removed again before the commit, so no other transaction ever sees it.
+    /// </summary>
+    private static async Task<(int, int)> DeleteAuditEntriesAsync(CadreDbContext db, DateTime cutoff, int batch, CancellationToken cancellationToken)
+    {
+        var ids = await db.AuditEntries.AsNoTracking().Where(e => e.At < cutoff).OrderBy(e => e.At).Select(e => e.Id).Take(batch).ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("INSERT INTO audit_retention_pass (id) VALUES (1)", cancellationToken);
+        var deleted = await db.AuditEntries.Where(e => ids.Contains(e.Id)).ExecuteDeleteAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_retention_pass", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (ids.Count, deleted);
     }
 
     /// <summary>The time before which things go; null when the period reaches past the calendar (nothing is that old).</summary>
@@ -167,4 +204,7 @@ internal sealed partial class RetentionService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention deleted {Runs} runs, {Events} events and {Deliveries} webhook deliveries")]
     private static partial void LogDeleted(ILogger logger, int runs, int events, int deliveries);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention deleted {Entries} audit log entries")]
+    private static partial void LogAuditDeleted(ILogger logger, int entries);
 }

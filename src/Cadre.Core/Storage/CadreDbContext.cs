@@ -105,6 +105,7 @@ internal sealed class CadreDbContext(DbContextOptions<CadreDbContext> options) :
     public DbSet<Analytics.AnalyticsFact> AnalyticsFacts => Set<Analytics.AnalyticsFact>();
 
     public DbSet<Analytics.AnalyticsRollup> AnalyticsRollups => Set<Analytics.AnalyticsRollup>();
+    public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CadreDbContext).Assembly);

@@ -43,6 +43,13 @@ internal sealed class WorkspaceAccess
     /// <summary>The caller's effective role in this workspace.</summary>
     public WorkspaceRole Role { get; private set; }
 
+    /// <summary>Whether the access filter resolved the workspace (the request got past it).</summary>
+    public bool IsGranted([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkspaceRef? workspace)
+    {
+        workspace = _workspace;
+        return workspace is not null;
+    }
+
     internal void Grant(WorkspaceRef workspace, Caller caller, WorkspaceRole role)
     {
         _workspace = workspace;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Cadre.Server.Audit;
 using Cadre.Server.Auth;
 using Cadre.Server.Http;
 using Cadre.Triggers;
@@ -43,7 +44,7 @@ internal static class HookEndpoints
         return app;
     }
 
-    private static async Task<IResult> Receive(string token, HttpRequest request, WebhookReceiver receiver, CancellationToken cancellationToken)
+    private static async Task<IResult> Receive(string token, HttpRequest request, WebhookReceiver receiver, RequestAudit audit, CancellationToken cancellationToken)
     {
         // Read whole (the body-size limit answered 413 before this, if it was too large): a signature covers the exact bytes.
         using var buffer = new MemoryStream();
@@ -56,6 +57,12 @@ internal static class HookEndpoints
         }
 
         var answer = await receiver.ReceiveAsync(new WebhookCall(token, request.ContentType, buffer.ToArray(), headers, query), cancellationToken);
+        // The run is the audit entry's resource (and its workspace's log holds it), whatever the respond step answered.
+        if (answer switch { WebhookAnswer.Accepted a => a.RunId, WebhookAnswer.Responded r => r.RunId, WebhookAnswer.RunFailed f => f.RunId, _ => null } is { } runId)
+        {
+            audit.Resource(runId);
+        }
+
         switch (answer)
         {
             case WebhookAnswer.Accepted accepted:
@@ -73,8 +80,10 @@ internal static class HookEndpoints
     }
 
     /// <summary>A respond step's answer as the HTTP response: JSON unless its headers name another content type and its body is text.</summary>
-    private sealed class RespondedResult(WebhookAnswer.Responded answer) : IResult
+    private sealed class RespondedResult(WebhookAnswer.Responded answer) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => answer.Status;
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;

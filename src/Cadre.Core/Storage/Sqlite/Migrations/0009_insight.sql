@@ -54,3 +54,50 @@ CREATE TABLE analytics_rollups (
     PRIMARY KEY (scope_id, dim, bucket, dim_key)
 ) WITHOUT ROWID;
 CREATE INDEX ix_analytics_rollups_workspace_id ON analytics_rollups (workspace_id);
+-- Audit log (issue 10): who did what to which resource, when and from where; one row per audited
+-- request (docs/audit.md). No foreign keys: an entry outlives the workspace, key, person and resource
+-- it names (who and what are copied in). workspace_id is NULL for instance-level entries.
+CREATE TABLE audit_entries (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    workspace_id    TEXT    NULL,
+    workspace_name  TEXT    NULL,
+    at              TEXT    NOT NULL,
+    actor_kind      TEXT    NOT NULL,
+    actor_id        TEXT    NULL,
+    actor_name      TEXT    NULL,
+    actor_email     TEXT    NULL,
+    via             TEXT    NOT NULL,
+    key_id          TEXT    NULL,
+    key_prefix      TEXT    NULL,
+    action          TEXT    NOT NULL,
+    resource_type   TEXT    NULL,
+    resource_id     TEXT    NULL,
+    resource_name   TEXT    NULL,
+    method          TEXT    NOT NULL,
+    path            TEXT    NOT NULL,
+    status          INTEGER NOT NULL,
+    client_ip       TEXT    NULL,
+    user_agent      TEXT    NULL,
+    trace_id        TEXT    NULL,
+    details         TEXT    NULL
+);
+-- A workspace's log newest first, and its filters (action, actor or key, resource); the retention pass by age.
+CREATE INDEX ix_audit_entries_workspace_id_id ON audit_entries (workspace_id, id);
+CREATE INDEX ix_audit_entries_workspace_id_action_id ON audit_entries (workspace_id, action, id);
+CREATE INDEX ix_audit_entries_workspace_id_actor_id_id ON audit_entries (workspace_id, actor_id, id);
+CREATE INDEX ix_audit_entries_workspace_id_resource_id_id ON audit_entries (workspace_id, resource_id, id);
+CREATE INDEX ix_audit_entries_at ON audit_entries (at);
+
+-- Append-only: no statement may change an entry, and only the retention pass deletes, inside a
+-- transaction that holds a row in audit_retention_pass (which no other connection can see before
+-- it commits, and which the pass deletes again before committing).
+CREATE TABLE audit_retention_pass (
+    id  INTEGER NOT NULL PRIMARY KEY
+);
+CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries BEGIN
+    SELECT RAISE(ABORT, 'audit entries are append-only');
+END;
+CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+WHEN NOT EXISTS (SELECT 1 FROM audit_retention_pass) BEGIN
+    SELECT RAISE(ABORT, 'audit entries are append-only: only the retention pass deletes them');
+END;
