@@ -11,6 +11,7 @@ using Cadre.Server.Invitations;
 using Cadre.Server.Llm;
 using Cadre.Server.Members;
 using Cadre.Server.Nodes;
+using Cadre.Server.Observability;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
@@ -94,6 +95,7 @@ internal static class CadreServer
         services.AddCadreRateLimiting();
         services.AddCadreOpenApi();
         services.AddHostedService<StartupBanner>();
+        builder.AddCadreObservability();
         return builder;
     }
 
@@ -124,6 +126,7 @@ internal static class CadreServer
     {
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnyone().DisableRateLimiting();
         app.MapHealth();
+        app.MapMetrics();
         app.MapAuth();
         app.MapMe();
         app.MapUsers();

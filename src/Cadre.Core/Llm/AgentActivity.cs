@@ -250,7 +250,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
         finally
         {
             var usage = ModelTurns.Usage(updates);
-            state.CostNanos += usage is null ? 0 : await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+            state.CostNanos += usage is null ? 0 : await ModelTurns.RecordUsageAsync(context, services, call.Provider, call.Model, usage);
         }
     }
 
@@ -456,7 +456,7 @@ internal sealed class AgentActivity(IServiceScopeFactory scopes, ChatClients cli
 
         foreach (var usage in state.Usage.Skip(state.LoggedUsage))
         {
-            state.CostNanos += await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+            state.CostNanos += await ModelTurns.RecordUsageAsync(context, services, call.Provider, call.Model, usage);
         }
 
         state.LoggedMessages = state.Messages.Count;

@@ -212,7 +212,7 @@ internal sealed partial class GuardrailChecker(GuardrailService registry, ChatCl
         {
             if (ModelTurns.Usage(updates) is { } usage)
             {
-                await ModelTurns.RecordUsageAsync(context, services, call.Provider.Name, call.Model, usage);
+                await ModelTurns.RecordUsageAsync(context, services, call.Provider, call.Model, usage);
             }
         }
 

@@ -73,7 +73,7 @@ internal sealed class LlmActivity(IServiceScopeFactory scopes, ChatClients clien
         }
         finally
         {
-            costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider.Name, call.Model, ModelTurns.Usage(updates)) : 0;
+            costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider, call.Model, ModelTurns.Usage(updates)) : 0;
         }
 
         var checkedAnswer = await guardrails.CheckAsync(checks, "output", updates.ToChatResponse().Text, context, cancellationToken);

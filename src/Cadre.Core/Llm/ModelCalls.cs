@@ -121,7 +121,7 @@ internal static class ModelTurns
         updates.SelectMany(u => u.Contents.OfType<UsageContent>()).LastOrDefault()?.Details;
 
     /// <summary>Records one call's usage in the attempt's log at the workspace's price; answers the cost in billionths of a dollar.</summary>
-    public static async Task<long> RecordUsageAsync(ActivityContext context, IServiceProvider services, string provider, string model, UsageDetails? usage)
+    public static async Task<long> RecordUsageAsync(ActivityContext context, IServiceProvider services, ResolvedProvider provider, string model, UsageDetails? usage)
     {
         var input = usage?.InputTokenCount ?? 0;
         var output = usage?.OutputTokenCount ?? 0;
@@ -129,7 +129,9 @@ internal static class ModelTurns
         // Not cancellable: this runs after a halt too, and what was used was paid for.
         var price = await services.GetRequiredService<PriceTable>().ForAsync(context.WorkspaceId, model, CancellationToken.None);
         var cost = price.CostNanos(input, output, cached);
-        context.Log.Usage(provider, model, input, output, cached, cost);
+        context.Log.Usage(provider.Name, model, input, output, cached, cost);
+        // The provider's kind, not its name: names are the workspaces' own, and a metric's labels must stay few.
+        services.GetRequiredService<Observability.CadreMetrics>().ModelUsed(provider.Kind, model, input, output, cost);
         return cost;
     }
 

@@ -64,7 +64,7 @@ internal sealed class TriageActivity(IServiceScopeFactory scopes, ChatClients cl
         }
         finally
         {
-            costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider.Name, call.Model, ModelTurns.Usage(updates)) : 0;
+            costNanos = updates.Count > 0 ? await ModelTurns.RecordUsageAsync(context, scope.ServiceProvider, call.Provider, call.Model, ModelTurns.Usage(updates)) : 0;
         }
 
         var answer = updates.ToChatResponse().Text;
