@@ -73,6 +73,18 @@ public sealed class LoggingTests
             && Scopes(l).Any(s => s["RequestPath"] != null));
     }
 
+    [Theory]
+    [InlineData("CADRE_LOGGING_FORMAT", "xml", "Cadre:Logging:Format (CADRE_LOGGING_FORMAT) must be text or json")]
+    [InlineData("CADRE_TELEMETRY_QUEUE_SAMPLE_INTERVAL", "00:00:00.001", "Cadre:Telemetry:QueueSampleInterval (CADRE_TELEMETRY_QUEUE_SAMPLE_INTERVAL) must be between")]
+    public async Task TelemetrySettingThatCannotWork_RefusesToStartSayingWhy(string variable, string value, string reason)
+    {
+        await using var server = ServerProcess.Start(TestDirectories.Create("process"), new Dictionary<string, string> { ["CADRE_DATABASE"] = "sqlite", [variable] = value });
+
+        (await server.WaitForExitAsync()).ShouldBe(1);
+        server.Output.ShouldContain("Cadre cannot start: ");
+        server.Output.ShouldContain(reason);
+    }
+
     private static List<JsonObject> JsonLines(string output) =>
         [.. output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!.AsObject())];
 
