@@ -4,6 +4,7 @@ using Cadre.Observability;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -66,7 +67,7 @@ internal static class ObservabilitySetup
                 .AddEnvironmentVariableDetector());
         if (otlpTraces)
         {
-            telemetry.WithTracing(tracing => tracing.AddOtlpExporter());
+            telemetry.WithTracing(tracing => tracing.AddOtlpExporter(options => UseSignalEndpoint(options, configuration, "TRACES")));
         }
 
         if (metricsEnabled || otlpMetrics)
@@ -81,7 +82,7 @@ internal static class ObservabilitySetup
 
                 if (otlpMetrics)
                 {
-                    metrics.AddOtlpExporter();
+                    metrics.AddOtlpExporter(options => UseSignalEndpoint(options, configuration, "METRICS"));
                 }
             });
             services.AddHostedService<QueueSampler>();
@@ -89,7 +90,7 @@ internal static class ObservabilitySetup
 
         if (otlpLogs)
         {
-            telemetry.WithLogging(logging => logging.AddOtlpExporter(), options => options.IncludeScopes = true);
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(options => UseSignalEndpoint(options, configuration, "LOGS")), options => options.IncludeScopes = true);
         }
 
         return builder;
@@ -98,6 +99,18 @@ internal static class ObservabilitySetup
     /// <summary>Whether OTLP export of a signal is asked for: its own endpoint variable, or the shared one.</summary>
     private static bool IsSet(ConfigurationManager configuration, string signal) =>
         !string.IsNullOrWhiteSpace(configuration[OtlpEndpoint]) || !string.IsNullOrWhiteSpace(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"]);
+
+    /// <summary>
+    /// A signal's own endpoint variable, used as it is (the specification's rule); the SDK reads the shared
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (adding <c>/v1/traces</c>… over HTTP) and the protocol and headers itself.
+    /// </summary>
+    private static void UseSignalEndpoint(OtlpExporterOptions options, ConfigurationManager configuration, string signal)
+    {
+        if (Uri.TryCreate(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"], UriKind.Absolute, out var endpoint))
+        {
+            options.Endpoint = endpoint;
+        }
+    }
 
     // Probes and scrapes every few seconds would drown the traces that matter.
     private static bool IsProbe(PathString path) =>

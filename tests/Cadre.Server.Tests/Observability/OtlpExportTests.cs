@@ -41,6 +41,30 @@ public sealed class OtlpExportTests
     }
 
     [Fact]
+    public async Task SignalEndpoint_ExportsThatSignalAlone_ToItsUrlAsItIs()
+    {
+        await using var collector = await FakeHttpServer.StartAsync(_ => Task.CompletedTask);
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, new Dictionary<string, string?>(EngineApps.Settings)
+        {
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = collector.Address + "ingest/spans",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        });
+        var workspace = await app.CreateWorkspaceAsync();
+        var flow = await workspace.CreateFlowAsync([new { id = "shape", activity = new { uniqueIdentifier = "transform" }, input = new { ok = true } }]);
+
+        await workspace.StartAsync(flow);
+
+        await Eventually.HoldsAsync(() => Bodies(collector, "/ingest/spans").Any(b => b.Contains($"cadre.run {flow}", StringComparison.Ordinal)), "the run's span is exported");
+        app.Services.GetService<OpenTelemetry.Logs.LoggerProvider>().ShouldBeNull();
+        lock (collector.Requests)
+        {
+            collector.Requests.ShouldAllBe(r => r.PathAndQuery == "/ingest/spans");
+        }
+    }
+
+    [Fact]
     public async Task NoOtlpEndpoint_ExportsNothing_AndMetricsStayOnTheScrapeEndpoint()
     {
         await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite);
