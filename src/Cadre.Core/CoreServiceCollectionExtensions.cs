@@ -48,6 +48,8 @@ public static class CoreServiceCollectionExtensions
                 "CADRE_ADMIN_EMAIL and CADRE_ADMIN_PASSWORD (Cadre:Auth:AdminEmail, AdminPassword) go together: set both or neither.")
             .ValidateOnStart();
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Observability.TelemetryOptions>().BindConfiguration(Observability.TelemetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Observability.CadreMetrics>();
 
         services.TryAddSingleton(sp => StorageProvider.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddPooledDbContextFactory<CadreDbContext>((sp, options) => sp.GetRequiredService<StorageProvider>().Configure(options));

@@ -13,6 +13,7 @@ using Cadre.Server.Invitations;
 using Cadre.Server.Llm;
 using Cadre.Server.Members;
 using Cadre.Server.Nodes;
+using Cadre.Server.Observability;
 using Cadre.Server.OpenApi;
 using Cadre.Server.Personas;
 using Cadre.Server.Runs;
@@ -97,6 +98,7 @@ internal static class CadreServer
         services.AddCadreRateLimiting();
         services.AddCadreOpenApi();
         services.AddHostedService<StartupBanner>();
+        builder.AddCadreObservability();
         return builder;
     }
 
@@ -127,6 +129,7 @@ internal static class CadreServer
     {
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnyone().DisableRateLimiting();
         app.MapHealth();
+        app.MapMetrics();
         // Everything else goes through the audit log's filter, which records each change (docs/audit.md).
         var api = app.MapGroup("").WithAuditLog();
         api.MapAuth();

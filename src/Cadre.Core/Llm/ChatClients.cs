@@ -4,8 +4,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using Anthropic;
 using Cadre.Net;
+using Cadre.Observability;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 using OpenAI;
 using Polly;
 using Polly.Retry;
@@ -19,8 +21,10 @@ namespace Cadre.Llm;
 /// Both SDKs' own retries are off: one Polly pipeline per provider retries 429, 5xx and dropped
 /// connections, honouring Retry-After, and bounds each attempt's wait for the answer to start.
 /// Workspace providers connect through the outbound guard; the operator's may reach private addresses.
+/// Every client is wrapped in Microsoft.Extensions.AI's OpenTelemetry client: a span per call with the
+/// GenAI conventions' attributes (model, tokens), without the messages unless the operator asks.
 /// </summary>
-internal sealed class ChatClients(OutboundHttp outbound, TimeProvider time) : IDisposable
+internal sealed class ChatClients(OutboundHttp outbound, TimeProvider time, IOptions<TelemetryOptions> telemetry) : IDisposable
 {
     // SDK-side limits stay out of the way: the Polly timeout bounds each attempt, the step's timeout the whole.
     private static readonly TimeSpan SdkTimeout = TimeSpan.FromHours(2);
@@ -46,6 +50,16 @@ internal sealed class ChatClients(OutboundHttp outbound, TimeProvider time) : ID
     public IChatClient Create(ResolvedProvider provider, string model, int? maxTokens)
     {
         ArgumentNullException.ThrowIfNull(provider);
+        // Its spans only: the wrapper makes a meter per instance, so Cadre counts tokens itself (CadreMetrics).
+        return new OpenTelemetryChatClient(Provider(provider, model, maxTokens), sourceName: CadreTelemetry.ModelCallsName)
+        {
+            // Set either way, so OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT cannot turn it on behind Cadre's setting.
+            EnableSensitiveData = telemetry.Value.RecordModelContent,
+        };
+    }
+
+    private IChatClient Provider(ResolvedProvider provider, string model, int? maxTokens)
+    {
         return provider.Kind switch
         {
             "mock" => new MockChatClient(model, time),

@@ -131,6 +131,8 @@ internal static class ModelTurns
         var price = await services.GetRequiredService<PriceTable>().ForAsync(context.WorkspaceId, model, CancellationToken.None);
         var cost = price.CostNanos(input, output, cached);
         context.Log.Usage(call.Provider.Name, model, input, output, cached, cost, call.Persona?.Id, call.Persona?.Version);
+        // The provider's kind, not its name: names are the workspaces' own, and a metric's labels must stay few.
+        services.GetRequiredService<Observability.CadreMetrics>().ModelUsed(call.Provider.Kind, model, input, output, cost);
         return cost;
     }
 

@@ -28,6 +28,7 @@ internal sealed partial class RunEngine(
     Triggers.EventDispatcher eventDispatcher,
     Triggers.WebhookSender webhookSender,
     Secrets.SecretService secrets,
+    Observability.CadreMetrics metrics,
     ILogger<RunEngine> logger)
 {
     private readonly Dictionary<string, IActivity> _activities = activities.ToDictionary(a => a.Name, StringComparer.Ordinal);
@@ -322,6 +323,16 @@ internal sealed partial class RunEngine(
     internal void Announce(RunState state)
     {
         recent.Remember(state);
+        if (state.CameToRest)
+        {
+            if (state.IsTerminal)
+            {
+                metrics.RunFinished(state.Run.Status);
+            }
+
+            Observability.CadreTelemetry.RunRested(state.Run, state.Workflow.Spec.Name ?? state.Run.WorkflowId, state.Now);
+        }
+
         if (state.NewEvents.Count > 0)
         {
             notifier.Publish(state.Run.WorkspaceId, state.Run.Id);
@@ -428,7 +439,13 @@ internal sealed partial class RunEngine(
         var task = state.NewTask(stepId, "step", step.Attempts, state.Now);
         task.LeaseOwner = "inline";
         task.StartedAt = state.Now;
+        var span = Observability.CadreTelemetry.StartAttempt(state.Run, stepId, activity.Name, step.Attempts, task.Iteration, task.Kind);
+        span?.SetTag("cadre.inline", true);
+        var began = time.GetTimestamp();
         var (outcome, log) = await ExecuteActivityAsync(state, stepId, activity, state.Workflow.Steps[stepId].Input, step.Attempts, cancellationToken);
+        var ended = Observability.CadreTelemetry.Outcome(outcome);
+        Observability.CadreTelemetry.EndAttempt(span, ended, (outcome as FailedOutcome)?.Error);
+        metrics.StepAttempted(activity.Name, ended, time.GetElapsedTime(began));
         EmitLog(state, stepId, log);
         task.Status = outcome is FailedOutcome ? "failed" : "succeeded";
         task.Error = (outcome as FailedOutcome)?.Error.ToJson().ToJsonString();
@@ -798,7 +815,7 @@ internal sealed partial class RunEngine(
     /// </summary>
     internal async Task ReturnLapsedAsync(RunTask lapsed, DateTime cutoff, CancellationToken cancellationToken)
     {
-        await CommitAsync(lapsed.RunId, async state =>
+        var returned = await CommitAsync(lapsed.RunId, async state =>
         {
             var row = await db.Tasks.FirstOrDefaultAsync(t => t.Id == lapsed.Id, cancellationToken);
             if (row is not { Status: "leased" } || row.LeaseOwner != lapsed.LeaseOwner || !(row.LeaseExpiresAt < cutoff))
@@ -853,6 +870,10 @@ internal sealed partial class RunEngine(
 
             return true;
         }, cancellationToken);
+        if (returned is not null)
+        {
+            metrics.LeaseExpired(lapsed.Kind);
+        }
     }
 
     /// <summary>The child run a waiting run_workflow step waits for has ended (or not yet): the step ends with it.</summary>

@@ -57,6 +57,12 @@ internal sealed class Run
 
     public bool HaltRequested { get; set; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that created the run: every span of the run (its attempts
+    /// on any node, its own when it comes to rest) is started under it, so one trace holds them all.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Tokens the run's model calls read, in all (cached ones included).</summary>
     public long InputTokens { get; set; }
 

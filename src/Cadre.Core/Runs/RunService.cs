@@ -21,7 +21,8 @@ internal sealed class RunService(
     IdGenerator ids,
     TimeProvider time,
     RunWorker worker,
-    Files.FileService files)
+    Files.FileService files,
+    Observability.CadreMetrics metrics)
 {
     public const int MaxPromptLength = 100_000;
     public const int MaxAttachments = 100;
@@ -87,6 +88,9 @@ internal sealed class RunService(
         }
 
         var policy = compiled.Spec.Defaults?.Concurrency;
+        // The run's trace: this span (under the request's, if any) is the parent of every span of the run, on any node.
+        using var creation = Observability.CadreTelemetry.StartRunCreation(workspaceId, workflow.Id, workflow.Name, trigger);
+        var traceParent = Observability.CadreTelemetry.TraceParentFor(creation);
         for (var attempt = 1; ; attempt++)
         {
             // A free worker slot here lets the start commit also lease and start the run's first step (see TryReserveSlot).
@@ -131,6 +135,7 @@ internal sealed class RunService(
                 ParentRunId = (string?)triggerDetails?["parentRunId"],
                 ParentStepId = (string?)triggerDetails?["parentStepId"],
                 EventId = (string?)triggerDetails?["eventId"],
+                TraceParent = traceParent,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
@@ -177,6 +182,8 @@ internal sealed class RunService(
                 continue;
             }
 
+            creation?.SetTag(Observability.CadreTelemetry.RunIdTag, run.Id);
+            metrics.RunStarted(trigger);
             engine.Announce(state);
             if (handedOver is { } first)
             {

@@ -114,6 +114,9 @@ internal sealed class RunState
     /// <summary>Approvals an approval step opened in this commit, with who may decide.</summary>
     public List<(Approval Approval, IReadOnlyList<string> Approvers)> NewApprovals { get; } = [];
 
+    /// <summary>This commit ended the run or halted it (what the run's span and the finished-runs count are recorded on).</summary>
+    public bool CameToRest { get; private set; }
+
     /// <summary>Queued tasks of this run to cancel: all of them when the run ends; only step and compensation work when it is halted (timers keep running).</summary>
     public string[]? CancelQueuedKinds { get; set; }
 
@@ -159,6 +162,7 @@ internal sealed class RunState
             Run.StartedAt = Now;
         }
 
+        CameToRest = IsTerminalStatus(status) || status == "halted";
         if (IsTerminalStatus(status))
         {
             Run.FinishedAt = Now;

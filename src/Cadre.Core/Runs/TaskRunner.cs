@@ -20,15 +20,26 @@ internal sealed partial class TaskRunner(
     RunNotifier notifier,
     TimeProvider time,
     IOptions<EngineOptions> options,
+    Observability.CadreMetrics metrics,
     ILogger<TaskRunner> logger)
 {
+    // Every log line of an attempt (the engine's and its activity's) says whose it is.
+    private static readonly Func<ILogger, string, string, string, int, IDisposable?> AttemptScope =
+        LoggerMessage.DefineScope<string, string, string, int>("WorkspaceId:{WorkspaceId} RunId:{RunId} StepId:{StepId} Attempt:{Attempt}");
+
+    private IDisposable? BeginAttemptScope(RunTask task) => AttemptScope(logger, task.WorkspaceId, task.RunId, task.StepId, task.Attempt);
+
     public async Task RunAsync(RunTask task, string owner, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(task);
         switch (task.Kind)
         {
             case "timer":
-                await CommitRetryingAsync(task, async state => await FireTimerAsync(state, task, owner, stopping), stopping);
+                using (BeginAttemptScope(task))
+                {
+                    await CommitRetryingAsync(task, async state => await FireTimerAsync(state, task, owner, stopping), stopping);
+                }
+
                 break;
             default:
                 await RunAttemptAsync(task, owner, stopping);
@@ -40,7 +51,20 @@ internal sealed partial class TaskRunner(
     {
         var compensation = task.Kind == "compensation";
         IActivity? activity = null;
-        var started = await CommitRetryingAsync(task, async state =>
+        RunState? started;
+        using (BeginAttemptScope(task))
+        {
+            started = await StartAttemptAsync();
+        }
+
+        if (started is null || activity is null || started.Steps[task.StepId].Status is not ("running" or "compensating"))
+        {
+            return;
+        }
+
+        await RunStartedAsync(task, owner, started, activity, stopping);
+
+        Task<RunState?> StartAttemptAsync() => CommitRetryingAsync(task, async state =>
         {
             var row = await OwnedAsync(task, owner, stopping);
             if (row is null)
@@ -85,12 +109,6 @@ internal sealed partial class TaskRunner(
 
             return true;
         }, stopping, engine.Recall(task.RunId));
-        if (started is null || activity is null || started.Steps[task.StepId].Status is not ("running" or "compensating"))
-        {
-            return;
-        }
-
-        await RunStartedAsync(task, owner, started, activity, stopping);
     }
 
     /// <summary>
@@ -109,6 +127,28 @@ internal sealed partial class TaskRunner(
 
     /// <summary>Runs a started attempt and commits its result; answers the next step this worker took on in that commit, if any.</summary>
     private async Task<(RunTask Task, RunState State, IActivity Activity)?> ExecuteAsync(
+        RunTask task, string owner, RunState started, IActivity activity, CancellationToken stopping)
+    {
+        using var scope = BeginAttemptScope(task);
+        var span = Observability.CadreTelemetry.StartAttempt(started.Run, task.StepId, activity.Name, task.Attempt, task.Iteration, task.Kind);
+        var began = time.GetTimestamp();
+        // Unless the result is committed, the attempt was given up here (shutdown, a lost lease, a failure).
+        var ended = (Outcome: "abandoned", Error: (ActivityError?)null);
+        try
+        {
+            var (next, outcome) = await ExecuteAttemptAsync(task, owner, started, activity, stopping);
+            ended = outcome ?? ended;
+            return next;
+        }
+        finally
+        {
+            Observability.CadreTelemetry.EndAttempt(span, ended.Outcome, ended.Error);
+            metrics.StepAttempted(activity.Name, ended.Outcome, time.GetElapsedTime(began));
+        }
+    }
+
+    /// <summary><see cref="ExecuteAsync"/>'s work; also answers how the attempt ended, once its result is committed.</summary>
+    private async Task<((RunTask Task, RunState State, IActivity Activity)? Next, (string Outcome, ActivityError? Error)? Ended)> ExecuteAttemptAsync(
         RunTask task, string owner, RunState started, IActivity activity, CancellationToken stopping)
     {
         var compensation = task.Kind == "compensation";
@@ -133,7 +173,7 @@ internal sealed partial class TaskRunner(
         if (stopping.IsCancellationRequested || signals.Lost)
         {
             // Shutting down, or another worker owns the attempt now: leave the result unrecorded.
-            return null;
+            return (null, null);
         }
 
         if (outcome is FailedOutcome { Error.Type: "cancelled" } && timeout is not null && !signals.Halted)
@@ -216,7 +256,13 @@ internal sealed partial class TaskRunner(
             chained = engine.TakeNext(state, owner);
             return true;
         }, CancellationToken.None, started);
-        return committed is not null && chained is { } next ? (next.Task, committed, next.Activity) : null;
+        if (committed is null)
+        {
+            return (null, null);
+        }
+
+        var ended = signals.Halted && outcome is FailedOutcome ? ("halted", null) : (Observability.CadreTelemetry.Outcome(outcome), (outcome as FailedOutcome)?.Error);
+        return (chained is { } next ? (next.Task, committed, next.Activity) : null, ended);
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ public sealed class WebhookOptions
 /// </summary>
 internal sealed partial class WebhookSender(
     IServiceScopeFactory scopes, OutboundHttp outbound, ISecretProtector protector, IOptions<WebhookOptions> options,
-    TimeProvider time, ILogger<WebhookSender> logger) : BackgroundService
+    TimeProvider time, Observability.CadreMetrics metrics, ILogger<WebhookSender> logger) : BackgroundService
 {
     public const int MaxResponseExcerpt = 1024;
 
@@ -229,6 +229,7 @@ internal sealed partial class WebhookSender(
         });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.WebhookDelivery(delivered ? "delivered" : giveUp ? "dead" : "failed");
         if (giveUp)
         {
             LogGaveUp(delivery.Id, delivery.Url, attempt, error);

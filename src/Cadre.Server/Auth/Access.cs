@@ -67,6 +67,8 @@ internal sealed class WorkspaceAccess
 /// </summary>
 internal sealed class WorkspaceAccessFilter(WorkspaceRole minimum) : IEndpointFilter
 {
+    private static readonly Func<ILogger, string, IDisposable?> WorkspaceScope = LoggerMessage.DefineScope<string>("WorkspaceId:{WorkspaceId}");
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -88,6 +90,9 @@ internal sealed class WorkspaceAccessFilter(WorkspaceRole minimum) : IEndpointFi
         }
 
         http.RequestServices.GetRequiredService<WorkspaceAccess>().Grant(workspace, caller, role.Value);
+        System.Diagnostics.Activity.Current?.SetTag(Cadre.Observability.CadreTelemetry.WorkspaceIdTag, workspace.Id);
+        // Every log line of the request's handling names the workspace.
+        using var scope = WorkspaceScope(http.RequestServices.GetRequiredService<ILogger<WorkspaceAccessFilter>>(), workspace.Id);
         return await next(context);
     }
 }

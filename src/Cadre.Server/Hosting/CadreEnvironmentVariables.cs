@@ -18,7 +18,7 @@ internal sealed class CadreEnvironmentVariablesSource(IDictionary? variables = n
     private static readonly (string Prefix, string Section)[] Sections =
     [
         ("AUTH_", "Auth"), ("ENCRYPTION_", "Encryption"), ("ENGINE_", "Engine"), ("FILES_", "Files"), ("HTTP_", "Http"), ("IDEMPOTENCY_", "Idempotency"),
-        ("NODE_", "Node"), ("OUTBOUND_", "Outbound"), ("RATE_LIMIT_", "RateLimit"), ("RETENTION_", "Retention"), ("SCHEDULES_", "Schedules"), ("SMTP_", "Smtp"), ("WEBHOOKS_", "Webhooks"),
+        ("LOGGING_", "Logging"), ("METRICS_", "Metrics"), ("NODE_", "Node"), ("OUTBOUND_", "Outbound"), ("RATE_LIMIT_", "RateLimit"), ("RETENTION_", "Retention"), ("SCHEDULES_", "Schedules"), ("SMTP_", "Smtp"), ("TELEMETRY_", "Telemetry"), ("WEBHOOKS_", "Webhooks"),
     ];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Cadre.Observability;
 using Cadre.Runs;
 using Cadre.Server.Auth;
 using Cadre.Server.Http;
@@ -92,6 +93,22 @@ internal static class RunStreams
         Func<RunNotifier.Subscription, StallWatch, IAsyncEnumerable<SseItem<string>>> events)
     {
         using var _ = subscription;
+        var metrics = http.RequestServices.GetRequiredService<CadreMetrics>();
+        metrics.SseSubscribed();
+        try
+        {
+            await StreamAsync(http, lifetime, stallTimeout, subscription, events);
+        }
+        finally
+        {
+            metrics.SseUnsubscribed();
+        }
+    }
+
+    private static async Task StreamAsync(
+        HttpContext http, IHostApplicationLifetime lifetime, TimeSpan stallTimeout, RunNotifier.Subscription subscription,
+        Func<RunNotifier.Subscription, StallWatch, IAsyncEnumerable<SseItem<string>>> events)
+    {
         var response = http.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";

@@ -128,6 +128,13 @@ public sealed class CadreApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // Host settings reach Program before its builder is built, as environment variables do in a real
+        // start: what the server decides while registering services (OTLP export, the log format) sees them.
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging =>
         {

@@ -24,4 +24,21 @@ public static class Eventually
             await Task.Delay(every ?? TimeSpan.FromMilliseconds(100));
         }
     }
+
+    /// <summary>Reads a value until it satisfies <paramref name="done"/>, and answers it.</summary>
+    public static async Task<T> HoldsAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, int seconds = 30)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(done);
+        var value = default(T)!;
+        await HoldsAsync(async () => done(value = await read()), what, seconds);
+        return value;
+    }
+
+    /// <summary>The same for a value at hand (what an exporter collected).</summary>
+    public static Task<T> HoldsAsync<T>(Func<T> read, Func<T, bool> done, string what, int seconds = 30)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return HoldsAsync(() => Task.FromResult(read()), done, what, seconds);
+    }
 }

@@ -58,6 +58,7 @@ public sealed class NodeRoleTests
         await (await toWorker.PostJsonAsync($"/api/v1/workspaces/{workspace.Name}/workflows/{flow}/runs", new { })).ShouldBeProblemAsync(HttpStatusCode.MisdirectedRequest);
         await (await toWorker.GetAsync("/healthz")).ShouldBeAsync(HttpStatusCode.OK);
         await (await toWorker.GetAsync("/readyz")).ShouldBeAsync(HttpStatusCode.OK);
+        (await (await toWorker.GetAsync("/metrics")).Content.ReadAsStringAsync()).ShouldContain("cadre_runs_finished_total");
     }
 
     [Theory]

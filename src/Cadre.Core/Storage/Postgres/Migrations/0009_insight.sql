@@ -105,3 +105,7 @@ END
 $$;
 CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_entries
     FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
+-- ─── Observability ──────────────────────────────────────────────────────────────────────────────
+-- The W3C traceparent a run's spans hang under, wherever and whenever its attempts run: the span of
+-- the run's creation (under the request that started it, if any). Null for runs made before schema 9.
+ALTER TABLE runs ADD COLUMN trace_parent text NULL;

@@ -101,3 +101,7 @@ CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
 WHEN NOT EXISTS (SELECT 1 FROM audit_retention_pass) BEGIN
     SELECT RAISE(ABORT, 'audit entries are append-only: only the retention pass deletes them');
 END;
+-- ─── Observability ──────────────────────────────────────────────────────────────────────────────
+-- The W3C traceparent a run's spans hang under, wherever and whenever its attempts run: the span of
+-- the run's creation (under the request that started it, if any). Null for runs made before schema 9.
+ALTER TABLE runs ADD COLUMN trace_parent TEXT NULL;
