@@ -19,7 +19,7 @@ internal sealed partial class RollupDrain(
     /// <summary>Facts per transaction: large enough to share rows between many facts, small enough to keep SQLite's write lock brief.</summary>
     public const int BatchSize = 1000;
 
-    private const int Attempts = 5;
+    private const int Attempts = 20;
 
     protected override SingletonLock Lock => SingletonLock.Analytics;
 
@@ -61,12 +61,17 @@ internal sealed partial class RollupDrain(
             {
                 return await TryFoldBatchAsync(cancellationToken);
             }
-            catch (DbUpdateException ex) when (attempt < Attempts && (ex is DbUpdateConcurrencyException || Storage.IsUniqueViolation(ex)))
+            catch (Exception ex) when (attempt < Attempts && IsLostRace(ex))
             {
-                // Another drain folded into the same rows first (the duty changed hands mid-pass): fold again from fresh rows.
+                // Another drain folded into the same rows first (the duty changed hands mid-pass), or the two
+                // deadlocked: everything rolled back, so fold again from fresh rows after a short, uneven pause.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), TimeProvider.System, cancellationToken);
             }
         }
     }
+
+    private bool IsLostRace(Exception ex) =>
+        ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && Storage.IsUniqueViolation(update)) || Storage.IsTransientFailure(ex);
 
     private async Task<int> TryFoldBatchAsync(CancellationToken cancellationToken)
     {

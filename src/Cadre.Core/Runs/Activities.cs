@@ -73,19 +73,22 @@ public sealed class RunLog
     /// What one model call used and cost. Recorded with the attempt whatever its outcome (the call was
     /// paid for), added to the run's usage, and streamed as a <c>usage</c> event.
     /// </summary>
-    public void Usage(string provider, string model, long inputTokens, long outputTokens, long cachedInputTokens, long costNanos, string? personaId = null, int? personaVersion = null) =>
-        _entries.Add(("usage", new JsonObject
+    public void Usage(string provider, string model, long inputTokens, long outputTokens, long cachedInputTokens, long costNanos, string? personaId = null, int? personaVersion = null)
+    {
+        var usage = new JsonObject { ["provider"] = provider, ["model"] = model };
+        if (personaId is not null)
         {
-            ["provider"] = provider,
-            ["model"] = model,
-            ["personaId"] = personaId,
-            ["personaVersion"] = personaVersion,
-            ["inputTokens"] = inputTokens,
-            ["outputTokens"] = outputTokens,
-            ["cachedInputTokens"] = cachedInputTokens,
-            ["costUsd"] = Llm.Money.Usd(costNanos),
-            [CostNanosKey] = costNanos,
-        }));
+            usage["personaId"] = personaId;
+            usage["personaVersion"] = personaVersion;
+        }
+
+        usage["inputTokens"] = inputTokens;
+        usage["outputTokens"] = outputTokens;
+        usage["cachedInputTokens"] = cachedInputTokens;
+        usage["costUsd"] = Llm.Money.Usd(costNanos);
+        usage[CostNanosKey] = costNanos;
+        _entries.Add(("usage", usage));
+    }
 
     /// <summary>A guardrail's finding: a warning in the log, with what was found and done.</summary>
     public void Guardrail(JsonObject violation, string message) =>

@@ -12,7 +12,8 @@ namespace Cadre.Server.Tests.Runs;
 /// <summary>
 /// The durability bar: the server as a separate process, SIGKILLed at random moments while 200 runs
 /// of a 5-step workflow call a sink with their idempotency keys, restarted each time. Afterwards every
-/// run has ended, no attempt completed twice, and every step's effect reached the sink under one key.
+/// run has ended, no attempt completed twice, every step's effect reached the sink under one key, and
+/// analytics counts each run once.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EngineCrashTests
@@ -148,6 +149,11 @@ public sealed class EngineCrashTests
                     keys.ShouldBe([key], $"run {runId} step s{i} (seed {seed})");
                 }
             }
+
+            // Analytics counted each run once across the kills: facts commit with the run's end, folds are whole or nothing.
+            var analytics = await (await owner.GetAsync($"/api/v1/workspaces/{workspaceName}/workflows/crash/analytics?days=2")).ReadObjectAsync();
+            ((long)analytics["kpis"]!["runs"]!).ShouldBe(Runs, $"seed {seed}");
+            ((long)analytics["kpis"]!["succeeded"]!).ShouldBe(Runs, $"seed {seed}");
 
             await server.KillAsync();
             await using var connection = postgres is null
