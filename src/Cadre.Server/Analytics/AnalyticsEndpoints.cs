@@ -25,17 +25,17 @@ internal static class AnalyticsEndpoints
         workspace.MapGet("/analytics", ForWorkspace)
             .WithName("GetWorkspaceAnalytics").WithSummary("The workspace's runs, cost, tokens and approvals over time, by model, persona and workflow, with its top workflows")
             .WithDescription(QueryDescription + " top lists the five workflows that cost most, failed most and ran longest (total run time) in the window.")
-            .RequireWorkspaceRole(WorkspaceRole.Viewer);
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
 
         workspace.MapGet("/workflows/{workflow}/analytics", ForWorkflow)
             .WithName("GetWorkflowAnalytics").WithSummary("A workflow's runs, success rate, durations, cost, tokens and approvals over time, by model, persona, persona version and step")
             .WithDescription(QueryDescription)
-            .RequireWorkspaceRole(WorkspaceRole.Viewer);
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
 
         workspace.MapGet("/personas/{persona}/analytics", ForPersona)
             .WithName("GetPersonaAnalytics").WithSummary("A persona's runs, success rate, durations, cost and tokens over time, by model, workflow and version")
             .WithDescription(QueryDescription + " A persona's runs are the runs in which it made a model call; its cost is its own calls'.")
-            .RequireWorkspaceRole(WorkspaceRole.Viewer);
+            .RequireWorkspaceRole(WorkspaceRole.Viewer).WithQueryErrors();
 
         workspace.MapGet("/workflows/{workflow}/related", Related)
             .WithName("GetWorkflowRelated").WithSummary("What a workflow is connected to: personas by version, skills, event types, child and parent workflows, recent runs and persona version changes")
