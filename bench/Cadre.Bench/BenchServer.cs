@@ -13,6 +13,9 @@ public sealed class BenchServer : IAsyncDisposable
     private readonly Process _process;
     private readonly string _dataDir;
 
+    // False once another process took the data directory over (StartAgainAsync): it deletes it.
+    private bool _ownsDataDir = true;
+
     private BenchServer(Process process, string dataDir, Uri baseAddress, string adminKey)
     {
         _process = process;
@@ -20,6 +23,9 @@ public sealed class BenchServer : IAsyncDisposable
         BaseAddress = baseAddress;
         AdminKey = adminKey;
     }
+
+    /// <summary>Where the server keeps its files, the SQLite database among them.</summary>
+    public string DataDir => _dataDir;
 
     public Uri BaseAddress { get; }
 
@@ -36,9 +42,30 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>Starts a server; several nodes of one database share its <paramref name="adminKey"/> (random when not given).</summary>
-    public static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null, string? adminKey = null)
+    public static Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null, string? adminKey = null) =>
+        StartAsync(settings, environment, adminKey, Directory.CreateTempSubdirectory("cadre-bench-").FullName);
+
+    /// <summary>Stops the process and keeps its data, for something to be written into the database with no server running.</summary>
+    public async Task StopAsync()
     {
-        var dataDir = Directory.CreateTempSubdirectory("cadre-bench-").FullName;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts a new process on this one's data directory, database and admin key; the new one owns the data directory from now on.</summary>
+    public async Task<BenchServer> StartAgainAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        await StopAsync();
+        var again = await StartAsync(settings, environment, AdminKey, _dataDir);
+        _ownsDataDir = false;
+        return again;
+    }
+
+    private static async Task<BenchServer> StartAsync(BenchSettings settings, IReadOnlyDictionary<string, string>? environment, string? adminKey, string dataDir)
+    {
         var port = FreePort();
         adminKey ??= "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         var start = new ProcessStartInfo("dotnet", [settings.ServerDll, "--urls", $"http://127.0.0.1:{port}"])
@@ -109,13 +136,13 @@ public sealed class BenchServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        await StopAsync();
+        _process.Dispose();
+        if (!_ownsDataDir)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            return;
         }
 
-        _process.Dispose();
         if (Environment.GetEnvironmentVariable("CADRE_BENCH_KEEP_DATA") == "1")
         {
             Console.WriteLine($"data directory kept: {_dataDir}");

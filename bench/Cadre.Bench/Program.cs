@@ -4,6 +4,7 @@ using Cadre.Bench;
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> workflows [runs for latency] [concurrency] [seconds of load]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> agents [runs for latency] [streaming runs] [subscribers]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> webhooks [requests for latency] [seconds of load]
+//        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> analytics [runs] [requests per pass]
 //        dotnet run -c Release --project bench/Cadre.Bench -- <path to Cadre.Server.dll> scaleout [most nodes] [runs to drain] [seconds of load]  (PostgreSQL only)
 // CADRE_BENCH_DATABASE, when set, is passed to the server as CADRE_DATABASE (a PostgreSQL connection string); SQLite otherwise.
 if (args.Length < 1)
@@ -12,6 +13,7 @@ if (args.Length < 1)
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> workflows [runs=100] [concurrency=8] [seconds=15]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> agents [runs=50] [streaming=100] [subscribers=1000]");
     Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> webhooks [requests=2000] [seconds=15]");
+    Console.Error.WriteLine("       Cadre.Bench <Cadre.Server.dll> analytics [runs=1000000] [requests=200]");
     Console.Error.WriteLine("       CADRE_BENCH_DATABASE=<PostgreSQL server> Cadre.Bench <Cadre.Server.dll> scaleout [nodes=3] [drain=100000] [seconds=15]");
     return 2;
 }
@@ -33,6 +35,13 @@ if (args.Length > 1 && args[1] == "webhooks")
     var settings = new BenchSettings(args[0], Personas: 0, Requests: Arg(2, 2000), Concurrency: 16, database);
     await using var hookServer = await BenchServer.StartAsync(settings);
     await WebhookBench.RunAsync(hookServer, settings, TimeSpan.FromSeconds(Arg(3, 15)), Console.Out);
+    return 0;
+}
+
+if (args.Length > 1 && args[1] == "analytics")
+{
+    var settings = new BenchSettings(args[0], Personas: 0, Requests: Arg(3, 200), Concurrency: 4, database);
+    await AnalyticsBench.RunAsync(settings, Arg(2, 1_000_000), Console.Out);
     return 0;
 }
 

@@ -17,7 +17,9 @@ internal sealed class DurationSketch
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double LogGamma = Math.Log(Gamma);
 
-    private readonly SortedDictionary<int, long> _bins = [];
+    // Unordered, so that merging a year of rows costs a hash look-up per bin rather than a tree walk;
+    // the few readers that need the bins in order sort them.
+    private readonly Dictionary<int, long> _bins = [];
     private long _zeros;
 
     public long Count => _zeros + _bins.Values.Sum();
@@ -63,7 +65,7 @@ internal sealed class DurationSketch
             return 0;
         }
 
-        foreach (var (index, binCount) in _bins)
+        foreach (var (index, binCount) in _bins.OrderBy(b => b.Key))
         {
             seen += binCount;
             if (seen > rank)
@@ -72,7 +74,7 @@ internal sealed class DurationSketch
             }
         }
 
-        return 2 * Math.Pow(Gamma, _bins.Keys.Last()) / (Gamma + 1);
+        return 2 * Math.Pow(Gamma, _bins.Keys.Max()) / (Gamma + 1);
     }
 
     /// <summary><c>z:zeros,index:count,…</c>, or null when empty (rollup rows without runs store nothing).</summary>
@@ -89,7 +91,7 @@ internal sealed class DurationSketch
             text.Append(CultureInfo.InvariantCulture, $"z:{_zeros}");
         }
 
-        foreach (var (index, count) in _bins)
+        foreach (var (index, count) in _bins.OrderBy(b => b.Key))
         {
             text.Append(text.Length == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"{index}:{count}");
         }
@@ -107,17 +109,27 @@ internal sealed class DurationSketch
     /// <summary>Adds a serialized sketch without building another.</summary>
     public void MergeText(string? text)
     {
-        foreach (var pair in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        // Read in place (no Split): a year's answer merges tens of thousands of rows' sketches.
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
         {
-            var colon = pair.IndexOf(':', StringComparison.Ordinal);
-            var count = long.Parse(pair.AsSpan(colon + 1), CultureInfo.InvariantCulture);
+            var comma = rest.IndexOf(',');
+            var pair = comma < 0 ? rest : rest[..comma];
+            rest = comma < 0 ? [] : rest[(comma + 1)..];
+            if (pair.IsEmpty)
+            {
+                continue;
+            }
+
+            var colon = pair.IndexOf(':');
+            var count = long.Parse(pair[(colon + 1)..], CultureInfo.InvariantCulture);
             if (pair[0] == 'z')
             {
                 _zeros += count;
             }
             else
             {
-                AddToBin(int.Parse(pair.AsSpan(0, colon), CultureInfo.InvariantCulture), count);
+                AddToBin(int.Parse(pair[..colon], CultureInfo.InvariantCulture), count);
             }
         }
     }
@@ -126,14 +138,11 @@ internal sealed class DurationSketch
 
     private void AddToBin(int index, long count)
     {
-        var total = _bins.GetValueOrDefault(index) + count;
+        ref var total = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bins, index, out _);
+        total += count;
         if (total == 0)
         {
             _bins.Remove(index);
-        }
-        else
-        {
-            _bins[index] = total;
         }
     }
 }

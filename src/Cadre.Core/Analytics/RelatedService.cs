@@ -37,8 +37,22 @@ internal sealed class RelatedService(CadreDbContext db, WorkflowService workflow
         }
 
         // The versions runs used, per persona, from the rollups (kept after retention deletes the runs).
-        var versionRows = await db.AnalyticsRollups.AsNoTracking().Where(r => r.ScopeId == workflow.Id && r.Dim == Dims.Version).ToListAsync(cancellationToken);
-        var uses = versionRows.GroupBy(r => r.DimKey, StringComparer.Ordinal).ToDictionary(g => g.Key, Use, StringComparer.Ordinal);
+        // Summed by the database: a year of a busy workflow is tens of thousands of quarter-hour rows per version.
+        var versionRows = await db.AnalyticsRollups.AsNoTracking().Where(r => r.ScopeId == workflow.Id && r.Dim == Dims.Version)
+            .GroupBy(r => r.DimKey)
+            .Select(g => new VersionSums(
+                g.Key,
+                g.Sum(r => r.Succeeded),
+                g.Sum(r => r.Failed),
+                g.Sum(r => r.Compensated),
+                g.Sum(r => r.Halted),
+                g.Sum(r => r.DurationMs),
+                g.Sum(r => r.Calls),
+                g.Sum(r => r.CostNanos),
+                g.Where(r => r.Succeeded + r.Failed + r.Compensated + r.Halted != 0 || r.Calls != 0).Min(r => (DateTime?)r.Bucket),
+                g.Where(r => r.Succeeded + r.Failed + r.Compensated + r.Halted != 0 || r.Calls != 0).Max(r => (DateTime?)r.Bucket)))
+            .ToListAsync(cancellationToken);
+        var uses = versionRows.ToDictionary(v => v.Key, Use, StringComparer.Ordinal);
         var usedIds = uses.Keys.Select(k => Contributions.ParseVersionKey(k).PersonaId).ToHashSet(StringComparer.Ordinal);
 
         var personaRows = await db.Personas.AsNoTracking()
@@ -162,20 +176,21 @@ internal sealed class RelatedService(CadreDbContext db, WorkflowService workflow
         return changes;
     }
 
-    private static PersonaVersionUse Use(IGrouping<string, AnalyticsRollup> rows)
-    {
-        var sums = new RollupSums();
-        foreach (var row in rows)
-        {
-            sums.Add(row);
-        }
+    private sealed record VersionSums(
+        string Key, long Succeeded, long Failed, long Compensated, long Halted, long DurationMs, long Calls, long CostNanos, DateTime? FirstSeen, DateTime? LastSeen);
 
+    private static PersonaVersionUse Use(VersionSums rows)
+    {
+        var sums = new RollupSums
+        {
+            Succeeded = rows.Succeeded, Failed = rows.Failed, Compensated = rows.Compensated, Halted = rows.Halted,
+            DurationMs = rows.DurationMs, Calls = rows.Calls, CostNanos = rows.CostNanos,
+        };
         var version = Contributions.ParseVersionKey(rows.Key).Version;
-        var counted = rows.Where(r => r.Succeeded + r.Failed + r.Compensated + r.Halted != 0 || r.Calls != 0).Select(r => r.Bucket).ToList();
         return new PersonaVersionUse(
             version, sums.Runs, sums.Succeeded, sums.Failed, sums.Ended > 0 ? (double)sums.Succeeded / sums.Ended : null,
             sums.Runs > 0 ? sums.DurationMs / 1000.0 / sums.Runs : null, Money.Usd(sums.CostNanos), sums.Calls,
-            counted.Count > 0 ? counted.Min() : null, counted.Count > 0 ? counted.Max() : null);
+            rows.FirstSeen, rows.LastSeen);
     }
 
     private static string? StaticString(JsonNode? input, string member) =>
