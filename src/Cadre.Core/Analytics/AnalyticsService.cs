@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Cadre.Common;
 using Cadre.Llm;
 using Cadre.Personas;
@@ -85,14 +86,30 @@ internal sealed class AnalyticsService(
         var to = periods[^1].End;
 
         // One snapshot: a drain that commits between the two reads would otherwise move facts out of one and into the other unseen.
+        // Whole UTC days inside a period come from day rows; the rest (a period's ends, in a zone whose
+        // midnight is not UTC's) from quarter-hour rows. A year by month reads ~400 rows rather than 35 000.
+        var (dayRanges, quarterRanges) = Levels(periods);
         await using var snapshot = await storage.BeginSnapshotAsync(db, cancellationToken);
-        var totals = await db.AnalyticsRollups.AsNoTracking()
-            .Where(r => r.ScopeId == scopeId && r.Dim == Dims.Total && r.Bucket >= from && r.Bucket < to)
-            .ToListAsync(cancellationToken);
+        var totals = await RowsAsync(scopeId, Dims.Daily(Dims.Total), dayRanges, cancellationToken);
+        totals.AddRange(await RowsAsync(scopeId, Dims.Total, quarterRanges, cancellationToken));
+        var (windowDays, windowQuarters) = Levels([new Period(periods[0].Label, from, to)]);
         var slices = new Dictionary<string, Dictionary<string, RollupSums>>(StringComparer.Ordinal);
         foreach (var dim in dims)
         {
-            slices[dim] = await SliceAsync(scopeId, dim, from, to, cancellationToken);
+            var slice = await SliceAsync(scopeId, Dims.Daily(dim), windowDays, cancellationToken);
+            foreach (var (key, sums) in await SliceAsync(scopeId, dim, windowQuarters, cancellationToken))
+            {
+                if (slice.TryGetValue(key, out var into))
+                {
+                    into.Add(sums);
+                }
+                else
+                {
+                    slice[key] = sums;
+                }
+            }
+
+            slices[dim] = slice;
         }
 
         var pending = await db.AnalyticsFacts.AsNoTracking().Where(f => f.WorkspaceId == workspaceId && f.At >= from && f.At < to).ToListAsync(cancellationToken);
@@ -165,35 +182,124 @@ internal sealed class AnalyticsService(
             top);
     }
 
-    /// <summary>A dimension's rows over the window, summed per value by the database.</summary>
-    private async Task<Dictionary<string, RollupSums>> SliceAsync(string scopeId, string dim, DateTime from, DateTime to, CancellationToken cancellationToken)
+    /// <summary>
+    /// The ranges each rollup level answers for: whole UTC days inside a period from day rows, every other
+    /// stretch from quarter-hour rows. Adjacent ranges are joined, so a daily series in a zone whose midnight
+    /// is not UTC's is one quarter-hour range, and a monthly year in UTC is one day range.
+    /// </summary>
+    internal static (List<(DateTime From, DateTime To)> Days, List<(DateTime From, DateTime To)> Quarters) Levels(IReadOnlyList<Period> periods)
     {
-        var rows = await db.AnalyticsRollups.AsNoTracking()
-            .Where(r => r.ScopeId == scopeId && r.Dim == dim && r.Bucket >= from && r.Bucket < to)
-            .GroupBy(r => r.DimKey)
-            .Select(g => new
+        var days = new List<(DateTime From, DateTime To)>();
+        var quarters = new List<(DateTime From, DateTime To)>();
+        static void Append(List<(DateTime From, DateTime To)> ranges, DateTime from, DateTime to)
+        {
+            if (from >= to)
             {
-                g.Key,
-                Succeeded = g.Sum(r => r.Succeeded),
-                Failed = g.Sum(r => r.Failed),
-                Compensated = g.Sum(r => r.Compensated),
-                Halted = g.Sum(r => r.Halted),
-                DurationMs = g.Sum(r => r.DurationMs),
-                Calls = g.Sum(r => r.Calls),
-                InputTokens = g.Sum(r => r.InputTokens),
-                OutputTokens = g.Sum(r => r.OutputTokens),
-                CachedInputTokens = g.Sum(r => r.CachedInputTokens),
-                CostNanos = g.Sum(r => r.CostNanos),
-            })
-            .ToListAsync(cancellationToken);
-        return rows.ToDictionary(
-            r => r.Key,
-            r => new RollupSums
+                return;
+            }
+
+            if (ranges.Count > 0 && ranges[^1].To == from)
             {
-                Succeeded = r.Succeeded, Failed = r.Failed, Compensated = r.Compensated, Halted = r.Halted, DurationMs = r.DurationMs, Calls = r.Calls,
-                InputTokens = r.InputTokens, OutputTokens = r.OutputTokens, CachedInputTokens = r.CachedInputTokens, CostNanos = r.CostNanos,
-            },
-            StringComparer.Ordinal);
+                ranges[^1] = (ranges[^1].From, to);
+            }
+            else
+            {
+                ranges.Add((from, to));
+            }
+        }
+
+        foreach (var period in periods)
+        {
+            var firstDay = Contributions.DayOf(period.Start) == period.Start ? period.Start : Contributions.DayOf(period.Start).AddDays(1);
+            var lastDay = Contributions.DayOf(period.End);
+            if (firstDay >= lastDay)
+            {
+                Append(quarters, period.Start, period.End);
+                continue;
+            }
+
+            Append(quarters, period.Start, firstDay);
+            Append(days, firstDay, lastDay);
+            Append(quarters, lastDay, period.End);
+        }
+
+        return (days, quarters);
+    }
+
+    /// <summary>A level's rows of one dimension over some ranges, in one query.</summary>
+    private Task<List<AnalyticsRollup>> RowsAsync(string scopeId, string dim, List<(DateTime From, DateTime To)> ranges, CancellationToken cancellationToken) =>
+        ranges.Count == 0
+            ? Task.FromResult(new List<AnalyticsRollup>())
+            : db.AnalyticsRollups.AsNoTracking().Where(r => r.ScopeId == scopeId && r.Dim == dim).Where(InRanges(ranges)).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// <c>bucket</c> within any of the ranges, each bound a query parameter (a captured field, as EF Core
+    /// reads closures), so the statement's shape depends only on how many ranges there are.
+    /// </summary>
+    private static Expression<Func<AnalyticsRollup, bool>> InRanges(List<(DateTime From, DateTime To)> ranges)
+    {
+        var row = Expression.Parameter(typeof(AnalyticsRollup), "r");
+        var bucket = Expression.Property(row, nameof(AnalyticsRollup.Bucket));
+        Expression? any = null;
+        foreach (var (from, to) in ranges)
+        {
+            var within = Expression.AndAlso(
+                Expression.GreaterThanOrEqual(bucket, Expression.Field(Expression.Constant(new Bound(from)), nameof(Bound.Value))),
+                Expression.LessThan(bucket, Expression.Field(Expression.Constant(new Bound(to)), nameof(Bound.Value))));
+            any = any is null ? within : Expression.OrElse(any, within);
+        }
+
+        return Expression.Lambda<Func<AnalyticsRollup, bool>>(any!, row);
+    }
+
+    private sealed class Bound(DateTime value)
+    {
+        public readonly DateTime Value = value;
+    }
+
+    /// <summary>A dimension's rows over some ranges, summed per value by the database.</summary>
+    private async Task<Dictionary<string, RollupSums>> SliceAsync(string scopeId, string dim, List<(DateTime From, DateTime To)> ranges, CancellationToken cancellationToken)
+    {
+        var slice = new Dictionary<string, RollupSums>(StringComparer.Ordinal);
+        if (ranges.Count > 0)
+        {
+            var rows = await db.AnalyticsRollups.AsNoTracking()
+                .Where(r => r.ScopeId == scopeId && r.Dim == dim).Where(InRanges(ranges))
+                .GroupBy(r => r.DimKey)
+                .Select(g => new
+                {
+                    g.Key,
+                    Succeeded = g.Sum(r => r.Succeeded),
+                    Failed = g.Sum(r => r.Failed),
+                    Compensated = g.Sum(r => r.Compensated),
+                    Halted = g.Sum(r => r.Halted),
+                    DurationMs = g.Sum(r => r.DurationMs),
+                    Calls = g.Sum(r => r.Calls),
+                    InputTokens = g.Sum(r => r.InputTokens),
+                    OutputTokens = g.Sum(r => r.OutputTokens),
+                    CachedInputTokens = g.Sum(r => r.CachedInputTokens),
+                    CostNanos = g.Sum(r => r.CostNanos),
+                })
+                .ToListAsync(cancellationToken);
+            foreach (var r in rows)
+            {
+                var sums = new RollupSums
+                {
+                    Succeeded = r.Succeeded, Failed = r.Failed, Compensated = r.Compensated, Halted = r.Halted, DurationMs = r.DurationMs, Calls = r.Calls,
+                    InputTokens = r.InputTokens, OutputTokens = r.OutputTokens, CachedInputTokens = r.CachedInputTokens, CostNanos = r.CostNanos,
+                };
+                if (slice.TryGetValue(r.Key, out var into))
+                {
+                    into.Add(sums);
+                }
+                else
+                {
+                    slice[r.Key] = sums;
+                }
+            }
+        }
+
+        return slice;
     }
 
     private async Task<string?> WorkspaceTimeZoneAsync(string workspaceId, CancellationToken cancellationToken)

@@ -15,22 +15,48 @@ internal static class Contributions
         return new DateTime(at.Ticks - (at.Ticks % quarter), DateTimeKind.Utc);
     }
 
-    /// <summary>Adds <paramref name="fact"/>'s shares into <paramref name="into"/>, by row.</summary>
-    public static void Add(AnalyticsFact fact, Dictionary<RollupKey, RollupSums> into)
+    /// <summary>The UTC day a moment falls in.</summary>
+    public static DateTime DayOf(DateTime at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerDay), DateTimeKind.Utc);
+
+    /// <summary>
+    /// Adds <paramref name="fact"/>'s shares into <paramref name="into"/>, by row: its quarter hour's rows,
+    /// and with <paramref name="days"/> its UTC day's rows too (<see cref="Dims.Daily"/>), which the drain keeps
+    /// so long windows read a row per day rather than 96.
+    /// </summary>
+    public static void Add(AnalyticsFact fact, Dictionary<RollupKey, RollupSums> into, bool days = false)
     {
         ArgumentNullException.ThrowIfNull(fact);
-        var bucket = QuarterOf(fact.At);
-        RollupSums Row(string scope, string dim, string key = "")
+        ArgumentNullException.ThrowIfNull(into);
+        if (!days)
         {
-            var rowKey = new RollupKey(scope, dim, bucket, key);
-            if (!into.TryGetValue(rowKey, out var sums))
-            {
-                sums = new RollupSums();
-                into[rowKey] = sums;
-            }
-
-            return sums;
+            AddQuarter(fact, into);
+            return;
         }
+
+        var shares = new Dictionary<RollupKey, RollupSums>();
+        AddQuarter(fact, shares);
+        foreach (var (key, share) in shares)
+        {
+            Into(into, key).Add(share);
+            Into(into, key with { Dim = Dims.Daily(key.Dim), Bucket = DayOf(key.Bucket) }).Add(share);
+        }
+    }
+
+    private static RollupSums Into(Dictionary<RollupKey, RollupSums> into, RollupKey key)
+    {
+        if (!into.TryGetValue(key, out var sums))
+        {
+            sums = new RollupSums();
+            into[key] = sums;
+        }
+
+        return sums;
+    }
+
+    private static void AddQuarter(AnalyticsFact fact, Dictionary<RollupKey, RollupSums> into)
+    {
+        var bucket = QuarterOf(fact.At);
+        RollupSums Row(string scope, string dim, string key = "") => Into(into, new RollupKey(scope, dim, bucket, key));
 
         switch (fact.Kind)
         {

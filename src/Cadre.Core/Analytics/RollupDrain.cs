@@ -88,7 +88,7 @@ internal sealed partial class RollupDrain(
         foreach (var fact in facts)
         {
             var before = sums.Count;
-            Contributions.Add(fact, sums);
+            Contributions.Add(fact, sums, days: true);
             workspaceOf.TryAdd(fact.WorkflowId, fact.WorkspaceId);
             workspaceOf.TryAdd(fact.WorkspaceId, fact.WorkspaceId);
             foreach (var key in sums.Keys.Skip(before))

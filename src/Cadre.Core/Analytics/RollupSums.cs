@@ -11,6 +11,9 @@ internal static class Dims
     public const string Version = "version";
     public const string Workflow = "workflow";
     public const string Step = "step";
+
+    /// <summary>The same dimension summed over whole UTC days (<c>total/day</c>): the drain keeps both levels.</summary>
+    public static string Daily(string dim) => dim + "/day";
 }
 
 /// <summary>Where a rollup row sits: scope, dimension, quarter hour, dimension value.</summary>

@@ -70,3 +70,33 @@ public sealed class AnalyticsCalendarTests
         (AnalyticsCalendar.StartOfDay(new DateOnly(2026, 4, 5), zone) - AnalyticsCalendar.StartOfDay(new DateOnly(2026, 4, 4), zone)).ShouldBe(TimeSpan.FromHours(25));
     }
 }
+
+public sealed class RollupLevelTests
+{
+    private static readonly DateTime Now = new(2026, 11, 24, 12, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public void MonthsInUtc_ReadDayRowsOnly()
+    {
+        var (days, quarters) = AnalyticsService.Levels(AnalyticsCalendar.Periods(Now, TimeZoneInfo.Utc, 365, Granularity.Monthly));
+
+        days.ShouldBe([(new DateTime(2025, 11, 25, 0, 0, 0, DateTimeKind.Utc), new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc))]);
+        quarters.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void DaysInAnotherZone_ReadQuarterRows_AndMonthsThere_QuarterRowsAtEachEnd()
+    {
+        var kolkata = TimeZoneInfo.FindSystemTimeZoneById("Asia/Kolkata");
+        var daily = AnalyticsService.Levels(AnalyticsCalendar.Periods(Now, kolkata, 30, Granularity.Daily));
+        var monthly = AnalyticsService.Levels(AnalyticsCalendar.Periods(Now, kolkata, 365, Granularity.Monthly));
+
+        daily.Days.ShouldBeEmpty();
+        daily.Quarters.ShouldHaveSingleItem();
+        monthly.Days.Count.ShouldBe(13);
+        monthly.Quarters.Count.ShouldBe(14);
+        // Every quarter range is the 18:30–00:00 or 00:00–18:30 end of a UTC day: 5.5 or 18.5 hours, never more.
+        monthly.Quarters.ShouldAllBe(q => q.To - q.From <= TimeSpan.FromHours(24));
+        monthly.Days.Concat(monthly.Quarters).Sum(r => (r.To - r.From).TotalDays).ShouldBe(365, 0.0001);
+    }
+}
