@@ -65,6 +65,7 @@ public static class AnalyticsBench
         var rollups = await live.CountAsync("analytics_rollups");
         output.WriteLine($"folded {facts:N0} facts into {rollups:N0} rollup rows in {foldSeconds:F0} s (server start included): {facts / foldSeconds:F0} facts/s");
         output.WriteLine($"database: {await live.SizeAsync()}");
+        await live.SettleAsync();
 
         using var client = Client(handler, running);
         await CheckAsync(client, $"{api}/workflows/triage/analytics?days=366", Seeded(), output);

@@ -112,7 +112,9 @@ internal sealed class AnalyticsService(
             slices[dim] = slice;
         }
 
-        var pending = await db.AnalyticsFacts.AsNoTracking().Where(f => f.WorkspaceId == workspaceId && f.At >= from && f.At < to).ToListAsync(cancellationToken);
+        var facts = db.AnalyticsFacts.AsNoTracking().Where(f => f.WorkspaceId == workspaceId && f.At >= from && f.At < to);
+        // A workflow's figures come from its own facts alone; a persona's and the workspace's from any workflow's.
+        var pending = await (scope == "workflow" ? facts.Where(f => f.WorkflowId == scopeId) : facts).ToListAsync(cancellationToken);
         await snapshot.CommitAsync(cancellationToken);
 
         var series = periods.Select(_ => new RollupSums()).ToArray();
@@ -230,31 +232,37 @@ internal sealed class AnalyticsService(
     private Task<List<AnalyticsRollup>> RowsAsync(string scopeId, string dim, List<(DateTime From, DateTime To)> ranges, CancellationToken cancellationToken) =>
         ranges.Count == 0
             ? Task.FromResult(new List<AnalyticsRollup>())
-            : db.AnalyticsRollups.AsNoTracking().Where(r => r.ScopeId == scopeId && r.Dim == dim).Where(InRanges(ranges)).ToListAsync(cancellationToken);
+            : db.AnalyticsRollups.AsNoTracking().Where(InRanges(scopeId, dim, ranges)).ToListAsync(cancellationToken);
 
     /// <summary>
-    /// <c>bucket</c> within any of the ranges, each bound a query parameter (a captured field, as EF Core
-    /// reads closures), so the statement's shape depends only on how many ranges there are.
+    /// Rows of the scope's dimension with <c>bucket</c> within any of the ranges, each range a whole
+    /// condition on the primary key (so SQLite and PostgreSQL read each range as its own index range, not
+    /// the dimension's every row), each value a query parameter (a captured field, as EF Core reads
+    /// closures), so the statement's shape depends only on how many ranges there are.
     /// </summary>
-    private static Expression<Func<AnalyticsRollup, bool>> InRanges(List<(DateTime From, DateTime To)> ranges)
+    private static Expression<Func<AnalyticsRollup, bool>> InRanges(string scopeId, string dim, List<(DateTime From, DateTime To)> ranges)
     {
         var row = Expression.Parameter(typeof(AnalyticsRollup), "r");
+        Expression Equal<T>(string property, T value) =>
+            Expression.Equal(Expression.Property(row, property), Expression.Field(Expression.Constant(new Bound<T>(value)), nameof(Bound<T>.Value)));
         var bucket = Expression.Property(row, nameof(AnalyticsRollup.Bucket));
         Expression? any = null;
         foreach (var (from, to) in ranges)
         {
             var within = Expression.AndAlso(
-                Expression.GreaterThanOrEqual(bucket, Expression.Field(Expression.Constant(new Bound(from)), nameof(Bound.Value))),
-                Expression.LessThan(bucket, Expression.Field(Expression.Constant(new Bound(to)), nameof(Bound.Value))));
+                Expression.AndAlso(Equal(nameof(AnalyticsRollup.ScopeId), scopeId), Equal(nameof(AnalyticsRollup.Dim), dim)),
+                Expression.AndAlso(
+                    Expression.GreaterThanOrEqual(bucket, Expression.Field(Expression.Constant(new Bound<DateTime>(from)), nameof(Bound<DateTime>.Value))),
+                    Expression.LessThan(bucket, Expression.Field(Expression.Constant(new Bound<DateTime>(to)), nameof(Bound<DateTime>.Value)))));
             any = any is null ? within : Expression.OrElse(any, within);
         }
 
         return Expression.Lambda<Func<AnalyticsRollup, bool>>(any!, row);
     }
 
-    private sealed class Bound(DateTime value)
+    private sealed class Bound<T>(T value)
     {
-        public readonly DateTime Value = value;
+        public readonly T Value = value;
     }
 
     /// <summary>A dimension's rows over some ranges, summed per value by the database.</summary>
@@ -264,7 +272,7 @@ internal sealed class AnalyticsService(
         if (ranges.Count > 0)
         {
             var rows = await db.AnalyticsRollups.AsNoTracking()
-                .Where(r => r.ScopeId == scopeId && r.Dim == dim).Where(InRanges(ranges))
+                .Where(InRanges(scopeId, dim, ranges))
                 .GroupBy(r => r.DimKey)
                 .Select(g => new
                 {
