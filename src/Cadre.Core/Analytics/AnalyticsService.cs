@@ -99,14 +99,7 @@ internal sealed class AnalyticsService(
             var slice = await SliceAsync(scopeId, Dims.Daily(dim), windowDays, cancellationToken);
             foreach (var (key, sums) in await SliceAsync(scopeId, dim, windowQuarters, cancellationToken))
             {
-                if (slice.TryGetValue(key, out var into))
-                {
-                    into.Add(sums);
-                }
-                else
-                {
-                    slice[key] = sums;
-                }
+                AddTo(slice, key, sums);
             }
 
             slices[dim] = slice;
@@ -144,13 +137,7 @@ internal sealed class AnalyticsService(
             }
             else if (slices.TryGetValue(key.Dim, out var slice))
             {
-                if (!slice.TryGetValue(key.DimKey, out var into))
-                {
-                    into = new RollupSums();
-                    slice[key.DimKey] = into;
-                }
-
-                into.Add(sums);
+                AddTo(slice, key.DimKey, sums);
             }
         }
 
@@ -296,18 +283,24 @@ internal sealed class AnalyticsService(
                     Succeeded = r.Succeeded, Failed = r.Failed, Compensated = r.Compensated, Halted = r.Halted, DurationMs = r.DurationMs, Calls = r.Calls,
                     InputTokens = r.InputTokens, OutputTokens = r.OutputTokens, CachedInputTokens = r.CachedInputTokens, CostNanos = r.CostNanos,
                 };
-                if (slice.TryGetValue(r.Key, out var into))
-                {
-                    into.Add(sums);
-                }
-                else
-                {
-                    slice[r.Key] = sums;
-                }
+                AddTo(slice, r.Key, sums);
             }
         }
 
         return slice;
+    }
+
+    /// <summary>Adds a slice value's sums into a breakdown, taking the first as it is.</summary>
+    private static void AddTo(Dictionary<string, RollupSums> slice, string key, RollupSums sums)
+    {
+        if (slice.TryGetValue(key, out var into))
+        {
+            into.Add(sums);
+        }
+        else
+        {
+            slice[key] = sums;
+        }
     }
 
     private async Task<string?> WorkspaceTimeZoneAsync(string workspaceId, CancellationToken cancellationToken)
