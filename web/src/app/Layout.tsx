@@ -60,7 +60,7 @@ function Layout() {
           </label>
         )}
         {workspace && (
-          <nav aria-label="Workspace" className="nav">
+          <nav aria-label="Sections" className="nav">
             <NavLink to={`/w/${encodeURIComponent(workspace)}/workflows`}>Workflows</NavLink>
           </nav>
         )}
