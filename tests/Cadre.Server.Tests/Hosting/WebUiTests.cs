@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Cadre.Storage;
 
@@ -69,8 +68,9 @@ public sealed partial class WebUiTests
 
     private static HttpRequestMessage HtmlRequest(HttpMethod method, string path)
     {
+        // What a browser sends when it navigates to an address.
         var request = new HttpRequestMessage(method, path);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
         return request;
     }
 
