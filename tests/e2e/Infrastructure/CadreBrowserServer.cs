@@ -38,6 +38,8 @@ public abstract partial class CadreBrowserServer : IAsyncLifetime
         await Server.WaitUntilListeningAsync();
 
         System.Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        // A deadline for each expectation, not a timing: generous, for a machine busy with other work.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -20,7 +20,7 @@ export function RequireSignedIn() {
     case "setup":
       return <Navigate to="/setup" replace />;
     case "signedOut":
-      return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+      return <Navigate to={state.bySignOut ? "/login" : `/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
     default:
       return <Layout />;
   }
@@ -37,8 +37,7 @@ function Layout() {
   const onSignOut = async () => {
     setSigningOut(true);
     try {
-      await signOut();
-      navigate("/login", { replace: true });
+      await signOut(); // RequireSignedIn then leads to the sign-in page.
     } catch (error) {
       toast.error(error);
       setSigningOut(false);

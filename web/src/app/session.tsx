@@ -7,7 +7,7 @@ export type SessionState =
   | { status: "loading" }
   | { status: "error"; error: unknown }
   | { status: "setup" }
-  | { status: "signedOut" }
+  | { status: "signedOut"; bySignOut?: boolean }
   | { status: "signedIn"; me: Me; workspaces: Workspace[] };
 
 interface SessionContextValue {
@@ -45,7 +45,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(async () => {
     await api.logout();
-    setState({ status: "signedOut" });
+    // Signing out leads to a plain sign-in page, not to one that returns to where the person was.
+    setState({ status: "signedOut", bySignOut: true });
   }, []);
 
   useEffect(() => { void refresh(); }, [refresh]);
