@@ -5,6 +5,14 @@
 #   docker run -p 8080:8080 -v cadre-data:/data cadre     # one node, embedded SQLite in the /data volume
 #   deploy/compose.yaml                                     # several nodes on PostgreSQL
 
+# The web UI (web/) is built with Node.js in its own stage; the .NET build below then skips it (CadreBuildWeb=false).
+FROM node:20-bookworm-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Restore from the project files alone first, so a change to the sources reuses the restored layer.
@@ -13,7 +21,8 @@ COPY src/Cadre.Core/Cadre.Core.csproj src/Cadre.Core/
 COPY src/Cadre.Server/Cadre.Server.csproj src/Cadre.Server/
 RUN dotnet restore src/Cadre.Server/Cadre.Server.csproj
 COPY src/ src/
-RUN dotnet publish src/Cadre.Server/Cadre.Server.csproj -c Release --no-restore -o /app
+COPY --from=web /src/src/Cadre.Server/wwwroot src/Cadre.Server/wwwroot
+RUN dotnet publish src/Cadre.Server/Cadre.Server.csproj -c Release --no-restore -p:CadreBuildWeb=false -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

@@ -22,6 +22,7 @@ using Cadre.Server.ServiceAccounts;
 using Cadre.Server.Teams;
 using Cadre.Server.Triggers;
 using Cadre.Server.Users;
+using Cadre.Server.WebUi;
 using Cadre.Server.Workflows;
 using Cadre.Server.Workspaces;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -117,6 +118,8 @@ internal static class CadreServer
         }
 
         app.UseRouting();
+        // The UI's files and pages, for requests no endpoint took (docs/web.md).
+        app.UseCadreWebUi();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

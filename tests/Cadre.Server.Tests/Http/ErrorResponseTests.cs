@@ -164,7 +164,7 @@ public sealed class ErrorResponseTests
     }
 
     [Theory]
-    [AllDatabases("/nothing-here")]
+    [AllDatabases("/api/nothing-here")]
     [AllDatabases("/api/v2/workspaces")]
     public async Task UnknownPath_Returns404Problem(DatabaseKind db, string path)
     {

@@ -1,0 +1,80 @@
+// The API's contracts the UI reads, as the server serialises them (camelCase, ISO-8601 UTC times).
+
+export interface Actor {
+  id: string;
+  kind: "user" | "service_account" | "instance_key";
+  name: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  avatarUrl: string | null;
+  status: "active" | "disabled";
+  instanceRole: "owner" | "admin" | null;
+  hasPassword: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  lastSignInAt: string | null;
+}
+
+export interface SignedIn {
+  user: User;
+  csrfToken: string;
+}
+
+export type WorkspaceRole = "owner" | "admin" | "editor" | "operator" | "viewer";
+
+export interface MyWorkspace {
+  id: string;
+  name: string;
+  displayName: string;
+  role: WorkspaceRole;
+}
+
+export interface Me {
+  actor: Actor;
+  authentication: "session" | "api_key";
+  user: User | null;
+  instanceRole: "owner" | "admin" | null;
+  workspaces: MyWorkspace[];
+  csrfToken: string | null;
+}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  displayName: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunSummary {
+  id: string;
+  status: string;
+  createdAt?: string;
+  finishedAt?: string | null;
+}
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  title: string;
+  description: string | null;
+  type: "manual" | "event" | "webhook" | "schedule" | string;
+  subType: string;
+  isActive: boolean;
+  trigger: string;
+  personas: string[];
+  stepCount: number;
+  version: number;
+  status: "active" | "deleted";
+  lastRun: RunSummary | null;
+  createdBy: Actor | null;
+  updatedBy: Actor | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,9 @@
+// Cadre's component set: every page builds from these, so they look and behave alike.
+export { Button } from "./Button";
+export { Dialog } from "./Dialog";
+export { EmptyState } from "./EmptyState";
+export { Input } from "./Input";
+export { ProblemBanner, ToastProvider, toProblem, useToast } from "./Problem";
+export { Loading, Spinner } from "./Spinner";
+export { Table, type Column } from "./Table";
+export { ThemeToggle } from "./ThemeToggle";
