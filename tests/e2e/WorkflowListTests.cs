@@ -18,11 +18,12 @@ public sealed class WorkflowListTests(InstanceWithOwner cadre) : IClassFixture<I
         await cadre.CreateWorkflowAsync(workspace, "ticket-triage", "Routes support tickets to a persona");
         await cadre.CreateWorkflowAsync(workspace, "nightly-report", "Sums up the day");
 
-        await SignInAsync(page, "/w/ops/workflows");
+        await InstanceWithOwner.SignInAsync(page, "/w/ops/workflows");
 
         var rows = page.GetByRole(AriaRole.Table).Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(3);
         await Expect(page.GetByText("3 workflows")).ToBeVisibleAsync();
+        await CadreBrowserServer.DocScreenshotAsync(page, "workflows-list");
         await Expect(rows.Filter(new() { HasText = "invoice-check" })).ToContainTextAsync("Checks each invoice against the order");
         await Expect(rows.Filter(new() { HasText = "invoice-check" })).ToContainTextAsync("Manual");
         await Expect(rows.Filter(new() { HasText = "invoice-check" })).ToContainTextAsync("Never run");
@@ -52,7 +53,7 @@ public sealed class WorkflowListTests(InstanceWithOwner cadre) : IClassFixture<I
             await cadre.CreateWorkflowAsync(workspace, $"flow-{i:00}", $"Workflow number {i}");
         }
 
-        await SignInAsync(page, "/w/paging/workflows");
+        await InstanceWithOwner.SignInAsync(page, "/w/paging/workflows");
 
         // Newest first, 25 to a page.
         var rows = page.GetByRole(AriaRole.Table).Locator("tbody tr");
@@ -76,14 +77,4 @@ public sealed class WorkflowListTests(InstanceWithOwner cadre) : IClassFixture<I
         var workflow = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/flow-27");
         ((bool)workflow!["isActive"]!).ShouldBeTrue();
     });
-
-    private static async Task SignInAsync(IPage page, string path)
-    {
-        await page.GotoAsync(path);
-        await Expect(page).ToHaveURLAsync(new Regex("/login\\?next="));
-        await page.GetByLabel("E-mail address").FillAsync(InstanceWithOwner.OwnerEmail);
-        await page.GetByLabel("Password").FillAsync(InstanceWithOwner.OwnerPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(path) + "$"));
-    }
 }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace Cadre.E2E.Infrastructure;
 
@@ -93,11 +94,27 @@ public abstract partial class CadreBrowserServer : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Saves a screenshot of the page as docs/screenshots/&lt;name&gt;.png when <c>CADRE_SCREENSHOTS=docs</c> (how the
+    /// README's pictures are refreshed; docs/web.md); otherwise does nothing, so a test run leaves the tree as it was.
+    /// </summary>
+    public static async Task DocScreenshotAsync(IPage page, string name)
+    {
+        if (!string.Equals(System.Environment.GetEnvironmentVariable("CADRE_SCREENSHOTS"), "docs", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var directory = Path.Combine(RepositoryRoot()?.FullName ?? throw new InvalidOperationException("No Cadre.slnx above the test output."), "docs", "screenshots");
+        Directory.CreateDirectory(directory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, $"{name}.png") });
+    }
+
     /// <summary>The setup code the server printed with its setup link.</summary>
     public string SetupCode() =>
         SetupLink().Match(Server.Output) is { Success: true } match ? match.Groups["code"].Value : throw new InvalidOperationException($"No setup link printed:\n{Server.Output}");
 
-    private static string ScreenshotDirectory()
+    private static DirectoryInfo? RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Cadre.slnx")))
@@ -105,6 +122,12 @@ public abstract partial class CadreBrowserServer : IAsyncLifetime
             directory = directory.Parent;
         }
 
+        return directory;
+    }
+
+    private static string ScreenshotDirectory()
+    {
+        var directory = RepositoryRoot();
         var path = directory is null
             ? Path.Combine(AppContext.BaseDirectory, "screenshots")
             : Path.Combine(directory.FullName, "tests", "e2e", "TestResults", "screenshots");
@@ -132,6 +155,17 @@ public sealed class InstanceWithOwner : CadreBrowserServer
         ["CADRE_ADMIN_PASSWORD"] = OwnerPassword,
         ["CADRE_ADMIN_KEY"] = AdminKey,
     };
+
+    /// <summary>Opens <paramref name="path"/>, which leads to sign-in, signs in as the owner and lands back on it.</summary>
+    public static async Task SignInAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await Expect(page).ToHaveURLAsync(new Regex("/login\\?next="));
+        await page.GetByLabel("E-mail address").FillAsync(OwnerEmail);
+        await page.GetByLabel("Password").FillAsync(OwnerPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(path) + "$"));
+    }
 
     /// <summary>An HTTP client acting with the instance admin key.</summary>
     public HttpClient Admin() => Server.Client(AdminKey);
