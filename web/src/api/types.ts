@@ -78,3 +78,33 @@ export interface WorkflowSummary {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A workflow as `GET …/workflows/{id}` answers it: the whole normalised definition and its identity (docs/workflows.md). */
+export interface Workflow {
+  id: string;
+  workspaceId: string;
+  name: string;
+  title: string;
+  description: string | null;
+  type: "manual" | "event" | "webhook" | "schedule" | string;
+  subType: string;
+  isActive: boolean;
+  version: number;
+  status: "active" | "deleted";
+  webhookPath: string | null;
+  steps: WorkflowStep[];
+  graph?: unknown;
+  createdBy: Actor | null;
+  updatedBy: Actor | null;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt?: string | null;
+  /** The rest of the definition (trigger, input schema, limits, notifications…), as the API sent it. */
+  [field: string]: unknown;
+}
+
+/** A step of a workflow's definition; its other fields (input, retry, approval, compensation…) as the API sent them. */
+export interface WorkflowStep {
+  id: string;
+  [field: string]: unknown;
+}

@@ -1,9 +1,30 @@
 import { BrowserRouter, Route, Routes } from "react-router";
 import { ToastProvider } from "../components";
+import { AuditPage } from "../pages/admin/AuditPage";
+import { KeysPage } from "../pages/admin/KeysPage";
+import { MembersPage } from "../pages/admin/MembersPage";
+import { SecretsPage } from "../pages/admin/SecretsPage";
+import { SettingsPage } from "../pages/admin/SettingsPage";
+import { WorkspaceAnalyticsPage } from "../pages/analytics/WorkspaceAnalyticsPage";
+import { GuardrailsPage } from "../pages/blocks/GuardrailsPage";
+import { ProvidersPage } from "../pages/blocks/ProvidersPage";
+import { SkillsPage } from "../pages/blocks/SkillsPage";
+import { EventsPage } from "../pages/events/EventsPage";
 import { HomePage } from "../pages/HomePage";
 import { LoginPage } from "../pages/LoginPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
+import { PersonaPage } from "../pages/personas/PersonaPage";
+import { PersonasPage } from "../pages/personas/PersonasPage";
+import { ApprovalsPage } from "../pages/runs/ApprovalsPage";
+import { RunPage } from "../pages/runs/RunPage";
 import { SetupPage } from "../pages/SetupPage";
+import { AnalyticsTab } from "../pages/workflow/AnalyticsTab";
+import { BuilderTab } from "../pages/workflow/BuilderTab";
+import { ConfigurationTab } from "../pages/workflow/ConfigurationTab";
+import { RelatedTab } from "../pages/workflow/RelatedTab";
+import { RunsTab } from "../pages/workflow/RunsTab";
+import { VersionsTab } from "../pages/workflow/VersionsTab";
+import { WorkflowPage } from "../pages/workflow/WorkflowPage";
 import { WorkflowsPage } from "../pages/WorkflowsPage";
 import { RequireSignedIn } from "./Layout";
 import { SessionProvider } from "./session";
@@ -18,7 +39,31 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route element={<RequireSignedIn />}>
               <Route index element={<HomePage />} />
-              <Route path="/w/:workspace/workflows" element={<WorkflowsPage />} />
+              <Route path="/w/:workspace">
+                <Route path="workflows" element={<WorkflowsPage />} />
+                <Route path="workflows/:workflow" element={<WorkflowPage />}>
+                  <Route index element={<ConfigurationTab />} />
+                  <Route path="builder" element={<BuilderTab />} />
+                  <Route path="runs" element={<RunsTab />} />
+                  <Route path="analytics" element={<AnalyticsTab />} />
+                  <Route path="related" element={<RelatedTab />} />
+                  <Route path="versions" element={<VersionsTab />} />
+                </Route>
+                <Route path="runs/:run" element={<RunPage />} />
+                <Route path="approvals" element={<ApprovalsPage />} />
+                <Route path="personas" element={<PersonasPage />} />
+                <Route path="personas/:persona" element={<PersonaPage />} />
+                <Route path="events" element={<EventsPage />} />
+                <Route path="analytics" element={<WorkspaceAnalyticsPage />} />
+                <Route path="skills" element={<SkillsPage />} />
+                <Route path="guardrails" element={<GuardrailsPage />} />
+                <Route path="providers" element={<ProvidersPage />} />
+                <Route path="secrets" element={<SecretsPage />} />
+                <Route path="keys" element={<KeysPage />} />
+                <Route path="members" element={<MembersPage />} />
+                <Route path="audit" element={<AuditPage />} />
+                <Route path="settings" element={<SettingsPage />} />
+              </Route>
             </Route>
             <Route path="*" element={<NotFoundPage />} />
           </Routes>

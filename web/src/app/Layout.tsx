@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { Button, Loading, ProblemBanner, ThemeToggle, useToast } from "../components";
+import { useIsAdmin } from "./permissions";
 import { useSession, useSignedIn } from "./session";
 
 /** Sends people who are not signed in to sign-in (or set-up), keeping where they were going. */
@@ -58,20 +59,54 @@ function Layout() {
             </select>
           </label>
         )}
-        {workspace && (
-          <nav aria-label="Sections" className="nav">
-            <NavLink to={`/w/${encodeURIComponent(workspace)}/workflows`}>Workflows</NavLink>
-          </nav>
-        )}
         <div className="topbar-end">
           <ThemeToggle />
           <span className="whoami" title={me.user?.email}>{me.user?.displayName ?? me.actor.name}</span>
           <Button variant="ghost" busy={signingOut} onClick={() => void onSignOut()}>Sign out</Button>
         </div>
       </header>
-      <main id="main" className="content" tabIndex={-1}>
-        <Outlet />
-      </main>
+      <div className="shell-body">
+        {workspace && <Sections workspace={workspace} />}
+        <main id="main" className="content" tabIndex={-1}>
+          <Outlet />
+        </main>
+      </div>
     </div>
+  );
+}
+
+/** The workspace's sections; the admin ones only for those who may use them. */
+function Sections({ workspace }: { workspace: string }) {
+  const isAdmin = useIsAdmin(workspace);
+  const base = `/w/${encodeURIComponent(workspace)}`;
+  const link = (path: string, label: string) => <li><NavLink to={`${base}/${path}`}>{label}</NavLink></li>;
+  return (
+    <nav aria-label="Sections" className="sidebar">
+      <ul>
+        {link("workflows", "Workflows")}
+        {link("personas", "Personas")}
+        {link("approvals", "Approvals")}
+        {link("events", "Events")}
+        {link("analytics", "Analytics")}
+      </ul>
+      <div className="sidebar-heading" aria-hidden="true">Building blocks</div>
+      <ul aria-label="Building blocks">
+        {link("skills", "Skills")}
+        {link("guardrails", "Guardrails")}
+        {link("providers", "Providers")}
+      </ul>
+      {isAdmin && (
+        <>
+          <div className="sidebar-heading" aria-hidden="true">Administration</div>
+          <ul aria-label="Administration">
+            {link("secrets", "Secrets")}
+            {link("keys", "API keys")}
+            {link("members", "Members")}
+            {link("audit", "Audit log")}
+            {link("settings", "Settings")}
+          </ul>
+        </>
+      )}
+    </nav>
   );
 }

@@ -1,27 +1,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { useParams, useSearchParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Table, useToast, type Column } from "../components";
-import { useSignedIn } from "../app/session";
-
-const editorRoles = new Set(["owner", "admin", "editor"]);
-
-function useCanEdit(workspace: string): boolean {
-  const { me } = useSignedIn();
-  if (me.instanceRole === "owner" || me.instanceRole === "admin") return true;
-  const role = me.workspaces.find((w) => w.name === workspace)?.role;
-  return role !== undefined && editorRoles.has(role);
-}
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-function Time({ value }: { value: string | null | undefined }) {
-  if (!value) return <span className="muted">—</span>;
-  const date = new Date(value);
-  return <time dateTime={value} title={date.toISOString()}>{dateFormat.format(date)}</time>;
-}
+import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Table, Time, useToast, type Column } from "../components";
+import { useCanEdit } from "../app/permissions";
 
 function triggerLabel(w: WorkflowSummary): string {
   switch (w.type) {
@@ -88,7 +71,7 @@ export function WorkflowsPage() {
     {
       key: "name", header: "Workflow", cell: (w) => (
         <div className="cell-name">
-          <span className="strong">{w.title || w.name}</span>
+          <Link className="strong" to={`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(w.name)}`}>{w.title || w.name}</Link>
           {w.title && w.title !== w.name && <code className="muted">{w.name}</code>}
         </div>
       ),

@@ -1,0 +1,5 @@
+import { PlannedPage } from "../../components/PlannedPage";
+
+export function AuditPage() {
+  return <PlannedPage title="Audit log" />;
+}

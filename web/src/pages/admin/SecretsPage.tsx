@@ -1,0 +1,5 @@
+import { PlannedPage } from "../../components/PlannedPage";
+
+export function SecretsPage() {
+  return <PlannedPage title="Secrets" />;
+}

@@ -1,0 +1,5 @@
+import { PlannedPage } from "../../components/PlannedPage";
+
+export function SettingsPage() {
+  return <PlannedPage title="Settings" />;
+}

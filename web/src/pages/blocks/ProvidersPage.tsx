@@ -1,0 +1,5 @@
+import { PlannedPage } from "../../components/PlannedPage";
+
+export function ProvidersPage() {
+  return <PlannedPage title="Providers" />;
+}
