@@ -40,7 +40,7 @@ public sealed record WorkflowResponse : WorkflowSpec
 /// <summary>A workflow as lists show it.</summary>
 /// <param name="Trigger">What starts it: the event type, the cron expression, <c>webhook</c> or <c>manual</c>.</param>
 /// <param name="Personas">The personas its steps use, by name.</param>
-/// <param name="LastRun">The latest run (once runs exist).</param>
+/// <param name="LastRun">The latest run, or null before the first.</param>
 public sealed record WorkflowSummary(
     string Id,
     string Name,
@@ -54,11 +54,14 @@ public sealed record WorkflowSummary(
     int StepCount,
     int Version,
     string Status,
-    object? LastRun,
+    LastRunSummary? LastRun,
     Actor? CreatedBy,
     Actor? UpdatedBy,
     DateTime CreatedAt,
     DateTime UpdatedAt);
+
+/// <summary>A workflow's latest run as lists show it.</summary>
+public sealed record LastRunSummary(string Id, int Number, string Status, DateTime CreatedAt, DateTime? FinishedAt);
 
 public sealed record WorkflowQuery(
     string? Search = null,

@@ -96,7 +96,24 @@ internal sealed partial class WorkflowService(
         }
 
         var resolved = await actors.ResolveAsync(found.Items.SelectMany(w => new[] { w.CreatedBy, w.UpdatedBy }), cancellationToken);
-        return found.Map(w => ToSummary(w, resolved));
+        var lastRuns = await LastRunsAsync([.. found.Items.Select(w => w.Id)], cancellationToken);
+        return found.Map(w => ToSummary(w, resolved, lastRuns.GetValueOrDefault(w.Id)));
+    }
+
+    /// <summary>Each workflow's latest run: one index probe per workflow on (workflow_id, id), then the runs by key.</summary>
+    private async Task<Dictionary<string, LastRunSummary>> LastRunsAsync(IReadOnlyList<string> workflowIds, CancellationToken cancellationToken)
+    {
+        // A scalar subquery per workflow (ORDER BY id DESC LIMIT 1 on the index) rather than a GROUP BY, which would
+        // read every run of each workflow; SQLite has no APPLY, so the runs themselves are a second read by key.
+        var latestIds = await db.Workflows.AsNoTracking()
+            .Where(w => workflowIds.Contains(w.Id))
+            .Select(w => db.Runs.Where(r => r.WorkflowId == w.Id).OrderByDescending(r => r.Id).Select(r => r.Id).FirstOrDefault())
+            .Where(id => id != null)
+            .ToListAsync(cancellationToken);
+        return await db.Runs.AsNoTracking()
+            .Where(r => latestIds.Contains(r.Id))
+            .Select(r => new { r.WorkflowId, Summary = new LastRunSummary(r.Id, r.Number, r.Status, r.CreatedAt, r.FinishedAt) })
+            .ToDictionaryAsync(r => r.WorkflowId, r => r.Summary, cancellationToken);
     }
 
     /// <summary>Every workflow a filter matches (no paging), by name, for export.</summary>
@@ -684,7 +701,7 @@ internal sealed partial class WorkflowService(
         };
     }
 
-    private static WorkflowSummary ToSummary(Workflow workflow, IReadOnlyDictionary<string, Actor> resolved)
+    private static WorkflowSummary ToSummary(Workflow workflow, IReadOnlyDictionary<string, Actor> resolved, LastRunSummary? lastRun)
     {
         var spec = WorkflowJson.Deserialize(workflow.Definition);
         var trigger = spec.Type switch
@@ -695,7 +712,7 @@ internal sealed partial class WorkflowService(
         };
         return new WorkflowSummary(workflow.Id, workflow.Name, workflow.Title, workflow.Description, workflow.Type, workflow.SubType, workflow.IsActive, trigger,
             [.. PersonaReferences(spec).Select(r => r.Reference).Distinct(StringComparer.Ordinal)], spec.Steps?.Count ?? 0, workflow.Version,
-            workflow.DeletedAt is null ? "active" : "deleted", null, resolved.Find(workflow.CreatedBy), resolved.Find(workflow.UpdatedBy), workflow.CreatedAt, workflow.UpdatedAt);
+            workflow.DeletedAt is null ? "active" : "deleted", lastRun, resolved.Find(workflow.CreatedBy), resolved.Find(workflow.UpdatedBy), workflow.CreatedAt, workflow.UpdatedAt);
     }
 
     private async Task<string> FreeCopyNameAsync(string workspaceId, string name, CancellationToken cancellationToken)

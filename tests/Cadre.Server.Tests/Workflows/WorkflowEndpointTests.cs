@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cadre.Server.Tests.Personas;
+using Cadre.Server.Tests.Runs;
 using Cadre.Storage;
 
 namespace Cadre.Server.Tests.Workflows;
@@ -272,6 +273,36 @@ public sealed class WorkflowEndpointTests
         (await (await workspace.Owner.GetAsync(workspace.Workflows("?type=cron"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!.Keys.ShouldBe(["type"]);
         (await (await workspace.Owner.GetAsync(workspace.Workflows("?sort=steps"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!.Keys.ShouldBe(["sort"]);
         await (await workspace.Owner.GetAsync(workspace.Workflows("?active=maybe"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Theory, AllDatabases]
+    public async Task List_ShowsEachWorkflowsLatestRun_OrNullBeforeTheFirst(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        var ran = await workspace.CreateFlowAsync([new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new { ok = true } }], name: "ran");
+        await using var refusing = await FakeHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        var failed = await workspace.CreateFlowAsync(
+            [new { id = "only", activity = new { uniqueIdentifier = "http" }, input = new { method = "POST", url = refusing.Address + "no" }, retryPolicy = new { maximumAttempts = 1 } }], name: "failed");
+        await workspace.CreateFlowAsync([new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new { ok = true } }], name: "never");
+        await workspace.StartAsync(ran);
+        var latest = await workspace.StartAsync(ran);
+        var failure = await workspace.StartAsync(failed);
+
+        var results = (await (await workspace.Owner.GetAsync(workspace.Workflows("?sort=name"))).ReadObjectAsync())["results"]!.AsArray()
+            .ToDictionary(w => (string)w!["name"]!, w => w!["lastRun"]);
+
+        ((string)results["ran"]!["id"]!).ShouldBe((string)latest["id"]!);
+        ((int)results["ran"]!["number"]!).ShouldBe(2);
+        ((string)results["ran"]!["status"]!).ShouldBe("succeeded");
+        results["ran"]!["finishedAt"].ShouldNotBeNull();
+        ((string)results["failed"]!["id"]!).ShouldBe((string)failure["id"]!);
+        ((string)results["failed"]!["status"]!).ShouldBe("failed");
+        results["never"].ShouldBeNull();
     }
 
     [Theory, AllDatabases]
