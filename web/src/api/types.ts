@@ -52,11 +52,13 @@ export interface Workspace {
   updatedAt: string;
 }
 
+/** A workflow's latest run as the workflows list carries it. */
 export interface RunSummary {
   id: string;
+  number: number;
   status: string;
-  createdAt?: string;
-  finishedAt?: string | null;
+  createdAt: string;
+  finishedAt: string | null;
 }
 
 export interface WorkflowSummary {
