@@ -1,0 +1,99 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Cadre.E2E.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Cadre.E2E;
+
+/// <summary>The workflow builder, its versions and the workflows list's actions, driven by clicks; the API says what was saved.</summary>
+public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<InstanceWithOwner>
+{
+    [BrowserFact]
+    public Task ThreeStepChain_BuiltByClicking_IsSavedWithItsDependencies() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("build", "Build");
+        await cadre.CreateWorkflowAsync(workspace, "chain", "Three steps in a row");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/build/workflows/chain/builder");
+        var nodes = page.Locator(".react-flow__node");
+        var edges = page.Locator(".react-flow__edge");
+        await Expect(nodes).ToHaveCountAsync(1);
+        await Expect(page.GetByText("All changes saved")).ToBeVisibleAsync();
+
+        await AddStepAsync(page, "transform", "shape");
+        var shape = page.GetByRole(AriaRole.Complementary, new() { Name = "Step shape" });
+        await shape.GetByRole(AriaRole.Checkbox, new() { Name = "only" }).CheckAsync();
+        await Expect(edges).ToHaveCountAsync(1);
+
+        await AddStepAsync(page, "transform", "finish");
+        var finish = page.GetByRole(AriaRole.Complementary, new() { Name = "Step finish" });
+        await finish.GetByRole(AriaRole.Checkbox, new() { Name = "shape" }).CheckAsync();
+        await finish.GetByLabel("Input", new() { Exact = true }).FillAsync("{\"shaped\": \"{{ steps.shape.output }}\"}");
+        await Expect(nodes).ToHaveCountAsync(3);
+        await Expect(edges).ToHaveCountAsync(2);
+        await Expect(page.GetByText("Unsaved changes")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Auto-layout" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Saved as version 2." })).ToBeVisibleAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+
+        using var admin = cadre.Admin();
+        var saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/chain");
+        var steps = saved!["steps"]!.AsArray();
+        steps.Select(s => (string)s!["id"]!).ToArray().ShouldBe(new[] { "only", "shape", "finish" });
+        steps[1]!["dependsOn"]!.AsArray().Select(d => (string)d!).ToArray().ShouldBe(new[] { "only" });
+        steps[2]!["dependsOn"]!.AsArray().Select(d => (string)d!).ToArray().ShouldBe(new[] { "shape" });
+        ((string)steps[2]!["input"]!["shaped"]!).ShouldBe("{{ steps.shape.output }}");
+        saved["graph"]!["nodes"]!.AsArray().Count.ShouldBe(3);
+        saved["graph"]!["edges"]!.AsArray().Count.ShouldBe(2);
+
+        // The graph comes back from the API after a reload.
+        await page.ReloadAsync();
+        await Expect(nodes).ToHaveCountAsync(3);
+        await Expect(edges).ToHaveCountAsync(2);
+        await Expect(page.Locator(".react-flow__node").Filter(new() { HasText = "finish" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+        await page.Locator(".react-flow__node").Filter(new() { HasText = "finish" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = "Step finish" }).GetByRole(AriaRole.Checkbox, new() { Name = "shape" })).ToBeCheckedAsync();
+        await CadreBrowserServer.DocScreenshotAsync(page, "builder");
+    });
+
+    [BrowserFact]
+    public Task InvalidRetry_ShowsTheApisMessageInTheStepPanel_AndSavesNothing() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("invalid", "Invalid");
+        await cadre.CreateWorkflowAsync(workspace, "strict", "Refuses a bad retry");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/invalid/workflows/strict/builder");
+        await page.Locator(".react-flow__node").Filter(new() { HasText = "only" }).ClickAsync();
+        var panel = page.GetByRole(AriaRole.Complementary, new() { Name = "Step only" });
+        await panel.GetByLabel("Maximum attempts").FillAsync("5000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+
+        // The API's 422 names steps[0].retryPolicy.maximumAttempts: its message sits under that field, and the banner says it too.
+        var field = panel.Locator(".field").Filter(new() { Has = page.GetByLabel("Maximum attempts") });
+        await Expect(field).ToContainTextAsync("Must be between 1 (no retry) and 1000, or 0 for no limit.");
+        await Expect(panel.GetByLabel("Maximum attempts")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.Locator(".react-flow__node").Filter(new() { HasText = "1 error" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "steps[0].retryPolicy.maximumAttempts" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Unsaved changes")).ToBeVisibleAsync();
+
+        using var admin = cadre.Admin();
+        var stored = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/strict");
+        ((int)stored!["version"]!).ShouldBe(1);
+        stored["steps"]![0]!["retryPolicy"].ShouldBeNull();
+    });
+
+    private static async Task AddStepAsync(IPage page, string activity, string id)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Add a step" });
+        await dialog.GetByLabel("Activity").SelectOptionAsync(activity);
+        await dialog.GetByLabel("Step ID").FillAsync(id);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = $"Step {id}" })).ToBeVisibleAsync();
+    }
+}
