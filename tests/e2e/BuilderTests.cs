@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Cadre.E2E.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -84,6 +85,96 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var stored = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/strict");
         ((int)stored!["version"]!).ShouldBe(1);
         stored["steps"]![0]!["retryPolicy"].ShouldBeNull();
+    });
+
+    [BrowserFact]
+    public Task AnEditSavesASecondVersion_TheDiffShowsIt_AndARevertBringsTheFirstBack() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("history", "History");
+        await cadre.CreateWorkflowAsync(workspace, "evolving", "Changes over time");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/history/workflows/evolving/builder");
+        await page.Locator(".react-flow__node").Filter(new() { HasText = "only" }).ClickAsync();
+        var panel = page.GetByRole(AriaRole.Complementary, new() { Name = "Step only" });
+        await panel.GetByLabel("Input", new() { Exact = true }).FillAsync("{\"ok\": false, \"note\": \"second thoughts\"}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Versions" }).ClickAsync();
+        var versions = page.GetByRole(AriaRole.Table, new() { Name = "Versions" }).Locator("tbody tr");
+        await Expect(versions).ToHaveCountAsync(2);
+        await Expect(versions.First).ToContainTextAsync("Updated");
+        await Expect(versions.Last).ToContainTextAsync("Created");
+
+        // The comparison opens on the latest change: the API's field diff names the step's input.
+        var changes = page.GetByRole(AriaRole.Table, new() { Name = "Changes from version 1 to 2" });
+        await Expect(changes).ToContainTextAsync("steps[0].input.ok");
+        await Expect(changes).ToContainTextAsync("second thoughts");
+        await CadreBrowserServer.DocScreenshotAsync(page, "workflow-versions");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revert to version 1" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Revert to version 1?" });
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Revert", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Reverted to version 1: saved as version 3." })).ToBeVisibleAsync();
+        await Expect(versions).ToHaveCountAsync(3);
+        await Expect(versions.First).ToContainTextAsync("Reverted");
+
+        using var admin = cadre.Admin();
+        var stored = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/evolving");
+        ((int)stored!["version"]!).ShouldBe(3);
+        ((bool)stored["steps"]![0]!["input"]!["ok"]!).ShouldBeTrue();
+        stored["steps"]![0]!["input"]!["note"].ShouldBeNull();
+    });
+
+    [BrowserFact]
+    public Task ListActions_DuplicateDeleteBulkDeleteRestoreAndPurge() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("tidy", "Tidy");
+        await cadre.CreateWorkflowAsync(workspace, "alpha", "The first");
+        await cadre.CreateWorkflowAsync(workspace, "beta", "The second");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/tidy/workflows");
+        var rows = page.GetByRole(AriaRole.Table).Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Duplicate alpha" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.Filter(new() { HasText = "alpha-copy" })).ToContainTextAsync("alpha (copy)");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete alpha (copy)" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Move alpha (copy) to the bin?" });
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Move to the bin" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(2);
+
+        // Both that are left, selected and moved at once.
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Select alpha" }).CheckAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Select beta" }).CheckAsync();
+        await page.GetByRole(AriaRole.Region, new() { Name = "Selection" }).GetByRole(AriaRole.Button, new() { Name = "Move to the bin" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog, new() { Name = "Move 2 workflows to the bin?" }).GetByRole(AriaRole.Button, new() { Name = "Move to the bin" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No workflows yet" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Bin", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(@"\?view=bin$"));
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Restore alpha", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "alpha restored." })).ToBeVisibleAsync();
+        await Expect(rows).ToHaveCountAsync(2);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete beta for good" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog, new() { Name = "Delete beta for good?" }).GetByRole(AriaRole.Button, new() { Name = "Delete for good" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+
+        using var admin = cadre.Admin();
+        var alpha = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/alpha");
+        ((string)alpha!["status"]!).ShouldBe("active");
+        var binned = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows?status=deleted");
+        binned!["results"]!.AsArray().Select(w => (string)w!["name"]!).ToArray().ShouldBe(new[] { "alpha-copy" });
+        using var gone = await admin.GetAsync($"/api/v1/workspaces/{workspace}/workflows/beta");
+        ((int)gone.StatusCode).ShouldBe(404);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "← Back to workflows" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("alpha");
     });
 
     private static async Task AddStepAsync(IPage page, string activity, string id)

@@ -48,9 +48,7 @@ export interface WorkflowDiff {
 }
 
 export interface BulkResult {
-  succeeded?: unknown[];
-  failed?: unknown[];
-  [field: string]: unknown;
+  results: { index: number; id: string | null; status: number; error: { title: string; detail: string } | null }[];
 }
 
 export interface WebhookToken {
