@@ -177,6 +177,41 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(rows.First).ToContainTextAsync("alpha");
     });
 
+    [BrowserFact]
+    public Task Configuration_ABadCronIsExplainedAtItsField_AGoodOneIsSavedWithItsNextTicks_AndARenameMovesThePage() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("config", "Config");
+        await cadre.CreateWorkflowAsync(workspace, "report", "Sums up the day");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/config/workflows/report");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "Configuration" });
+        await form.GetByLabel("Trigger type").SelectOptionAsync("schedule");
+        await form.GetByLabel("Cron").FillAsync("every morning");
+        await form.GetByLabel("Time zone").FillAsync("Europe/Paris");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+
+        var cron = form.Locator(".field").Filter(new() { Has = page.GetByLabel("Cron") });
+        await Expect(cron.Locator(".field-errors")).ToBeVisibleAsync();
+        await Expect(form.GetByLabel("Cron")).ToHaveAttributeAsync("aria-invalid", "true");
+        using var admin = cadre.Admin();
+        var unchanged = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/report");
+        ((int)unchanged!["version"]!).ShouldBe(1);
+
+        await form.GetByLabel("Cron").FillAsync("0 9 * * *");
+        await form.GetByLabel("Name").FillAsync("morning-report");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/w/config/workflows/morning-report$"));
+        await Expect(page.GetByText("All changes saved · version 3")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Next fire times" }).Locator("li")).ToHaveCountAsync(5);
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Next fire times" }).Locator("li").First).ToContainTextAsync("09:00:00");
+        await CadreBrowserServer.DocScreenshotAsync(page, "workflow-configuration");
+
+        var saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/morning-report");
+        ((string)saved!["type"]!).ShouldBe("schedule");
+        ((string)saved["trigger"]!["cron"]!).ShouldBe("0 9 * * *");
+        ((string)saved["trigger"]!["timeZone"]!).ShouldBe("Europe/Paris");
+    });
+
     private static async Task AddStepAsync(IPage page, string activity, string id)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();

@@ -135,13 +135,13 @@ export function toStep(draft: StepDraft): Obj {
   return step;
 }
 
-export const NODE_WIDTH = 220;
+export const NODE_WIDTH = 190;
 export const NODE_HEIGHT = 84;
 
 /** Positions from dagre, left to right by dependency, keyed by the drafts' keys. */
 export function autoLayout(drafts: StepDraft[]): Record<string, Position> {
   const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: "LR", nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  graph.setGraph({ rankdir: "LR", nodesep: 30, ranksep: 60, marginx: 20, marginy: 20 });
   graph.setDefaultEdgeLabel(() => ({}));
   const byId = new Map(drafts.map((d) => [d.id, d.key]));
   for (const d of drafts) graph.setNode(d.key, { width: NODE_WIDTH, height: NODE_HEIGHT });
