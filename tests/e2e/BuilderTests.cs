@@ -212,6 +212,40 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         ((string)saved["trigger"]!["timeZone"]!).ShouldBe("Europe/Paris");
     });
 
+    [BrowserFact]
+    public Task ASaveAfterAChangeMadeElsewhere_IsRefused_AndTheReloadShowsTheirVersion() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("race", "Race");
+        await cadre.CreateWorkflowAsync(workspace, "contested", "Two editors at once");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/race/workflows/contested/builder");
+        await Expect(page.Locator(".react-flow__node")).ToHaveCountAsync(1);
+
+        // Someone else adds a step meanwhile.
+        using var admin = cadre.Admin();
+        using (var patch = await admin.PatchAsJsonAsync($"/api/v1/workspaces/{workspace}/workflows/contested", new JsonObject
+        {
+            ["steps"] = new JsonArray(
+                new JsonObject { ["id"] = "only", ["activity"] = new JsonObject { ["uniqueIdentifier"] = "transform" } },
+                new JsonObject { ["id"] = "theirs", ["activity"] = new JsonObject { ["uniqueIdentifier"] = "transform" }, ["dependsOn"] = new JsonArray("only") }),
+        }))
+        {
+            patch.EnsureSuccessStatusCode();
+        }
+
+        await AddStepAsync(page, "transform", "mine");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "412" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Someone saved this workflow since you opened it.")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reload the workflow" }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+        await Expect(page.Locator(".react-flow__node").Filter(new() { HasText = "theirs" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".react-flow__node")).ToHaveCountAsync(2);
+        var stored = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/contested");
+        stored!["steps"]!.AsArray().Select(s => (string)s!["id"]!).ToArray().ShouldBe(new[] { "only", "theirs" });
+    });
+
     private static async Task AddStepAsync(IPage page, string activity, string id)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();

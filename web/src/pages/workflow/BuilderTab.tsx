@@ -3,7 +3,7 @@ import {
   type Connection, type Edge, type EdgeChange, type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { ProblemError } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { workflowsApi, type ActivityInfo } from "../../api/workflows";
@@ -59,7 +59,9 @@ export function BuilderTab() {
 
 function Builder() {
   const { workspace, workflow, setWorkflow, reload } = useWorkflow();
-  const canEdit = useCanEdit(workspace) && workflow.status !== "deleted";
+  // A persona pipeline's steps are derived from the pipeline on every save, so they are shown, not edited, here.
+  const fromPipeline = workflow.personaPipeline != null;
+  const canEdit = useCanEdit(workspace) && workflow.status !== "deleted" && !fromPipeline;
   const toast = useToast();
   const flow = useReactFlow();
   const initial = useMemo(() => load(workflow), []); // eslint-disable-line react-hooks/exhaustive-deps
@@ -235,6 +237,15 @@ function Builder() {
     }
   };
 
+  // After "Reload the workflow" (a conflict), the builder starts again from the version the API answers.
+  const resetOnLoad = useRef(false);
+  useEffect(() => {
+    if (!resetOnLoad.current) return;
+    resetOnLoad.current = false;
+    discard();
+    setFitRequest((n) => n + 1);
+  }, [workflow]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const discard = () => {
     const loaded = load(workflow);
     setDrafts(loaded.drafts);
@@ -265,7 +276,13 @@ function Builder() {
           </>
         )}
       </div>
-      {!canEdit && <p className="muted">{workflow.status === "deleted" ? "This workflow is in the bin: restore it to edit its steps." : "You can look at the steps; editors of this workspace change them."}</p>}
+      {!canEdit && (
+        <p className="muted">
+          {fromPipeline ? "These steps are the expansion of the workflow's persona pipeline (designer → checker → optimizer): change the pipeline, and the steps follow."
+            : workflow.status === "deleted" ? "This workflow is in the bin: restore it to edit its steps."
+              : "You can look at the steps; editors of this workspace change them."}
+        </p>
+      )}
 
       {saveError != null && (
         <div className="stack builder-banner">
@@ -273,7 +290,7 @@ function Builder() {
           {conflict && (
             <div className="conflict">
               <p>Someone saved this workflow since you opened it. Reload to see their version (your unsaved changes here are lost), or copy what you need first.</p>
-              <Button onClick={() => { setSaveError(null); reload(); }}>Reload the workflow</Button>
+              <Button onClick={() => { setSaveError(null); resetOnLoad.current = true; reload(); }}>Reload the workflow</Button>
             </div>
           )}
         </div>
