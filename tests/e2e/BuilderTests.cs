@@ -23,9 +23,12 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(page.GetByText("All changes saved")).ToBeVisibleAsync();
 
         await AddStepAsync(page, "transform", "shape");
+        // The first dependency is drawn by dragging from a step's right handle to the next step's left one.
         var shape = page.GetByRole(AriaRole.Complementary, new() { Name = "Step shape" });
-        await shape.GetByRole(AriaRole.Checkbox, new() { Name = "only" }).CheckAsync();
+        await nodes.Filter(new() { HasText = "only" }).Locator(".react-flow__handle.source")
+            .DragToAsync(nodes.Filter(new() { HasText = "shape" }).Locator(".react-flow__handle.target"));
         await Expect(edges).ToHaveCountAsync(1);
+        await Expect(shape.GetByRole(AriaRole.Checkbox, new() { Name = "only" })).ToBeCheckedAsync();
 
         await AddStepAsync(page, "transform", "finish");
         var finish = page.GetByRole(AriaRole.Complementary, new() { Name = "Step finish" });
