@@ -79,7 +79,7 @@ function Builder() {
   const [fitRequest, setFitRequest] = useState(0);
   useEffect(() => {
     if (fitRequest === 0) return;
-    const frame = window.requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.2, duration: 150 }));
+    const frame = window.requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2, duration: 150 }));
     return () => window.cancelAnimationFrame(frame);
   }, [fitRequest, flow]);
 
@@ -317,7 +317,7 @@ function Builder() {
             nodesConnectable={canEdit}
             deleteKeyCode={canEdit ? ["Backspace", "Delete"] : null}
             fitView
-            fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
+            fitViewOptions={{ padding: 0.1, maxZoom: 1.2 }}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
