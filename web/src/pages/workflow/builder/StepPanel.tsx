@@ -8,6 +8,16 @@ function Errors({ id, messages }: { id?: string; messages?: string[] }) {
   return <ul id={id} className="field-errors">{messages.map((m) => <li key={m}>{m}</li>)}</ul>;
 }
 
+/** An input to start from: the schema's required members (or all, when none is required), each with a placeholder of its type. */
+function skeleton(version: { inputSchema: Record<string, unknown> } | undefined): string {
+  const properties = (version?.inputSchema?.properties ?? {}) as Record<string, { type?: string; enum?: unknown[] }>;
+  const required = Array.isArray(version?.inputSchema?.required) ? version.inputSchema.required as string[] : [];
+  const names = required.length ? required : Object.keys(properties);
+  const value = (p: { type?: string; enum?: unknown[] } | undefined): unknown =>
+    p?.enum?.length ? p.enum[0] : p?.type === "object" ? {} : p?.type === "array" ? [] : p?.type === "integer" || p?.type === "number" ? 0 : p?.type === "boolean" ? false : "";
+  return JSON.stringify(Object.fromEntries(names.map((n) => [n, value(properties[n])])), null, 2);
+}
+
 /** The side panel of the selected step: every member of the step, with the API's messages next to each. */
 export function StepPanel({ draft, drafts, activities, errors, canEdit, onChange, onRemove, onClose }: {
   draft: StepDraft;
@@ -31,7 +41,8 @@ export function StepPanel({ draft, drafts, activities, errors, canEdit, onChange
   const others = drafts.filter((d) => d.key !== draft.key);
   const toggleDependency = (id: string, on: boolean) =>
     set({ dependsOn: on ? [...draft.dependsOn.filter((d) => d !== id), id] : draft.dependsOn.filter((d) => d !== id) });
-  const schemaProps = Object.keys((activity?.versions.find((v) => v.version === activity.latestVersion)?.inputSchema?.properties as object | undefined) ?? {});
+  const schema = activity?.versions.find((v) => String(v.version) === draft.activityVersion) ?? activity?.versions.find((v) => v.version === activity.latestVersion);
+  const schemaProps = Object.keys((schema?.inputSchema?.properties as object | undefined) ?? {});
   const errorCount = Object.values(errors).reduce((n, m) => n + (m?.length ?? 0), 0);
 
   return (
@@ -52,6 +63,20 @@ export function StepPanel({ draft, drafts, activities, errors, canEdit, onChange
         <Input label="Display name" value={draft.name} onChange={(e) => set({ name: e.target.value })} errors={errors.name} />
         <Select label="Activity" value={draft.activity} options={activityOptions} onChange={(e) => set({ activity: e.target.value, activityVersion: "" })} errors={errors.activity}
           hint={activity?.description} />
+        {activity && (
+          <div className="field-row">
+            <Select label="Activity version" value={draft.activityVersion} onChange={(e) => set({ activityVersion: e.target.value })}
+              options={[{ value: "", label: `latest (v${activity.latestVersion})` }, ...activity.versions.map((v) => ({ value: String(v.version), label: `v${v.version}` }))]} />
+            <label className="checkbox">
+              <input type="checkbox" checked={draft.activityRest.autoUpgradeToLatestVersion === true}
+                onChange={(e) => set({ activityRest: { ...draft.activityRest, autoUpgradeToLatestVersion: e.target.checked } })} />
+              Run the latest version at run time
+            </label>
+          </div>
+        )}
+        {canEdit && schemaProps.length > 0 && !draft.inputText.trim().replace(/^\{\s*\}$/, "") && (
+          <div><Button variant="ghost" onClick={() => set({ inputText: skeleton(schema) })}>Fill the input from {activity?.uniqueIdentifier}'s schema</Button></div>
+        )}
         <JsonField label="Input" value={draft.inputText} onChange={(text) => set({ inputText: text })} errors={errors.input} rows={7}
           hint={schemaProps.length ? `JSON; ${activity?.uniqueIdentifier} takes ${schemaProps.join(", ")}. Strings may be templates, such as {{ context.body }}.` : "JSON; strings may be templates, such as {{ context.body }}."} />
 
