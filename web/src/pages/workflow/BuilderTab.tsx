@@ -198,7 +198,7 @@ function Builder() {
       steps = drafts.map(toStep);
     } catch (e) {
       if (e instanceof DraftError) {
-        setStepErrors({ [e.key]: { [e.field === "compensation" ? "compensation" : e.field]: [e.message] } as Partial<Record<StepField, string[]>> });
+        setStepErrors({ [e.key]: { [e.field]: [e.message] } as Partial<Record<StepField, string[]>> });
         setSelectedKey(e.key);
         setSaveError(new ProblemError({ title: "A step's JSON cannot be read", status: 0, detail: `${drafts.find((d) => d.key === e.key)?.id}: ${e.message}. Nothing was saved.` }));
         return;

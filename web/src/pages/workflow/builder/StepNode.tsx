@@ -11,6 +11,7 @@ export function StepNode({ data, selected }: NodeProps<StepNodeType>) {
   if (draft.approvalOn) badges.push({ label: "approval", title: "Waits for an approval" });
   if (Object.values(draft.retry).some((v) => v.trim())) badges.push({ label: "retry", title: "Has its own retry policy" });
   if (draft.compensationActivity) badges.push({ label: "compensate", title: "Has a compensation" });
+  if (draft.loopText.trim()) badges.push({ label: "loop", title: "Repeats its loop body" });
   if (draft.whenText.trim()) badges.push({ label: "when", title: "Runs only when its filter holds" });
   if (draft.timeout.trim()) badges.push({ label: draft.timeout, title: "Timeout" });
   if (errorCount) badges.push({ label: errorCount === 1 ? "1 error" : `${errorCount} errors`, title: "The API refused this step", kind: "error" });

@@ -99,6 +99,10 @@ export function StepPanel({ draft, drafts, activities, errors, canEdit, onChange
           <Errors id={`${depsId}-errors`} messages={errors.dependsOn} />
         </fieldset>
 
+        {(draft.activity === "loop" || draft.loopText.trim() !== "" || !!errors.loop) && (
+          <JsonField label="Loop" value={draft.loopText} onChange={(text) => set({ loopText: text })} errors={errors.loop} rows={4}
+            hint={'{"body": ["step-id", …], "until": {filter}, "maxIterations": 10}: the steps repeated, in order, until the filter holds.'} />
+        )}
         <JsonField label="Run only when (filter)" value={draft.whenText} onChange={(text) => set({ whenText: text })} errors={errors.when} rows={3}
           hint={'Optional. A filter such as {"{{ steps.fetch.output.status }}": {"~eq": 200}}; false skips the step.'} />
 

@@ -20,6 +20,8 @@ export interface StepDraft {
   approval: { approvers: string; quorum: string; timeout: string; onTimeout: string; escalateTo: string };
   compensationActivity: string;
   compensationInputText: string;
+  /** A loop step's loop: {body, until, maxIterations}. */
+  loopText: string;
   /** Members the form does not edit (loop, sleep, retry's nonRetryableErrors…), kept as they were. */
   rest: Record<string, unknown>;
   retryRest: Record<string, unknown>;
@@ -39,7 +41,7 @@ export const newKey = () => `k${Date.now().toString(36)}${(counter++).toString(3
 
 export function fromStep(step: Obj): StepDraft {
   const {
-    id, name, activity, input, dependsOn, when, retryPolicy, timeout, onFailure, approval, compensation, ...rest
+    id, name, activity, input, dependsOn, when, retryPolicy, timeout, onFailure, approval, compensation, loop, ...rest
   } = step;
   const activityObj = obj(activity);
   const { uniqueIdentifier, version, ...activityRest } = activityObj;
@@ -66,6 +68,7 @@ export function fromStep(step: Obj): StepDraft {
     },
     compensationActivity: str(obj(compensationObj.activity).uniqueIdentifier),
     compensationInputText: json(compensationObj.input),
+    loopText: json(loop),
     rest,
     retryRest,
     activityRest,
@@ -132,6 +135,8 @@ export function toStep(draft: StepDraft): Obj {
     const compensationInput = parse(draft, "compensation", draft.compensationInputText);
     step.compensation = compact({ activity: { uniqueIdentifier: draft.compensationActivity }, input: compensationInput });
   }
+  const loop = parse(draft, "loop", draft.loopText);
+  if (loop !== undefined) step.loop = loop;
   return step;
 }
 
@@ -183,7 +188,7 @@ export type StepField =
   | "id" | "name" | "activity" | "input" | "dependsOn" | "when" | "timeout" | "onFailure"
   | "retry.maximumAttempts" | "retry.initialInterval" | "retry.backoffCoefficient" | "retry.maximumInterval"
   | "approval" | "approval.approvers" | "approval.quorum" | "approval.timeout" | "approval.onTimeout" | "approval.escalateTo"
-  | "compensation" | "other";
+  | "compensation" | "loop" | "other";
 
 export type StepErrors = Record<string, Partial<Record<StepField, string[]>>>;
 
@@ -211,6 +216,7 @@ function fieldOf(path: string): { field: StepField; detail: string } {
   }
   if (head === "approval") return { field: "approval", detail: "" };
   if (head === "compensation") return { field: "compensation", detail: sub };
+  if (head === "loop") return { field: "loop", detail: sub };
   return { field: "other", detail: path };
 }
 
