@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Table, Time, useToast, type Column } from "../components";
-import { useCanEdit } from "../app/permissions";
+import { workflowsApi } from "../api/workflows";
+import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../components";
+import { useCanEdit, useIsAdmin } from "../app/permissions";
 
 function triggerLabel(w: WorkflowSummary): string {
   switch (w.type) {
@@ -16,11 +17,20 @@ function triggerLabel(w: WorkflowSummary): string {
   }
 }
 
-/** The workspace's workflows: search, pages by the API's cursor links, switch triggers on and off. */
+type Confirm = { title: string; body: ReactNode; action: string; danger?: boolean; run: () => Promise<void> };
+
+/**
+ * The workspace's workflows: search and filters (in the address), pages by the API's cursor links,
+ * switch triggers on and off, duplicate, move to the bin (one or many), and the bin with restore and
+ * permanent delete.
+ */
 export function WorkflowsPage() {
   const { workspace = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
+  const type = params.get("type") ?? "";
+  const active = params.get("active") ?? "";
+  const bin = params.get("view") === "bin";
   const [search, setSearch] = useState(q);
   const [link, setLink] = useState<string | null>(null);
   const [page, setPage] = useState<Page<WorkflowSummary> | null>(null);
@@ -28,24 +38,39 @@ export function WorkflowsPage() {
   const [loading, setLoading] = useState(true);
   const [creating, setCreating] = useState(false);
   const [reload, setReload] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [confirm, setConfirm] = useState<Confirm | null>(null);
   const canEdit = useCanEdit(workspace);
+  const isAdmin = useIsAdmin(workspace);
   const toast = useToast();
+  const filtered = Boolean(q || type || active);
 
-  // A new search or workspace starts again at the first page.
-  useEffect(() => { setLink(null); }, [q, workspace]);
+  /** Sets one parameter of the address, keeping the others. */
+  const setParam = useCallback((name: string, value: string) => {
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      if (value) next.set(name, value); else next.delete(name);
+      return next;
+    }, { replace: true });
+  }, [setParams]);
+
+  // A new search, filter, view or workspace starts again at the first page, with nothing selected.
+  useEffect(() => { setLink(null); setSelected(new Set()); }, [q, type, active, bin, workspace]);
   useEffect(() => { setSearch(q); }, [q]);
 
   // Searches as the person types, once they pause.
   useEffect(() => {
     if (search === q) return;
-    const timer = window.setTimeout(() => setParams(search ? { q: search } : {}, { replace: true }), 300);
+    const timer = window.setTimeout(() => setParam("q", search), 300);
     return () => window.clearTimeout(timer);
-  }, [search, q, setParams]);
+  }, [search, q, setParam]);
 
   useEffect(() => {
     const abort = new AbortController();
     setLoading(true);
-    api.workflows(workspace, { q: q || undefined, limit: 25, link }, abort.signal)
+    workflowsApi.list(workspace, {
+      q: q || undefined, type: type || undefined, active: active ? active === "true" : undefined, status: bin ? "deleted" : undefined, limit: 25,
+    }, link, abort.signal)
       .then((result) => { setPage(result); setError(null); setLoading(false); })
       .catch((e: unknown) => {
         if (abort.signal.aborted) return;
@@ -53,61 +78,184 @@ export function WorkflowsPage() {
         setLoading(false);
       });
     return () => abort.abort();
-  }, [workspace, q, link, reload]);
+  }, [workspace, q, type, active, bin, link, reload]);
 
-  const setActive = useCallback(async (workflow: WorkflowSummary, active: boolean) => {
-    const update = (isActive: boolean) => setPage((p) => p && { ...p, results: p.results.map((w) => (w.id === workflow.id ? { ...w, isActive } : w)) });
-    update(active);
+  const refresh = () => { setSelected(new Set()); setReload((n) => n + 1); };
+  const label = (w: WorkflowSummary) => w.title || w.name;
+
+  const setActive = useCallback(async (workflow: WorkflowSummary, isActive: boolean) => {
+    const update = (value: boolean) => setPage((p) => p && { ...p, results: p.results.map((w) => (w.id === workflow.id ? { ...w, isActive: value } : w)) });
+    update(isActive);
     try {
-      await api.setWorkflowActive(workspace, workflow.id, active);
-      toast.success(`${workflow.title || workflow.name} ${active ? "activated" : "deactivated"}.`);
+      await api.setWorkflowActive(workspace, workflow.id, isActive);
+      toast.success(`${workflow.title || workflow.name} ${isActive ? "activated" : "deactivated"}.`);
     } catch (e) {
-      update(!active);
+      update(!isActive);
       toast.error(e);
     }
   }, [workspace, toast]);
 
+  const duplicate = async (w: WorkflowSummary) => {
+    try {
+      const copy = await workflowsApi.duplicate(workspace, w.id);
+      toast.success(<>Duplicated as <Link to={`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(copy.name)}`}>{copy.name}</Link> (inactive).</>);
+      setLink(null);
+      refresh();
+    } catch (e) {
+      toast.error(e);
+    }
+  };
+
+  const askDelete = (items: WorkflowSummary[]) => setConfirm({
+    title: items.length === 1 ? `Move ${label(items[0]!)} to the bin?` : `Move ${items.length} workflows to the bin?`,
+    body: <p>Their triggers stop and their names become free. The bin keeps them, with their history, until they are restored or deleted for good.</p>,
+    action: "Move to the bin",
+    danger: true,
+    run: async () => {
+      if (items.length === 1) {
+        await workflowsApi.remove(workspace, items[0]!.id);
+        toast.success(`${label(items[0]!)} moved to the bin.`);
+      } else {
+        const result = await workflowsApi.bulkDelete(workspace, items.map((w) => w.id));
+        const failed = result.results.filter((r) => r.status >= 300);
+        const done = result.results.length - failed.length;
+        if (done) toast.success(`${done === 1 ? "1 workflow" : `${done} workflows`} moved to the bin.`);
+        if (failed.length) {
+          const first = failed[0]!.error;
+          toast.error(new ProblemError({ title: `${failed.length} could not be moved to the bin`, status: failed[0]!.status, detail: first ? `${first.title}: ${first.detail}` : undefined }));
+        }
+      }
+      refresh();
+    },
+  });
+
+  const restore = async (w: WorkflowSummary) => {
+    try {
+      await workflowsApi.restore(workspace, w.id);
+      toast.success(`${label(w)} restored.`);
+      refresh();
+    } catch (e) {
+      toast.error(e);
+    }
+  };
+
+  const askPurge = (w: WorkflowSummary) => setConfirm({
+    title: `Delete ${label(w)} for good?`,
+    body: <p>The workflow and every version of it are deleted. This cannot be undone.</p>,
+    action: "Delete for good",
+    danger: true,
+    run: async () => {
+      await workflowsApi.purge(workspace, w.id);
+      toast.success(`${label(w)} deleted for good.`);
+      refresh();
+    },
+  });
+
+  const rows = page?.results ?? [];
+  const allSelected = rows.length > 0 && rows.every((w) => selected.has(w.id));
+  const toggle = (id: string, on: boolean) => setSelected((current) => {
+    const next = new Set(current);
+    if (on) next.add(id); else next.delete(id);
+    return next;
+  });
+
   const columns: Column<WorkflowSummary>[] = [
+    ...(canEdit && !bin ? [{
+      key: "select",
+      header: <input type="checkbox" aria-label="Select every workflow on this page" checked={allSelected}
+        onChange={(e) => setSelected(e.target.checked ? new Set(rows.map((w) => w.id)) : new Set())} />,
+      cell: (w: WorkflowSummary) => <input type="checkbox" aria-label={`Select ${label(w)}`} checked={selected.has(w.id)} onChange={(e) => toggle(w.id, e.target.checked)} />,
+    }] : []),
     {
       key: "name", header: "Workflow", cell: (w) => (
         <div className="cell-name">
-          <Link className="strong" to={`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(w.name)}`}>{w.title || w.name}</Link>
+          {bin ? <span className="strong">{label(w)}</span>
+            : <Link className="strong" to={`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(w.name)}`}>{label(w)}</Link>}
           {w.title && w.title !== w.name && <code className="muted">{w.name}</code>}
         </div>
       ),
     },
     { key: "description", header: "Description", className: "cell-description", cell: (w) => w.description || <span className="muted">—</span> },
     { key: "trigger", header: "Trigger", cell: (w) => <span className={`badge badge-${w.type}`}>{triggerLabel(w)}</span> },
-    {
-      key: "active", header: "Active", cell: (w) => (
+    ...(bin ? [] : [{
+      key: "active", header: "Active", cell: (w: WorkflowSummary) => (
         <label className="switch">
           <input type="checkbox" role="switch" checked={w.isActive} disabled={!canEdit}
-            aria-label={`${w.title || w.name} active`} onChange={(e) => void setActive(w, e.target.checked)} />
+            aria-label={`${label(w)} active`} onChange={(e) => void setActive(w, e.target.checked)} />
           <span className="switch-track" aria-hidden="true" />
         </label>
       ),
-    },
-    { key: "lastRun", header: "Last run", cell: (w) => (w.lastRun ? <span className={`status status-${w.lastRun.status}`}>{w.lastRun.status}</span> : <span className="muted">Never run</span>) },
+    }, {
+      key: "lastRun", header: "Last run", cell: (w: WorkflowSummary) => (w.lastRun ? <span className={`status status-${w.lastRun.status}`}>{w.lastRun.status}</span> : <span className="muted">Never run</span>),
+    }]),
     { key: "updatedAt", header: "Updated", cell: (w) => <Time value={w.updatedAt} /> },
-    { key: "createdAt", header: "Created", cell: (w) => <Time value={w.createdAt} /> },
+    ...(bin ? [] : [{ key: "createdAt", header: "Created", cell: (w: WorkflowSummary) => <Time value={w.createdAt} /> }]),
+    ...(canEdit ? [{
+      key: "actions", header: <span className="visually-hidden">Actions</span>, cell: (w: WorkflowSummary) => (
+        <div className="row-actions">
+          {bin ? (
+            <>
+              <Button variant="ghost" aria-label={`Restore ${label(w)}`} onClick={() => void restore(w)}>Restore</Button>
+              {isAdmin && <Button variant="ghost" aria-label={`Delete ${label(w)} for good`} onClick={() => askPurge(w)}>Delete for good</Button>}
+            </>
+          ) : (
+            <>
+              <Button variant="ghost" aria-label={`Duplicate ${label(w)}`} onClick={() => void duplicate(w)}>Duplicate</Button>
+              <Button variant="ghost" aria-label={`Delete ${label(w)}`} onClick={() => askDelete([w])}>Delete</Button>
+            </>
+          )}
+        </div>
+      ),
+    }] : []),
   ];
 
   const createButton = canEdit && <Button variant="primary" onClick={() => setCreating(true)}>Create your first workflow</Button>;
+  const clearFilters = () => { setSearch(""); setParams(bin ? { view: "bin" } : {}, { replace: true }); };
+  const selectedRows = rows.filter((w) => selected.has(w.id));
+  const noun = bin ? "in the bin" : "";
 
   return (
     <div className="page">
       <header className="page-header">
         <div>
-          <h1>Workflows</h1>
-          {page && <p className="muted" aria-live="polite">{page.count === 1 ? "1 workflow" : `${page.count} workflows`}{q && ` matching “${q}”`}</p>}
+          <h1>{bin ? "Workflows in the bin" : "Workflows"}</h1>
+          {page && (
+            <p className="muted" aria-live="polite">
+              {page.count === 1 ? "1 workflow" : `${page.count} workflows`}{noun && ` ${noun}`}{q && ` matching “${q}”`}
+            </p>
+          )}
         </div>
         <div className="page-actions">
           <div className="search">
             <Input label="Search workflows" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Name, description…" className="field-inline" />
           </div>
-          {canEdit && <Button variant="primary" onClick={() => setCreating(true)}>New workflow</Button>}
+          {bin
+            ? <Button onClick={() => setParam("view", "")}>← Back to workflows</Button>
+            : <Button onClick={() => setParam("view", "bin")}>Bin</Button>}
+          {canEdit && !bin && <Button variant="primary" onClick={() => setCreating(true)}>New workflow</Button>}
         </div>
       </header>
+
+      <div className="filters" role="group" aria-label="Filters">
+        <Select label="Trigger" value={type} onChange={(e) => setParam("type", e.target.value)} options={[
+          { value: "", label: "Any trigger" }, { value: "manual", label: "Manual" }, { value: "event", label: "Event" },
+          { value: "webhook", label: "Webhook" }, { value: "schedule", label: "Schedule" },
+        ]} />
+        {!bin && (
+          <Select label="State" value={active} onChange={(e) => setParam("active", e.target.value)} options={[
+            { value: "", label: "Active or not" }, { value: "true", label: "Active" }, { value: "false", label: "Inactive" },
+          ]} />
+        )}
+        {filtered && <Button variant="ghost" onClick={clearFilters}>Clear filters</Button>}
+      </div>
+
+      {selectedRows.length > 0 && !bin && (
+        <div className="bulk-bar" role="region" aria-label="Selection">
+          <span>{selectedRows.length === 1 ? "1 selected" : `${selectedRows.length} selected`}</span>
+          <Button variant="danger" onClick={() => askDelete(selectedRows)}>Move to the bin</Button>
+          <Button variant="ghost" onClick={() => setSelected(new Set())}>Clear selection</Button>
+        </div>
+      )}
 
       {error != null && (
         <div className="stack">
@@ -118,7 +266,7 @@ export function WorkflowsPage() {
 
       {error == null && loading && !page && <Loading label="Loading workflows…" />}
 
-      {error == null && page && page.results.length === 0 && !q && (
+      {error == null && page && page.results.length === 0 && !filtered && !bin && (
         <EmptyState title="No workflows yet" action={createButton}>
           <p>
             A workflow is a graph of steps — model calls, agents, HTTP requests, approvals, sleeps — that runs
@@ -128,15 +276,21 @@ export function WorkflowsPage() {
         </EmptyState>
       )}
 
-      {error == null && page && page.results.length === 0 && q && (
-        <EmptyState title="No workflow matches" action={<Button onClick={() => setSearch("")}>Clear the search</Button>}>
-          <p>Nothing here matches “{q}”. Search looks at names, titles and descriptions.</p>
+      {error == null && page && page.results.length === 0 && !filtered && bin && (
+        <EmptyState title="The bin is empty" action={<Button onClick={() => setParam("view", "")}>Back to workflows</Button>}>
+          <p>Deleted workflows wait here, silent, with their history, until they are restored or deleted for good.</p>
+        </EmptyState>
+      )}
+
+      {error == null && page && page.results.length === 0 && filtered && (
+        <EmptyState title="No workflow matches" action={<Button onClick={clearFilters}>{q && !type && !active ? "Clear the search" : "Clear the filters"}</Button>}>
+          <p>{q ? <>Nothing here matches “{q}”. Search looks at names, titles and descriptions.</> : "No workflow has this trigger and state."}</p>
         </EmptyState>
       )}
 
       {error == null && page && page.results.length > 0 && (
         <div className={loading ? "is-refreshing" : undefined} aria-busy={loading}>
-          <Table caption="Workflows" columns={columns} rows={page.results} rowKey={(w) => w.id} />
+          <Table caption={bin ? "Workflows in the bin" : "Workflows"} columns={columns} rows={page.results} rowKey={(w) => w.id} />
           <nav className="pager" aria-label="Pages">
             <Button disabled={!page.previous || loading} onClick={() => setLink(page.previous)}>← Previous</Button>
             <Button disabled={!page.next || loading} onClick={() => setLink(page.next)}>Next →</Button>
@@ -144,15 +298,46 @@ export function WorkflowsPage() {
         </div>
       )}
 
+      <ConfirmDialog confirm={confirm} onClose={() => setConfirm(null)} />
       <CreateWorkflowDialog workspace={workspace} open={creating} onClose={() => setCreating(false)}
         onCreated={(name) => { setCreating(false); toast.success(`Workflow ${name} created.`); setLink(null); setReload((n) => n + 1); }} />
     </div>
   );
 }
 
+/** Asks before a destructive action; the API's refusal stays in the dialog. */
+function ConfirmDialog({ confirm, onClose }: { confirm: Confirm | null; onClose: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => { setError(null); }, [confirm]);
+  const run = async () => {
+    if (!confirm) return;
+    setBusy(true);
+    try {
+      await confirm.run();
+      onClose();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog open={confirm != null} title={confirm?.title ?? ""} onClose={onClose}>
+      <div className="stack">
+        {error != null && <ProblemBanner error={error} />}
+        {confirm?.body}
+        <div className="dialog-actions">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant={confirm?.danger ? "danger" : "primary"} busy={busy} onClick={() => void run()}>{confirm?.action}</Button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
+
 /**
- * Makes a manual workflow with one starter step, ready to be shaped in the builder
- * (the builder is a later part of the UI; until then the API and the CLI edit it).
+ * Makes a manual workflow with one starter step, ready to be shaped in the builder.
  */
 function CreateWorkflowDialog({ workspace, open, onClose, onCreated }: { workspace: string; open: boolean; onClose: () => void; onCreated: (name: string) => void }) {
   const [name, setName] = useState("");
@@ -188,7 +373,7 @@ function CreateWorkflowDialog({ workspace, open, onClose, onCreated }: { workspa
         <Input label="Name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus errors={fieldErrors.name}
           hint="Lowercase letters, digits and dashes, such as invoice-check." />
         <Input label="Description" value={description} onChange={(e) => setDescription(e.target.value)} errors={fieldErrors.description} />
-        <p className="muted">It starts as a manual workflow with one step that echoes its input; add steps and a trigger next.</p>
+        <p className="muted">It starts as a manual workflow with one step that echoes its input; add steps in the builder and a trigger in its configuration.</p>
         <div className="dialog-actions">
           <Button onClick={onClose}>Cancel</Button>
           <Button type="submit" variant="primary" busy={busy}>Create</Button>
