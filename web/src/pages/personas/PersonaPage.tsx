@@ -300,7 +300,8 @@ export function PersonaPage() {
           )}
           <div className="editor-layout">
             <EditorForm form={form} onChange={setForm} errors={fieldErrors} providers={providers} disabled={!canEdit} />
-            <PreviewPanel workspace={workspace} persona={current.id} publishedVersion={current.version} form={form} edited={edited} />
+            <PreviewPanel workspace={workspace} persona={current.id} publishedVersion={current.version}
+              publishedParameters={(current.parameters ?? []).flatMap((p) => (p.name ? [p.name] : []))} form={form} edited={edited} />
           </div>
         </>
       )}

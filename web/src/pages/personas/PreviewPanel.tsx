@@ -24,10 +24,12 @@ function asText(value: unknown): string {
  * edited instructions are rendered here too, with each inserted value marked, so the effect of an edit shows
  * as it is typed.
  */
-export function PreviewPanel({ workspace, persona, publishedVersion, form, edited }: {
+export function PreviewPanel({ workspace, persona, publishedVersion, publishedParameters, form, edited }: {
   workspace: string;
   persona: string;
   publishedVersion: number;
+  /** The names of the published version's parameters: the only values its preview takes. */
+  publishedParameters: string[];
   form: PersonaSpec;
   edited: boolean;
 }) {
@@ -41,7 +43,11 @@ export function PreviewPanel({ workspace, persona, publishedVersion, form, edite
     }
     return result;
   }, [parameters, texts]);
-  const valuesKey = JSON.stringify(values);
+  const publishedKey = publishedParameters.join("\n");
+  const serverValues = useMemo(() => {
+    const known = new Set(publishedKey.split("\n"));
+    return JSON.stringify(Object.fromEntries(Object.entries(values).filter(([name]) => known.has(name))));
+  }, [values, publishedKey]);
 
   const [server, setServer] = useState<PersonaPreview | null>(null);
   const [serverError, setServerError] = useState<unknown>(null);
@@ -53,12 +59,12 @@ export function PreviewPanel({ workspace, persona, publishedVersion, form, edite
     setLoading(true);
     const timer = window.setTimeout(() => {
       // Values for parameters only the draft has would be refused by the published version: send the ones it knows.
-      personasApi.preview(workspace, persona, JSON.parse(valuesKey) as Record<string, unknown>, abort.signal)
+      personasApi.preview(workspace, persona, JSON.parse(serverValues) as Record<string, unknown>, abort.signal)
         .then((result) => { setServer(result); setServerError(null); setLoading(false); })
         .catch((e: unknown) => { if (!abort.signal.aborted) { setServerError(e); setLoading(false); } });
     }, 400);
     return () => { window.clearTimeout(timer); abort.abort(); };
-  }, [workspace, persona, valuesKey, publishedVersion]);
+  }, [workspace, persona, serverValues, publishedVersion]);
 
   const segments = useMemo(() => parseTemplate(form.instructions ?? ""), [form.instructions]);
   const byName = new Map(parameters.map((p) => [p.name!, p]));
