@@ -72,6 +72,7 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var conflict = page.GetByRole(AriaRole.Dialog, new() { Name = "Someone else changed this persona" });
         await Expect(conflict).ToContainTextAsync("was published as version 2");
         await Expect(conflict).ToContainTextAsync("since you opened it at version 1");
+        await CadreBrowserServer.DocScreenshotAsync(page, "persona-conflict");
         var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/triage");
         ((string?)persona!["instructions"]).ShouldBe("Their instructions.");
         ((int)persona["version"]!).ShouldBe(2);
@@ -96,6 +97,38 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/triage");
         ((int)persona!["version"]!).ShouldBe(4);
         ((string?)persona["instructions"]).ShouldBe("My second attempt.");
+    });
+
+    [BrowserFact]
+    public Task PersonaPublishedMeanwhile_KeepingMine_AppliesMyEditsOnTopOfTheirs() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("keepers", "Keepers");
+        using var admin = cadre.Admin();
+        await CreatePersonaAsync(admin, workspace, new JsonObject { ["name"] = "keeper", ["instructions"] = "First." });
+
+        await InstanceWithOwner.SignInAsync(page, "/w/keepers/personas/keeper");
+        var instructions = page.GetByRole(AriaRole.Textbox, new() { Name = "Instructions", Exact = true });
+        await Expect(instructions).ToHaveValueAsync("First.");
+        await PatchAsync(admin, $"/api/v1/workspaces/{workspace}/personas/keeper", new JsonObject { ["instructions"] = "Theirs.", ["description"] = "Theirs too." });
+
+        await instructions.FillAsync("Mine.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        var conflict = page.GetByRole(AriaRole.Dialog, new() { Name = "Someone else changed this persona" });
+        await conflict.GetByRole(AriaRole.Button, new() { Name = "Keep my changes over theirs" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "now based on version 2" })).ToBeVisibleAsync();
+        await Expect(instructions).ToHaveValueAsync("Mine.");
+        await Expect(page.GetByText("Draft saved, not published")).ToBeVisibleAsync();
+
+        // Nothing is live until published; then it is version 3, on top of theirs.
+        var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/keeper");
+        ((string?)persona!["instructions"]).ShouldBe("Theirs.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Published version 3." })).ToBeVisibleAsync();
+        persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/keeper");
+        ((int)persona!["version"]!).ShouldBe(3);
+        ((string?)persona["instructions"]).ShouldBe("Mine.");
+        // Only the fields changed here were applied over theirs: their description stays.
+        ((string?)persona["description"]).ShouldBe("Theirs too.");
     });
 
     [BrowserFact]
@@ -129,6 +162,7 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var draftPreview = page.GetByTestId("draft-preview");
         await Expect(draftPreview).ToHaveTextAsync("You help admins with billing, in a friendly tone.");
         await Expect(draftPreview.Locator("mark.ph-filled")).ToHaveCountAsync(2);
+        await CadreBrowserServer.DocScreenshotAsync(page, "persona-preview");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Publish", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Published version 2." })).ToBeVisibleAsync();
@@ -141,6 +175,7 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(changes.Locator("li").Filter(new() { HasText = "instructions" }).Locator("ins").Last).ToContainTextAsync("tone");
         await Expect(changes).ToContainTextAsync("parameters");
         await Expect(page.GetByRole(AriaRole.Table).Locator("tbody tr")).ToHaveCountAsync(2);
+        await CadreBrowserServer.DocScreenshotAsync(page, "persona-versions");
 
         var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/biller");
         ((int)persona!["version"]!).ShouldBe(2);
@@ -160,6 +195,7 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await InstanceWithOwner.SignInAsync(page, "/w/library/personas");
         var rows = page.GetByRole(AriaRole.Table).Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(3);
+        await CadreBrowserServer.DocScreenshotAsync(page, "personas-list");
 
         // Search reads instructions too, and lives in the address.
         await page.GetByLabel("Search personas").FillAsync("invoice");

@@ -206,26 +206,29 @@ export function PersonaPage() {
     setActionError(null);
     try {
       if (choice === "theirs") {
-        await personasApi.discardDraft(workspace, current.id).catch(() => undefined);
         if (conflict?.kind === "draft") {
-          // Their version is the draft saved elsewhere: load it.
+          // "Theirs" is the draft saved from elsewhere: load it as it is.
           const latest = await personasApi.get(workspace, current.id);
           const d = await personasApi.getDraft(workspace, current.id).catch(() => null);
           show(latest, d);
+          toast.success("Loaded your saved draft; the changes on this page were dropped.");
         } else {
+          await personasApi.discardDraft(workspace, current.id).catch(() => undefined);
           show(await personasApi.get(workspace, current.id), null);
+          toast.success("Loaded the latest version; your changes were dropped.");
         }
         setConflict(null);
-        toast.success("Loaded the latest version; your unsaved changes were dropped.");
       } else if (choice === "mine") {
-        // Keep this page's form: base the draft on what is there now, then write the form over it.
+        // A three-way merge: this page's edits (the form against what it started from) applied on top of
+        // their version, so fields only they changed keep their change and fields both changed get mine.
+        const mine = mergePatch(baseline as Record<string, unknown>, form as Record<string, unknown>);
         const latest = await personasApi.get(workspace, current.id);
         let d = conflict?.kind === "draft" ? await personasApi.getDraft(workspace, current.id).catch(() => null) : null;
         if (!d) {
           await personasApi.discardDraft(workspace, current.id).catch(() => undefined);
           d = await personasApi.startDraft(workspace, current.id, latest.version);
         }
-        const saved = await personasApi.updateDraft(workspace, current.id, d.version, mergePatch(d.definition as Record<string, unknown>, form as Record<string, unknown>));
+        const saved = Object.keys(mine).length ? await personasApi.updateDraft(workspace, current.id, d.version, mine) : d;
         setPersona(latest);
         setDraft(saved);
         setBaseline(saved.definition);
@@ -329,6 +332,9 @@ function ConflictNotice({ conflict, name, busy, onChoose, onClose, onCompare }: 
         )}
         {conflict.kind === "publish-stale" && (
           <p><strong>{name} was published as version {conflict.current}{by}</strong> since your draft started from version {conflict.base}. Publishing now would replace their change (it stays in the history).</p>
+        )}
+        {conflict.kind !== "publish-stale" && (
+          <p className="muted">Keeping yours applies the fields you changed on top of {conflict.kind === "draft" ? "the saved draft" : "their version"}; where you both changed a field, yours wins. It goes to your draft, to publish when ready.</p>
         )}
         <div className="conflict-actions">
           {conflict.kind === "publish-stale"

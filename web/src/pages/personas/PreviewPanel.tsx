@@ -112,8 +112,8 @@ export function PreviewPanel({ workspace, persona, publishedVersion, publishedPa
         </section>
       )}
 
-      <section className="preview-block" aria-label="Published version, rendered by Cadre">
-        <h3 className="subheading">Published version {publishedVersion}, as Cadre renders it {loading && <Spinner size="small" label="Rendering…" />}</h3>
+      <section className="preview-block" aria-label="The published version, rendered by Cadre">
+        <h3 className="subheading">The published version, as Cadre renders it {loading && <Spinner size="small" label="Rendering…" />}</h3>
         {serverError != null ? <ProblemBanner error={serverError} /> : (
           <pre className="prompt" data-testid="server-preview">{server ? (server.systemPrompt || <span className="muted">No instructions.</span>) : " "}</pre>
         )}
