@@ -177,6 +177,14 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(page.GetByRole(AriaRole.Table).Locator("tbody tr")).ToHaveCountAsync(2);
         await CadreBrowserServer.DocScreenshotAsync(page, "persona-versions");
 
+        // The card is the API's Markdown, rendered.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Card", Exact = true }).ClickAsync();
+        var card = page.GetByTestId("persona-card");
+        await Expect(card.GetByRole(AriaRole.Heading, new() { Name = "biller", Level = 2 })).ToBeVisibleAsync();
+        await Expect(card.GetByRole(AriaRole.Heading, new() { Name = "Parameters" })).ToBeVisibleAsync();
+        await Expect(card.GetByRole(AriaRole.Cell, new() { Name = "tone", Exact = true })).ToBeVisibleAsync();
+        await Expect(card.Locator("pre")).ToContainTextAsync("{{ params.tone }}");
+
         var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/biller");
         ((int)persona!["version"]!).ShouldBe(2);
         persona["parameters"]!.AsArray().Count.ShouldBe(2);

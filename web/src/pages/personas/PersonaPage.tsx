@@ -7,6 +7,7 @@ import {
 import { Button, Dialog, Loading, ProblemBanner, useToast } from "../../components";
 import { useCanEdit } from "../../app/permissions";
 import { EditorForm, type FieldErrors } from "./EditorForm";
+import { Markdown } from "./Markdown";
 import { PersonaMark } from "./PersonaMark";
 import { PreviewPanel } from "./PreviewPanel";
 import { VersionsTab } from "./VersionsTab";
@@ -352,6 +353,7 @@ function ConflictNotice({ conflict, name, busy, onChoose, onClose, onCompare }: 
 /** The API's Markdown card, to read and to copy into docs. */
 function CardTab({ workspace, persona }: { workspace: string; persona: Persona }) {
   const [card, setCard] = useState<string | null>(null);
+  const [source, setSource] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const toast = useToast();
   const download = useMemo(() => (card === null ? null : URL.createObjectURL(new Blob([card], { type: "text/markdown" }))), [card]);
@@ -370,7 +372,11 @@ function CardTab({ workspace, persona }: { workspace: string; persona: Persona }
         <Button onClick={() => { void navigator.clipboard.writeText(card).then(() => toast.success("Card copied as Markdown."), (e: unknown) => toast.error(e)); }}>Copy Markdown</Button>
         {download && <a className="btn" href={download} download={`${persona.name}.md`}>Download .md</a>}
       </div>
-      <pre className="card-markdown" data-testid="persona-card">{card}</pre>
+      <div className="segmented" role="group" aria-label="Card view">
+        <button type="button" className="btn" aria-pressed={!source} onClick={() => setSource(false)}>Rendered</button>
+        <button type="button" className="btn" aria-pressed={source} onClick={() => setSource(true)}>Markdown source</button>
+      </div>
+      {source ? <pre className="card-markdown" data-testid="persona-card">{card}</pre> : <div className="card-rendered" data-testid="persona-card"><Markdown text={card} /></div>}
     </section>
   );
 }
