@@ -35,6 +35,13 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(page.GetByText("Unsaved changes")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
         await Expect(page.GetByText("Draft saved, not published")).ToBeVisibleAsync();
+
+        // The draft is kept by the API: the list points to it, and the editor opens it again.
+        await page.GetByRole(AriaRole.Link, new() { Name = "← Personas" }).ClickAsync();
+        var drafts = page.GetByRole(AriaRole.Region, new() { Name = "Your drafts" });
+        await drafts.GetByRole(AriaRole.Link, new() { Name = "support-agent" }).ClickAsync();
+        await Expect(instructions).ToHaveValueAsync("You answer billing questions politely and briefly.");
+        await Expect(page.GetByText("Draft saved, not published")).ToBeVisibleAsync();
         await CadreBrowserServer.DocScreenshotAsync(page, "persona-editor");
 
         // A draft is not live: the persona the API serves is still version 1, without instructions.

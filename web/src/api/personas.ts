@@ -122,6 +122,8 @@ export interface PersonaDraft {
   updatedAt: string;
 }
 
+export interface PersonaDraftSummary { personaId: string; personaName: string; version: number; baseVersion: number; personaVersion: number; stale: boolean; updatedAt: string }
+
 export interface BulkItemError { title: string; detail: string; errors: Record<string, string[]> | null }
 export interface BulkItemResult { index: number; id: string | null; status: number; error: BulkItemError | null }
 export interface ImportItemResult { index: number; name: string | null; action: string; id: string | null; status: number; changes: FieldChange[] | null; error: BulkItemError | null }
@@ -215,6 +217,7 @@ export const personasApi = {
   preview: (workspace: string, persona: string, parameters: Record<string, unknown>, signal?: AbortSignal) =>
     http.post<PersonaPreview>(`${one(workspace, persona)}/preview`, { parameters }, { signal }),
 
+  myDrafts: (workspace: string) => http.get<Page<PersonaDraftSummary>>(`${ws(workspace)}/personas/drafts`, { query: { limit: 50 } }),
   getDraft: (workspace: string, persona: string) => http.get<PersonaDraft>(`${one(workspace, persona)}/draft`),
   startDraft: (workspace: string, persona: string, expectedVersion?: number) =>
     http.post<PersonaDraft>(`${one(workspace, persona)}/draft`, expectedVersion === undefined ? {} : { expectedVersion }),

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ProblemError, type Page } from "../../api/client";
-import { personasApi, type BulkItemResult, type PersonaFilters, type PersonaSummary } from "../../api/personas";
+import { personasApi, type BulkItemResult, type PersonaDraftSummary, type PersonaFilters, type PersonaSummary } from "../../api/personas";
 import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ImportDialog } from "./ImportDialog";
@@ -45,6 +45,15 @@ export function PersonasPage() {
   const toast = useToast();
   const navigate = useNavigate();
   const inBin = filters.status === "deleted";
+  const [drafts, setDrafts] = useState<PersonaDraftSummary[]>([]);
+
+  // The person's unpublished drafts, so work in progress is not forgotten.
+  useEffect(() => {
+    if (!canEdit) return;
+    let live = true;
+    personasApi.myDrafts(workspace).then((p) => { if (live) setDrafts(p.results); }).catch(() => { if (live) setDrafts([]); });
+    return () => { live = false; };
+  }, [workspace, canEdit, reload]);
 
   const setFilter = useCallback((name: keyof PersonaFilters, value: string) => {
     setParams((current) => {
@@ -174,6 +183,19 @@ export function PersonasPage() {
         <FilterInput label="Flag" value={filters.flag} onCommit={(v) => setFilter("flag", v)} />
         <FilterInput label="Provider" value={filters.provider} onCommit={(v) => setFilter("provider", v)} />
       </div>
+
+      {drafts.length > 0 && (
+        <div className="notice" role="region" aria-label="Your drafts">
+          {drafts.length === 1 ? "You have an unpublished draft of " : "You have unpublished drafts of "}
+          {drafts.map((d, i) => (
+            <span key={d.personaId}>
+              {i > 0 && ", "}
+              <Link to={`/w/${encodeURIComponent(workspace)}/personas/${encodeURIComponent(d.personaName)}`}>{d.personaName}</Link>
+              {d.stale && <span className="muted"> (published since you started it)</span>}
+            </span>
+          ))}.
+        </div>
+      )}
 
       {canEdit && selectedRows.length > 0 && (
         <div className="bulk-bar" role="region" aria-label="Selected personas">
