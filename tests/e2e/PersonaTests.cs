@@ -61,6 +61,36 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
     });
 
     [BrowserFact]
+    public Task InvalidDraft_ShowsTheApisMessagesNextToTheFields_AndIsNotPublished() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("checks", "Checks");
+        using var admin = cadre.Admin();
+        await CreatePersonaAsync(admin, workspace, new JsonObject { ["name"] = "careful" });
+
+        await InstanceWithOwner.SignInAsync(page, "/w/checks/personas/careful");
+        var temperature = page.GetByRole(AriaRole.Spinbutton, new() { Name = "Temperature" });
+        await temperature.FillAsync("5");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+
+        // A draft may be invalid while it is edited; the API's message shows at the field it names.
+        await Expect(temperature).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Fix the marked fields before publishing." })).ToBeVisibleAsync();
+        await Expect(page.GetByText("One field needs attention before this can be published")).ToContainTextAsync("model.temperature");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "(422)" })).ToContainTextAsync("model.temperature");
+        var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/careful");
+        ((int)persona!["version"]!).ShouldBe(1);
+
+        await temperature.FillAsync("0.3");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Published version 2." })).ToBeVisibleAsync();
+        await Expect(temperature).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/personas/careful");
+        ((double)persona!["model"]!["temperature"]!).ShouldBe(0.3);
+    });
+
+    [BrowserFact]
     public Task PersonaPublishedMeanwhile_SavingShowsTheConflict_AndOverwritesNothingUntilAsked() => cadre.InPageAsync(async page =>
     {
         var workspace = await cadre.CreateWorkspaceAsync("conflicts", "Conflicts");
