@@ -71,7 +71,7 @@ export function AuditPage() {
   const set = (name: FilterName) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [name]: e.target.value }));
 
   const columns: Column<AuditEntry>[] = [
-    { key: "at", header: "When", cell: (e) => <Time value={e.at} /> },
+    { key: "at", header: "When", className: "cell-nowrap", cell: (e) => <Time value={e.at} /> },
     {
       key: "actor", header: "Actor", cell: (e) => (
         <div className="cell-name">
@@ -85,7 +85,7 @@ export function AuditPage() {
       ),
     },
     {
-      key: "action", header: "Action", cell: (e) => (
+      key: "action", header: "Action", className: "cell-nowrap", cell: (e) => (
         <button type="button" className="link-button" title="Show only this action" onClick={() => narrow("action", e.action)}><code>{e.action}</code></button>
       ),
     },
@@ -103,12 +103,15 @@ export function AuditPage() {
     {
       key: "request", header: "Request", cell: (e) => (
         <div className="cell-name">
-          <span><span className="method">{e.request.method}</span> <span className={e.request.status >= 400 ? "status status-failed" : "status status-succeeded"}>{e.request.status}</span></span>
-          <code className="muted" title={e.request.userAgent ?? undefined}>{e.request.path}</code>
+          <span>
+            <span className="method">{e.request.method}</span>{" "}
+            <span className={e.request.status >= 400 ? "status status-failed" : "status status-succeeded"}>{e.request.status}</span>
+            {e.request.clientIp && <span className="muted"> from <code>{e.request.clientIp}</code></span>}
+          </span>
+          <code className="muted audit-path" title={e.request.path}>{shortPath(e.request.path, e.workspaceName)}</code>
         </div>
       ),
     },
-    { key: "ip", header: "Client IP", cell: (e) => e.request.clientIp ? <code>{e.request.clientIp}</code> : <span className="muted">—</span> },
     { key: "details", header: "Changed", cell: (e) => <Details entry={e} /> },
   ];
 
@@ -136,7 +139,7 @@ export function AuditPage() {
           <Input label="Resource type" value={draft.resourceType} onChange={set("resourceType")} placeholder="workflow" errors={fieldErrors.resourceType} />
           <Input label="Resource ID" value={draft.resourceId} onChange={set("resourceId")} errors={fieldErrors.resourceId} />
           <Input label="From" type="datetime-local" value={draft.from} onChange={set("from")} errors={fieldErrors.from} />
-          <Input label="To" type="datetime-local" value={draft.to} onChange={set("to")} errors={fieldErrors.to} hint="Up to, not including." />
+          <Input label="To (not including)" type="datetime-local" value={draft.to} onChange={set("to")} errors={fieldErrors.to} />
           <Input label="Status" value={draft.status} onChange={set("status")} placeholder="201 or 4xx" errors={fieldErrors.status} />
           <div className="filter-actions">
             <Button type="submit" variant="primary">Apply filters</Button>
@@ -176,6 +179,12 @@ export function AuditPage() {
       </div>
     </div>
   );
+}
+
+/** The path without the workspace's own prefix, which every entry of this log shares. */
+function shortPath(path: string, workspace: string | null): string {
+  const prefix = workspace ? `/api/v1/workspaces/${workspace}` : null;
+  return prefix && path.startsWith(prefix) ? `…${path.slice(prefix.length)}` : path;
 }
 
 function draftOf(filters: AuditFilters): Record<FilterName, string> {

@@ -140,8 +140,8 @@ export function AnalyticsPanel({ workspace, path, subject, emptyHint }: {
             <AnalyticsCharts series={data.series} granularity={data.window.granularity} />
           </Suspense>
 
-          <Breakdowns workspace={workspace} data={data} />
           {data.top && <TopLists workspace={workspace} top={data.top} />}
+          <Breakdowns workspace={workspace} data={data} />
         </div>
       )}
     </div>
