@@ -187,6 +187,10 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await page.GetByLabel("Status").FillAsync("banana");
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply filters" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("status");
+
+        // A workspace without runs has analytics that say so.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Analytics" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No runs in the last 30 days" })).ToBeVisibleAsync();
     });
 
     private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)

@@ -125,10 +125,10 @@ export function AuditPage() {
             who did what to which resource, when and from where.
           </p>
         </div>
-        <div className="page-actions">
+        {isAdmin && <div className="page-actions">
           <a className="btn" href={auditApi.exportUrl(workspace, filters, "csv")} download>Export CSV</a>
           <a className="btn" href={auditApi.exportUrl(workspace, filters, "ndjson")} download>Export NDJSON</a>
-        </div>
+        </div>}
       </header>
 
       <div className="stack">

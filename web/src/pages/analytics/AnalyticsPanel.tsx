@@ -56,8 +56,8 @@ export function AnalyticsPanel({ workspace, path, subject, emptyHint }: {
   /** What to do to get figures, shown in the empty state. */
   emptyHint?: ReactNode;
 }) {
-  const window_ = useAnalyticsWindow();
-  const { days, granularity, timeZone } = window_;
+  const range = useAnalyticsWindow();
+  const { days, granularity, timeZone } = range;
   const [data, setData] = useState<AnalyticsResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -94,9 +94,9 @@ export function AnalyticsPanel({ workspace, path, subject, emptyHint }: {
   return (
     <div className="stack analytics">
       <div className="analytics-controls" role="group" aria-label="Analytics window">
-        <Select label="Window" value={String(days)} options={dayOptions} onChange={(e) => window_.setDays(Number(e.target.value))} />
-        <Select label="Granularity" value={granularity} options={granularities} onChange={(e) => window_.setGranularity(e.target.value as Granularity)} />
-        <Select label="Time zone" value={timeZone} options={zoneOptions} onChange={(e) => window_.setTimeZone(e.target.value)}
+        <Select label="Window" value={String(days)} options={dayOptions} onChange={(e) => range.setDays(Number(e.target.value))} />
+        <Select label="Granularity" value={granularity} options={granularities} onChange={(e) => range.setGranularity(e.target.value as Granularity)} />
+        <Select label="Time zone" value={timeZone} options={zoneOptions} onChange={(e) => range.setTimeZone(e.target.value)}
           hint="Where days, weeks and months begin." />
       </div>
 
