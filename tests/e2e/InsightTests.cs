@@ -31,9 +31,15 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
                 new { id = "ratio", activity = new { uniqueIdentifier = "transform" }, dependsOn = new[] { "ask" }, input = new { ratio = "{{ 10 / context.body.divisor }}" } },
             },
         });
+        // Three runs on the persona's first version, then an edit (as many words, so the same cost), then two on the second.
         var lastRun = "";
         foreach (var divisor in new[] { 1, 2, 0, 5, 0 })
         {
+            if (divisor == 5)
+            {
+                await SendAsync(admin, HttpMethod.Patch, $"/api/v1/workspaces/{workspace}/personas/checker", new { instructions = "You audit invoices." });
+            }
+
             // ?wait answers when the run has come to rest (or after 30 s, which fails the test here).
             var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/invoice-audit/runs?wait=30s", new { input = new { divisor } });
             ((string)run["status"]!).ShouldBe(divisor == 0 ? "failed" : "succeeded", run.ToJsonString());
@@ -58,6 +64,7 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Cost over time" }).Locator("path.recharts-area-area")).ToHaveCountAsync(1);
         var byPersona = page.GetByRole(AriaRole.Region, new() { Name = "Cost by persona", Exact = true });
         await Expect(byPersona.GetByRole(AriaRole.Link, new() { Name = "checker" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Cost by persona version" }).Locator("tbody tr")).ToHaveCountAsync(2);
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Cost by step" })).ToContainTextAsync("ask");
         await CadreBrowserServer.DocScreenshotAsync(page, "analytics");
 
@@ -82,11 +89,18 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await page.GetByRole(AriaRole.Link, new() { Name = "Related" }).ClickAsync();
         var persona = page.GetByRole(AriaRole.Article, new() { Name = "Persona checker" });
         await Expect(persona.GetByRole(AriaRole.Link, new() { Name = "checker" })).ToHaveAttributeAsync("href", $"/w/{workspace}/personas/checker");
-        await Expect(persona.Locator("tbody tr")).ToHaveCountAsync(1);
-        await Expect(persona.Locator("tbody tr")).ToContainTextAsync("60%");
+        await Expect(persona.Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(persona.Locator("tbody tr").Nth(0)).ToContainTextAsync("66.7%");
+        await Expect(persona.Locator("tbody tr").Nth(1)).ToContainTextAsync("50%");
+        var change = page.GetByRole(AriaRole.Table, new() { Name = "Persona version changes" }).Locator("tbody tr");
+        await Expect(change).ToHaveCountAsync(1);
+        await Expect(change).ToContainTextAsync("v1 → v2");
+        await Expect(change).ToContainTextAsync("INVOICE-AUDIT-4");
+        await Expect(change).ToContainTextAsync("66.7% → 50%");
         var recent = page.GetByRole(AriaRole.Table, new() { Name = "Recent runs" }).Locator("tbody tr");
         await Expect(recent).ToHaveCountAsync(5);
-        await Expect(recent.First).ToContainTextAsync("checker v1");
+        await Expect(recent.First).ToContainTextAsync("checker v2");
+        await Expect(recent.Last).ToContainTextAsync("checker v1");
         await recent.First.GetByRole(AriaRole.Link, new() { Name = "INVOICE-AUDIT-5" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/w/{workspace}/runs/{Regex.Escape(lastRun)}$"));
     });
