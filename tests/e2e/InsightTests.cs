@@ -189,6 +189,14 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(page.GetByText("1 entry matching the filters")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Export CSV" })).ToHaveAttributeAsync("href", new Regex(@"/audit/export\?action=workflow\.updated&format=csv$"));
 
+        // The export downloads the filtered entries with the session, and is itself recorded.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Export CSV" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync(await download.PathAsync());
+        csv.ShouldContain("workflow.updated");
+        csv.ShouldNotContain("workflow.created");
+        var exported = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/audit?action=audit.exported");
+        ((int)exported!["count"]!).ShouldBe(1);
+
         // A prefix matches both; clicking an action narrows to it again.
         await page.GetByLabel("Action").FillAsync("workflow.*");
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply filters" }).ClickAsync();
