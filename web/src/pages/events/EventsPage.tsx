@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { ProblemError, type Page } from "../../api/client";
 import { eventsApi, type CadreEvent, type EventRun, type EventType } from "../../api/events";
@@ -185,8 +185,15 @@ function EventDetail({ workspace, id, canOperate, onClose, onReplayed }: {
   const [event, setEvent] = useState<CadreEvent | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [replaying, setReplaying] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
   const toast = useToast();
   const w = encodeURIComponent(workspace);
+
+  // The detail opens above the list: take the reader (and the keyboard focus) to it.
+  useEffect(() => {
+    heading.current?.scrollIntoView({ block: "nearest" });
+    heading.current?.focus({ preventScroll: true });
+  }, [id]);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -221,7 +228,7 @@ function EventDetail({ workspace, id, canOperate, onClose, onReplayed }: {
   return (
     <section className="insight-card stack" aria-labelledby="event-detail-title">
       <div className="page-header">
-        <h2 id="event-detail-title">Event {event ? <code>{event.type}</code> : id}</h2>
+        <h2 id="event-detail-title" ref={heading} tabIndex={-1}>Event {event ? <code>{event.type}</code> : id}</h2>
         <div className="page-actions">
           {canOperate && event && <Button busy={replaying} onClick={() => void replay()}>Replay</Button>}
           <Button onClick={onClose}>Close</Button>
