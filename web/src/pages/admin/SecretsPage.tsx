@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { admin, type Secret } from "../../api/admin";
 import { Button, Dialog, EmptyState, Input, ProblemBanner, Table, TextArea, Time, useToast, type Column } from "../../components";
-import { useIsAdmin } from "../../app/permissions";
+import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ActorName, ConfirmDialog, ListView, fieldErrors, plural, usePagedList } from "./shared";
 
 /**
@@ -15,6 +15,7 @@ export function SecretsPage() {
   const q = params.get("q") ?? "";
   const [search, setSearch] = useState(q);
   const isAdmin = useIsAdmin(workspace);
+  const canRead = useCanEdit(workspace);
   const toast = useToast();
   const [editing, setEditing] = useState<Secret | "new" | null>(null);
   const [deleting, setDeleting] = useState<Secret | null>(null);
@@ -45,6 +46,18 @@ export function SecretsPage() {
   ];
 
   const newButton = isAdmin && <Button variant="primary" onClick={() => setEditing("new")}>New secret</Button>;
+
+  // The API lists secrets' names to editors and above (they write the workflows that use them).
+  if (!canRead) {
+    return (
+      <div className="page">
+        <header className="page-header"><h1>Secrets</h1></header>
+        <EmptyState title="Secrets are for editors">
+          <p>Editors, admins and owners of this workspace see which secrets exist; their values are shown to nobody.</p>
+        </EmptyState>
+      </div>
+    );
+  }
 
   return (
     <div className="page">

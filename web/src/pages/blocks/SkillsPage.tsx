@@ -30,7 +30,7 @@ export function SkillsPage() {
     { key: "name", header: "Skill", cell: (s) => <div className="cell-name"><code className="strong">{s.name}</code><span className="muted clamp">{s.description}</span></div> },
     { key: "kind", header: "Kind", cell: (s) => <span className="badge">{s.kind === "mcp" ? "MCP server" : "HTTP request"}</span> },
     { key: "target", header: "Calls", cell: (s) => <code className="muted break">{target(s)}</code> },
-    { key: "auth", header: "Auth", cell: (s) => (s.authHeader ? <code>{s.authHeader}: ••••</code> : <span className="muted">—</span>) },
+    { key: "auth", header: "Auth", cell: (s) => (s.authHeader ? <code className="nowrap">{s.authHeader}: ••••</code> : <span className="muted">—</span>) },
     { key: "approval", header: "Approval", cell: (s) => (s.approval && Object.keys(s.approval).length ? "Required" : <span className="muted">—</span>) },
     { key: "tags", header: "Tags", cell: (s) => (s.tags.length ? s.tags.map((t) => <span key={t} className="badge tag">{t}</span>) : <span className="muted">—</span>) },
     { key: "updated", header: "Updated", cell: (s) => <Time value={s.updatedAt} /> },
