@@ -223,4 +223,39 @@ public sealed class AdminTests(InstanceWithOwner cadre) : IClassFixture<Instance
         await page.ReloadAsync();
         await Expect(page.GetByLabel("Time zone")).ToHaveValueAsync("Europe/Paris");
     });
+
+    [BrowserFact]
+    public Task PasswordReset_TheLinksPageSetsANewPassword_ThatSignsIn() => cadre.InPageAsync(async page =>
+    {
+        using var admin = cadre.Admin();
+        using var created = await admin.PostAsJsonAsync("/api/v1/users", new { email = "fox@example.com", displayName = "Fox Mulder", password = "i want to believe 1013" });
+        created.EnsureSuccessStatusCode();
+        var user = await created.Content.ReadFromJsonAsync<JsonObject>();
+        using var issued = await admin.PostAsync($"/api/v1/users/{(string?)user!["id"]}/password-reset", null);
+        issued.EnsureSuccessStatusCode();
+        var link = (string?)(await issued.Content.ReadFromJsonAsync<JsonObject>())!["link"];
+        Assert.NotNull(link);
+
+        await page.GotoAsync(new Uri(link).PathAndQuery);
+        await page.GetByLabel("New password").FillAsync("trust no one, not even 1013");
+        await page.GetByLabel("Repeat the password").FillAsync("trust no one, not even 1014");
+        await Expect(page.GetByText("The two passwords differ.")).ToBeVisibleAsync();
+        await page.GetByLabel("Repeat the password").FillAsync("trust no one, not even 1013");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Password changed" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByLabel("E-mail address").FillAsync("fox@example.com");
+        await page.GetByLabel("Password").FillAsync("trust no one, not even 1013");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByText("Fox Mulder")).ToBeVisibleAsync();
+
+        // The link works once.
+        await page.GotoAsync(new Uri(link).PathAndQuery);
+        await page.GetByLabel("New password").FillAsync("another long password 2002");
+        await page.GetByLabel("Repeat the password").FillAsync("another long password 2002");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Password changed" })).ToHaveCountAsync(0);
+    });
 }
