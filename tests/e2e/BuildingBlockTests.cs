@@ -105,5 +105,22 @@ public sealed class BuildingBlockTests(InstanceWithOwner cadre) : IClassFixture<
         var provider = JsonNode.Parse(text)!;
         Assert.True((bool)provider["apiKeySet"]!);
         Assert.Equal("https://llm.example.com/v1", (string?)provider["baseUrl"]);
+
+        // The workspace's own price for a model, over the list prices; a bad figure is shown under its field.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Price a model" }).ClickAsync();
+        await dialog.GetByLabel("Model", new() { Exact = true }).FillAsync("acme/llama-70b");
+        await dialog.GetByLabel("Input", new() { Exact = true }).FillAsync("-1");
+        await dialog.GetByLabel("Output", new() { Exact = true }).FillAsync("3");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save price" }).ClickAsync();
+        await Expect(dialog.GetByLabel("Input", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        await dialog.GetByLabel("Input", new() { Exact = true }).FillAsync("1.25");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save price" }).ClickAsync();
+        var price = page.GetByRole(AriaRole.Table, new() { Name = "Model prices" }).Locator("tbody tr").Filter(new() { HasText = "acme/llama-70b" });
+        await Expect(price).ToContainTextAsync("This workspace");
+        await Expect(price).ToContainTextAsync("1.25");
+        var prices = await admin.GetFromJsonAsync<JsonArray>("/api/v1/workspaces/models/prices");
+        var own = prices!.Single(p => (string?)p!["model"] == "acme/llama-70b")!;
+        Assert.Equal(1.25m, (decimal)own["input"]!);
+        Assert.Equal("workspace", (string?)own["source"]);
     });
 }

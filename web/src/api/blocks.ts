@@ -123,6 +123,18 @@ export interface ProviderTest {
   error: string | null;
 }
 
+/** What a model costs, in US dollars per million tokens; `workspace` prices are the workspace's own over the built-in list. */
+export interface ModelPrice {
+  model: string;
+  input: number;
+  output: number;
+  cachedInput: number;
+  source: "builtin" | "workspace" | string;
+}
+
+/** A model's name in a path: its slashes stay (the route takes the rest of the path), each part escaped. */
+const modelPath = (model: string) => model.split("/").map(encodeURIComponent).join("/");
+
 export const blocks = {
   skills: (workspace: string, link?: string | null, signal?: AbortSignal) => page<Skill>(`${ws(workspace)}/skills`, link, signal),
   createSkill: (workspace: string, body: SkillRequest) => http.post<Skill>(`${ws(workspace)}/skills`, body),
@@ -141,6 +153,10 @@ export const blocks = {
   updateProvider: (workspace: string, provider: Provider, body: ProviderRequest) =>
     http.patch<Provider>(`${ws(workspace)}/providers/${id(provider.id ?? provider.name)}`, body, { headers: { "If-Match": `"${provider.version}"` } }),
   deleteProvider: (workspace: string, provider: Provider) => http.delete<void>(`${ws(workspace)}/providers/${id(provider.id ?? provider.name)}`),
+  prices: (workspace: string, signal?: AbortSignal) => http.get<ModelPrice[]>(`${ws(workspace)}/prices`, { signal }),
+  setPrice: (workspace: string, model: string, body: { input?: number | string; output?: number | string; cachedInput?: number | string }) =>
+    http.put<ModelPrice>(`${ws(workspace)}/prices/${modelPath(model)}`, body),
+  deletePrice: (workspace: string, model: string) => http.delete<void>(`${ws(workspace)}/prices/${modelPath(model)}`),
   testProvider: (workspace: string, provider: string, model?: string) =>
     http.post<ProviderTest>(`${ws(workspace)}/providers/${id(provider)}/test`, model ? { model } : {}),
 };

@@ -4,7 +4,7 @@ import { admin, type ApiKey, type CreatedApiKey, type ServiceAccount } from "../
 import type { WorkspaceRole } from "../../api/types";
 import { Button, Dialog, EmptyState, Input, ProblemBanner, Select, Table, TextArea, Time, useToast, type Column } from "../../components";
 import { useIsAdmin, useWorkspaceRole } from "../../app/permissions";
-import { grantableRoles } from "./roles";
+import { atMost, grantableRoles } from "./roles";
 import { ActorName, ConfirmDialog, ListView, OneTimeSecret, fieldErrors, plural, usePagedList } from "./shared";
 
 /**
@@ -38,20 +38,32 @@ export function KeysPage() {
     );
   }
 
-  const setAccountStatus = async (account: ServiceAccount, next: "active" | "disabled") => {
+  const changeAccount = async (account: ServiceAccount, change: { role?: string; status?: string }, message: string) => {
     try {
-      const saved = await admin.updateServiceAccount(workspace, account, { status: next });
+      const saved = await admin.updateServiceAccount(workspace, account, change);
       accounts.update((rows) => rows.map((a) => (a.id === saved.id ? saved : a)));
-      toast.success(next === "disabled" ? `${account.name} disabled: its keys stop working now.` : `${account.name} enabled.`);
+      toast.success(message);
       keys.reload();
     } catch (e) {
       toast.error(e);
+      accounts.reload();
     }
   };
+  const setAccountStatus = (account: ServiceAccount, next: "active" | "disabled") =>
+    changeAccount(account, { status: next }, next === "disabled" ? `${account.name} disabled: its keys stop working now.` : `${account.name} enabled.`);
 
   const accountColumns: Column<ServiceAccount>[] = [
     { key: "name", header: "Service account", cell: (a) => <div className="cell-name"><span className="strong">{a.name}</span>{a.description && <span className="muted">{a.description}</span>}</div> },
-    { key: "role", header: "Role", cell: (a) => <span className="badge">{a.role}</span> },
+    {
+      key: "role", header: "Role", cell: (a) => (atMost(a.role, myRole) ? (
+        <label className="inline-select">
+          <span className="visually-hidden">Role of {a.name}</span>
+          <select value={a.role} onChange={(e) => void changeAccount(a, { role: e.target.value }, `${a.name} is now ${e.target.value}; its keys act at most as that.`)}>
+            {grantableRoles(myRole).map((r) => <option key={r.value} value={r.value}>{r.value}</option>)}
+          </select>
+        </label>
+      ) : <span className="badge">{a.role}</span>),
+    },
     { key: "status", header: "Status", cell: (a) => <span className={`status status-${a.status === "active" ? "succeeded" : "halted"}`}>{a.status}</span> },
     { key: "keys", header: "Active keys", cell: (a) => a.activeKeys },
     { key: "created", header: "Created", cell: (a) => <Time value={a.createdAt} /> },

@@ -107,7 +107,10 @@ export function MembersPage() {
         </ListView>
       </section>
 
-      {isAdmin && <InvitationsSection workspace={workspace} myRole={myRole} inviting={inviting} setInviting={setInviting} />}
+      {isAdmin && (
+        <InvitationsSection workspace={workspace} myRole={myRole} inviting={inviting} setInviting={setInviting}
+          onAdded={(m) => { toast.success(`${m.user.displayName || m.user.email} added as ${m.role}.`); members.reload(); }} />
+      )}
       <TeamsSection workspace={workspace} isAdmin={isAdmin} />
 
       <ConfirmDialog open={removing !== null} title={removing?.user.id === me.user?.id ? "Leave the workspace?" : "Remove the member?"}
@@ -134,11 +137,12 @@ export function MembersPage() {
   );
 }
 
-function InvitationsSection({ workspace, myRole, inviting, setInviting }: {
+function InvitationsSection({ workspace, myRole, inviting, setInviting, onAdded }: {
   workspace: string;
   myRole: WorkspaceRole | null;
   inviting: boolean;
   setInviting: (open: boolean) => void;
+  onAdded: (member: Member) => void;
 }) {
   const toast = useToast();
   const [status, setStatus] = useState("pending");
@@ -172,7 +176,7 @@ function InvitationsSection({ workspace, myRole, inviting, setInviting }: {
         {(rows) => <Table caption="Invitations" columns={columns} rows={rows} rowKey={(i) => i.id} />}
       </ListView>
 
-      <InviteDialog workspace={workspace} open={inviting} myRole={myRole} onClose={() => setInviting(false)}
+      <InviteDialog workspace={workspace} open={inviting} myRole={myRole} onClose={() => setInviting(false)} onAdded={onAdded}
         onInvited={(invitation) => {
           toast.success(invitation.delivery === "email" ? `Invitation mailed to ${invitation.email}.` : `Invitation for ${invitation.email} created.`);
           invitations.reload();
@@ -193,26 +197,34 @@ function InvitationsSection({ workspace, myRole, inviting, setInviting }: {
 }
 
 /** Invites by address; when the server cannot mail, it answers the link once, and the dialog shows it to pass on. */
-function InviteDialog({ workspace, open, myRole, onClose, onInvited }: {
+function InviteDialog({ workspace, open, myRole, onClose, onInvited, onAdded }: {
   workspace: string;
   open: boolean;
   myRole: WorkspaceRole | null;
   onClose: () => void;
   onInvited: (invitation: CreatedInvitation) => void;
+  onAdded: (member: Member) => void;
 }) {
   const [email, setEmail] = useState("");
+  const [existing, setExisting] = useState(false);
   const [role, setRole] = useState("editor");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
   const errors = fieldErrors(error);
-  useEffect(() => { if (open) { setEmail(""); setRole("editor"); setError(null); setBusy(false); } setCreated(null); }, [open]);
+  useEffect(() => { if (open) { setEmail(""); setRole("editor"); setExisting(false); setError(null); setBusy(false); } setCreated(null); }, [open]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
+      if (existing) {
+        const member = await admin.addMember(workspace, { email, role });
+        onAdded(member);
+        onClose();
+        return;
+      }
       const invitation = await admin.invite(workspace, { email, role });
       onInvited(invitation);
       if (invitation.delivery === "email" || !invitation.link) onClose();
@@ -238,9 +250,13 @@ function InviteDialog({ workspace, open, myRole, onClose, onInvited }: {
           <Input label="E-mail address" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus errors={errors.email}
             hint="They join with this address; a new account is made if it has none. Inviting an address again replaces its earlier link." />
           <Select label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={grantableRoles(myRole)} errors={errors.role} />
+          <label className="checkbox">
+            <input type="checkbox" checked={existing} onChange={(e) => setExisting(e.target.checked)} />
+            They already have an account on this server: add them now, without an invitation
+          </label>
           <div className="dialog-actions">
             <Button onClick={onClose}>Cancel</Button>
-            <Button type="submit" variant="primary" busy={busy}>Send invitation</Button>
+            <Button type="submit" variant="primary" busy={busy}>{existing ? "Add member" : "Send invitation"}</Button>
           </div>
         </form>
       )}

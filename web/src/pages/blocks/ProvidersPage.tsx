@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
-import { blocks, providerKinds, type Provider, type ProviderRequest, type ProviderTest } from "../../api/blocks";
-import { Button, Dialog, EmptyState, Input, ProblemBanner, Select, Table, useToast, type Column } from "../../components";
+import { blocks, providerKinds, type ModelPrice, type Provider, type ProviderRequest, type ProviderTest } from "../../api/blocks";
+import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, useToast, type Column } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ConfirmDialog, ListView, fieldErrors, usePagedList } from "../admin/shared";
 
@@ -78,6 +78,8 @@ export function ProvidersPage() {
       )}>
         {(rows) => <Table caption="Model providers" columns={columns} rows={rows} rowKey={(p) => `${p.scope}:${p.name}`} />}
       </ListView>
+
+      <PricesSection workspace={workspace} isAdmin={isAdmin} />
 
       <ProviderDialog workspace={workspace} open={editing !== null} provider={editingProvider} override={overriding} onClose={() => setEditing(null)}
         onSaved={(p, created) => { setEditing(null); toast.success(`Provider ${p.name} ${created ? "connected" : "saved"}.`); list.reload(); }} />
@@ -227,6 +229,134 @@ function TestDialog({ workspace, provider, onClose }: { workspace: string; provi
         <div className="dialog-actions">
           <Button onClick={onClose}>Close</Button>
           <Button type="submit" variant="primary" busy={busy}>Run test</Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+const usd = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 6 });
+
+/** What each model costs here: the built-in list prices, with the workspace's own over them (admins set and reset those). */
+function PricesSection({ workspace, isAdmin }: { workspace: string; isAdmin: boolean }) {
+  const toast = useToast();
+  const [prices, setPrices] = useState<ModelPrice[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [filter, setFilter] = useState("");
+  const [editing, setEditing] = useState<ModelPrice | "new" | null>(null);
+  const [resetting, setResetting] = useState<ModelPrice | null>(null);
+  const [generation, setGeneration] = useState(0);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    blocks.prices(workspace, abort.signal)
+      .then((result) => { setPrices(result); setError(null); })
+      .catch((e: unknown) => { if (!abort.signal.aborted) setError(e); });
+    return () => abort.abort();
+  }, [workspace, generation]);
+
+  const shown = (prices ?? [])
+    .filter((p) => p.model.toLowerCase().includes(filter.trim().toLowerCase()))
+    .sort((a, b) => (a.source === b.source ? a.model.localeCompare(b.model) : a.source === "workspace" ? -1 : 1));
+
+  const columns: Column<ModelPrice>[] = [
+    { key: "model", header: "Model", cell: (p) => <code>{p.model}</code> },
+    { key: "input", header: "Input", cell: (p) => usd.format(p.input) },
+    { key: "output", header: "Output", cell: (p) => usd.format(p.output) },
+    { key: "cached", header: "Cached input", cell: (p) => usd.format(p.cachedInput) },
+    { key: "source", header: "Price from", cell: (p) => (p.source === "workspace" ? <span className="badge badge-accent">This workspace</span> : <span className="badge">List price</span>) },
+    ...(isAdmin ? [{
+      key: "actions", header: <span className="visually-hidden">Actions</span>, className: "cell-actions", cell: (p: ModelPrice) => (
+        <div className="row-actions">
+          <Button onClick={() => setEditing(p)} aria-label={`Set the price of ${p.model}`}>Set price</Button>
+          {p.source === "workspace" && <Button variant="ghost" onClick={() => setResetting(p)} aria-label={`Reset the price of ${p.model}`}>Reset</Button>}
+        </div>
+      ),
+    }] : []),
+  ];
+
+  return (
+    <section className="section" aria-labelledby="prices-heading">
+      <div className="section-header">
+        <div>
+          <h2 id="prices-heading">Prices</h2>
+          <p className="muted">US dollars per million tokens; each call's cost is counted with these. A model without a price costs nothing until priced.</p>
+        </div>
+        <div className="page-actions">
+          <Input label="Find a model" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="Find a model…" className="field-inline" />
+          {isAdmin && <Button onClick={() => setEditing("new")}>Price a model</Button>}
+        </div>
+      </div>
+      {error != null && <div className="stack"><ProblemBanner error={error} /><div><Button onClick={() => setGeneration((n) => n + 1)}>Try again</Button></div></div>}
+      {error == null && prices === null && <Loading label="Loading prices…" />}
+      {prices !== null && (shown.length
+        ? <Table caption="Model prices" columns={columns} rows={shown} rowKey={(p) => p.model} />
+        : <p className="muted">{filter ? `No priced model matches “${filter}”.` : "No prices yet."}</p>)}
+
+      <PriceDialog workspace={workspace} price={editing} onClose={() => setEditing(null)}
+        onSaved={(p) => { setEditing(null); toast.success(`${p.model} now costs ${usd.format(p.input)} in, ${usd.format(p.output)} out per million tokens.`); setGeneration((n) => n + 1); }} />
+      <ConfirmDialog open={resetting !== null} title="Reset the price?" confirmLabel="Reset price" onClose={() => setResetting(null)}
+        onConfirm={async () => {
+          if (!resetting) return;
+          await blocks.deletePrice(workspace, resetting.model);
+          toast.success(`${resetting.model} is back at its list price.`);
+          setResetting(null);
+          setGeneration((n) => n + 1);
+        }}>
+        <p>The workspace's own price for <code>{resetting?.model}</code> goes; the built-in list price applies again (or none, for a model it does not list).</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function PriceDialog({ workspace, price, onClose, onSaved }: { workspace: string; price: ModelPrice | "new" | null; onClose: () => void; onSaved: (price: ModelPrice) => void }) {
+  const existing = price !== "new" ? price : null;
+  const [model, setModel] = useState("");
+  const [input, setInput] = useState("");
+  const [output, setOutput] = useState("");
+  const [cached, setCached] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const errors = fieldErrors(error);
+  useEffect(() => {
+    if (price === null) return;
+    setModel(existing?.model ?? "");
+    setInput(existing ? String(existing.input) : "");
+    setOutput(existing ? String(existing.output) : "");
+    setCached(existing && existing.cachedInput !== existing.input ? String(existing.cachedInput) : "");
+    setError(null);
+    setBusy(false);
+  }, [price, existing]);
+
+  // Numbers when they read as numbers; otherwise the text, so the API's message explains it.
+  const amount = (text: string) => (text.trim() === "" ? undefined : Number.isFinite(Number(text)) ? Number(text) : text);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSaved(await blocks.setPrice(workspace, model.trim(), { input: amount(input), output: amount(output), cachedInput: amount(cached) }));
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog open={price !== null} title={existing ? `Price of ${existing.model}` : "Price a model"} onClose={onClose}>
+      <form className="stack form-wide" onSubmit={(e) => void submit(e)} noValidate>
+        {error != null && <ProblemBanner error={error} />}
+        <Input label="Model" value={model} onChange={(e) => setModel(e.target.value)} disabled={!!existing} required autoFocus={!existing} spellCheck={false}
+          errors={errors.model} hint="As steps and personas name it; may contain slashes, such as openrouter/meta-llama-3-70b." />
+        <div className="field-grid">
+          <Input label="Input" value={input} onChange={(e) => setInput(e.target.value)} inputMode="decimal" errors={errors.input} hint="$ per million tokens" />
+          <Input label="Output" value={output} onChange={(e) => setOutput(e.target.value)} inputMode="decimal" errors={errors.output} hint="$ per million tokens" />
+          <Input label="Cached input" value={cached} onChange={(e) => setCached(e.target.value)} inputMode="decimal" errors={errors.cachedInput} hint="Empty: the input price" />
+        </div>
+        <div className="dialog-actions">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={busy}>Save price</Button>
         </div>
       </form>
     </Dialog>
