@@ -280,7 +280,7 @@ function TeamsSection({ workspace, isAdmin }: { workspace: string; isAdmin: bool
     {
       key: "actions", header: <span className="visually-hidden">Actions</span>, className: "cell-actions", cell: (t) => (
         <div className="row-actions">
-          <Button onClick={() => setOpen(t)} aria-label={`Members of team ${t.name}`}>{isAdmin ? "Manage" : "View"}</Button>
+          <Button onClick={() => setOpen(t)} aria-label={`${isAdmin ? "Manage" : "View"} team ${t.name}`}>{isAdmin ? "Manage" : "View"}</Button>
           {isAdmin && <Button variant="ghost" onClick={() => setDeleting(t)} aria-label={`Delete team ${t.name}`}>Delete</Button>}
         </div>
       ),
@@ -405,7 +405,7 @@ function TeamDialog({ workspace, team, isAdmin, onClose, onChanged }: {
                 <li key={p.user.id}>
                   <span><span className="strong">{p.user.displayName}</span> <span className="muted">{p.user.email}</span></span>
                   {isAdmin && team && (
-                    <Button variant="ghost" aria-label={`Take ${p.user.displayName || p.user.email} out of the team`}
+                    <Button variant="ghost" aria-label={`Remove ${p.user.displayName || p.user.email} from the team`}
                       onClick={() => void change(() => admin.removeTeamMember(workspace, team.id, p.user.id), `${p.user.displayName || p.user.email} left ${team.name}.`)}>Remove</Button>
                   )}
                 </li>

@@ -38,7 +38,7 @@ export function SecretsPage() {
     ...(isAdmin ? [{
       key: "actions", header: <span className="visually-hidden">Actions</span>, className: "cell-actions", cell: (s: Secret) => (
         <div className="row-actions">
-          <Button onClick={() => setEditing(s)} aria-label={`Replace the value of ${s.name}`}>Replace value</Button>
+          <Button onClick={() => setEditing(s)} aria-label={`Replace value of ${s.name}`}>Replace value</Button>
           <Button variant="ghost" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</Button>
         </div>
       ),

@@ -268,8 +268,8 @@ function PricesSection({ workspace, isAdmin }: { workspace: string; isAdmin: boo
     ...(isAdmin ? [{
       key: "actions", header: <span className="visually-hidden">Actions</span>, className: "cell-actions", cell: (p: ModelPrice) => (
         <div className="row-actions">
-          <Button onClick={() => setEditing(p)} aria-label={`Set the price of ${p.model}`}>Set price</Button>
-          {p.source === "workspace" && <Button variant="ghost" onClick={() => setResetting(p)} aria-label={`Reset the price of ${p.model}`}>Reset</Button>}
+          <Button onClick={() => setEditing(p)} aria-label={`Set price of ${p.model}`}>Set price</Button>
+          {p.source === "workspace" && <Button variant="ghost" onClick={() => setResetting(p)} aria-label={`Reset price of ${p.model}`}>Reset</Button>}
         </div>
       ),
     }] : []),
