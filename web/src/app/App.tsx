@@ -1,5 +1,7 @@
 import { BrowserRouter, Route, Routes } from "react-router";
 import { ToastProvider } from "../components";
+import { AcceptInvitationPage } from "../pages/admin/AcceptInvitationPage";
+import { ResetPasswordPage } from "../pages/admin/ResetPasswordPage";
 import { AuditPage } from "../pages/admin/AuditPage";
 import { KeysPage } from "../pages/admin/KeysPage";
 import { MembersPage } from "../pages/admin/MembersPage";
@@ -37,6 +39,8 @@ export function App() {
           <Routes>
             <Route path="/setup" element={<SetupPage />} />
             <Route path="/login" element={<LoginPage />} />
+            <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route element={<RequireSignedIn />}>
               <Route index element={<HomePage />} />
               <Route path="/w/:workspace">
