@@ -1,11 +1,16 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
 import { workflowsApi } from "../api/workflows";
 import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../components";
 import { useCanEdit, useIsAdmin } from "../app/permissions";
+import { useSignedIn } from "../app/session";
+import { markDataArrived, useRenderTiming } from "../app/timing";
+import { workflowTemplates } from "./workflow/templates";
+
+const pageSizes = [25, 50, 100];
 
 function triggerLabel(w: WorkflowSummary): string {
   switch (w.type) {
@@ -31,6 +36,7 @@ export function WorkflowsPage() {
   const type = params.get("type") ?? "";
   const active = params.get("active") ?? "";
   const bin = params.get("view") === "bin";
+  const size = pageSizes.includes(Number(params.get("size"))) ? Number(params.get("size")) : 25;
   const [search, setSearch] = useState(q);
   const [link, setLink] = useState<string | null>(null);
   const [page, setPage] = useState<Page<WorkflowSummary> | null>(null);
@@ -55,7 +61,8 @@ export function WorkflowsPage() {
   }, [setParams]);
 
   // A new search, filter, view or workspace starts again at the first page, with nothing selected.
-  useEffect(() => { setLink(null); setSelected(new Set()); }, [q, type, active, bin, workspace]);
+  useEffect(() => { setLink(null); setSelected(new Set()); }, [q, type, active, bin, size, workspace]);
+  useRenderTiming("workflows", page);
   useEffect(() => { setSearch(q); }, [q]);
 
   // Searches as the person types, once they pause.
@@ -69,9 +76,9 @@ export function WorkflowsPage() {
     const abort = new AbortController();
     setLoading(true);
     workflowsApi.list(workspace, {
-      q: q || undefined, type: type || undefined, active: active ? active === "true" : undefined, status: bin ? "deleted" : undefined, limit: 25,
+      q: q || undefined, type: type || undefined, active: active ? active === "true" : undefined, status: bin ? "deleted" : undefined, limit: size,
     }, link, abort.signal)
-      .then((result) => { setPage(result); setError(null); setLoading(false); })
+      .then((result) => { markDataArrived("workflows"); setPage(result); setError(null); setLoading(false); })
       .catch((e: unknown) => {
         if (abort.signal.aborted) return;
         setError(e);
@@ -186,7 +193,15 @@ export function WorkflowsPage() {
         </label>
       ),
     }, {
-      key: "lastRun", header: "Last run", cell: (w: WorkflowSummary) => (w.lastRun ? <span className={`status status-${w.lastRun.status}`}>{w.lastRun.status}</span> : <span className="muted">Never run</span>),
+      key: "lastRun", header: "Last run", cell: (w: WorkflowSummary) => (w.lastRun
+        ? (
+          <div className="cell-name">
+            <Link to={`/w/${encodeURIComponent(workspace)}/runs/${encodeURIComponent(w.lastRun.id)}`} className={`status status-${w.lastRun.status}`}
+              aria-label={`Run ${w.lastRun.number} of ${label(w)}: ${w.lastRun.status}`}>{w.lastRun.status}</Link>
+            <span className="muted"><Time value={w.lastRun.finishedAt ?? w.lastRun.createdAt} /></span>
+          </div>
+        )
+        : <span className="muted">Never run</span>),
     }]),
     { key: "updatedAt", header: "Updated", cell: (w) => <Time value={w.updatedAt} /> },
     ...(bin ? [] : [{ key: "createdAt", header: "Created", cell: (w: WorkflowSummary) => <Time value={w.createdAt} /> }]),
@@ -272,6 +287,7 @@ export function WorkflowsPage() {
             A workflow is a graph of steps — model calls, agents, HTTP requests, approvals, sleeps — that runs
             durably when it is triggered: by hand, by an event, a webhook or a schedule.
           </p>
+          {canEdit && <p>Start from a template — asking a model, an approval, a webhook, a nightly job — and run it straight away.</p>}
           {!canEdit && <p>Editors of this workspace can create one.</p>}
         </EmptyState>
       )}
@@ -292,6 +308,8 @@ export function WorkflowsPage() {
         <div className={loading ? "is-refreshing" : undefined} aria-busy={loading}>
           <Table caption={bin ? "Workflows in the bin" : "Workflows"} columns={columns} rows={page.results} rowKey={(w) => w.id} />
           <nav className="pager" aria-label="Pages">
+            <Select label="Rows per page" className="field-inline" value={String(size)} onChange={(e) => setParam("size", e.target.value === "25" ? "" : e.target.value)}
+              options={pageSizes.map((n) => ({ value: String(n), label: `${n} per page` }))} />
             <Button disabled={!page.previous || loading} onClick={() => setLink(page.previous)}>← Previous</Button>
             <Button disabled={!page.next || loading} onClick={() => setLink(page.next)}>Next →</Button>
           </nav>
@@ -299,8 +317,7 @@ export function WorkflowsPage() {
       )}
 
       <ConfirmDialog confirm={confirm} onClose={() => setConfirm(null)} />
-      <CreateWorkflowDialog workspace={workspace} open={creating} onClose={() => setCreating(false)}
-        onCreated={(name) => { setCreating(false); toast.success(`Workflow ${name} created.`); setLink(null); setReload((n) => n + 1); }} />
+      <CreateWorkflowDialog workspace={workspace} open={creating} onClose={() => setCreating(false)} />
     </div>
   );
 }
@@ -337,28 +354,34 @@ function ConfirmDialog({ confirm, onClose }: { confirm: Confirm | null; onClose:
 }
 
 /**
- * Makes a manual workflow with one starter step, ready to be shaped in the builder.
+ * Makes a workflow from a template (each runs as soon as it is made; docs/web.md) and opens it in the builder.
  */
-function CreateWorkflowDialog({ workspace, open, onClose, onCreated }: { workspace: string; open: boolean; onClose: () => void; onCreated: (name: string) => void }) {
+function CreateWorkflowDialog({ workspace, open, onClose }: { workspace: string; open: boolean; onClose: () => void }) {
+  const { me } = useSignedIn();
+  const navigate = useNavigate();
+  const toast = useToast();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
+  const [templateId, setTemplateId] = useState("blank");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
+  const context = { userId: me.user?.id ?? null };
+  const templates = workflowTemplates.filter((t) => t.available?.(context) ?? true);
 
-  useEffect(() => { if (open) { setName(""); setDescription(""); setError(null); } }, [open]);
+  useEffect(() => { if (open) { setName(""); setDescription(""); setTemplateId("blank"); setError(null); } }, [open]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    const template = templates.find((t) => t.id === templateId);
+    if (!template) return;
     setBusy(true);
     setError(null);
     try {
-      const created = await api.createWorkflow(workspace, {
-        name,
-        description: description || undefined,
-        steps: [{ id: "start", activity: { uniqueIdentifier: "transform" }, input: { received: "{{ context.body }}" } }],
-      });
-      onCreated(created.name);
+      const created = await api.createWorkflow(workspace, { ...template.definition(context), name, description: description || undefined });
+      onClose();
+      toast.success(`Workflow ${created.name} created.`);
+      navigate(`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(created.name)}/builder`);
     } catch (e) {
       setError(e);
     } finally {
@@ -373,7 +396,15 @@ function CreateWorkflowDialog({ workspace, open, onClose, onCreated }: { workspa
         <Input label="Name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus errors={fieldErrors.name}
           hint="Lowercase letters, digits and dashes, such as invoice-check." />
         <Input label="Description" value={description} onChange={(e) => setDescription(e.target.value)} errors={fieldErrors.description} />
-        <p className="muted">It starts as a manual workflow with one step that echoes its input; add steps in the builder and a trigger in its configuration.</p>
+        <fieldset className="template-choice">
+          <legend>Start from</legend>
+          {templates.map((t) => (
+            <label key={t.id} className="template-option">
+              <input type="radio" name="template" value={t.id} checked={templateId === t.id} onChange={() => setTemplateId(t.id)} />
+              <span><span className="strong">{t.title}</span><br /><span className="muted">{t.description}</span></span>
+            </label>
+          ))}
+        </fieldset>
         <div className="dialog-actions">
           <Button onClick={onClose}>Cancel</Button>
           <Button type="submit" variant="primary" busy={busy}>Create</Button>
