@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Navigate, useNavigate, useSearchParams } from "react-router";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
 import { Button, Input, Loading, ProblemBanner, ThemeToggle } from "../components";
 import { useSession } from "../app/session";
@@ -46,6 +46,7 @@ export function LoginPage() {
         <Input label="E-mail address" name="email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="username" autoFocus />
         <Input label="Password" name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete="current-password" />
         <Button type="submit" variant="primary" busy={busy}>Sign in</Button>
+        <p className="muted"><Link to="/reset-password">Forgot your password?</Link></p>
       </form>
     </main>
   );

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { analyticsPaths } from "../../api/analytics";
+import { AnalyticsPanel } from "../analytics/AnalyticsPanel";
 import { ProblemError } from "../../api/client";
 import {
   deepEqual, mergePatch, personasApi, problemNumber, toSpec, type Persona, type PersonaDraft, type PersonaSpec, type ProviderSummary,
@@ -18,7 +20,7 @@ type Conflict =
   | { kind: "draft"; current: number | null }
   | { kind: "publish-stale"; current: number; base: number; by: string | null };
 
-const tabs = [["edit", "Edit"], ["versions", "Versions"], ["card", "Card"]] as const;
+const tabs = [["edit", "Edit"], ["versions", "Versions"], ["analytics", "Analytics"], ["card", "Card"]] as const;
 type Tab = (typeof tabs)[number][0];
 
 /**
@@ -312,6 +314,10 @@ export function PersonaPage() {
       {tab === "versions" && (
         <VersionsTab workspace={workspace} persona={current} canEdit={canEdit}
           onReverted={(p) => { setPersona(p); if (!draft && !dirty) { setForm(toSpec(p)); setBaseline(toSpec(p)); } else setReload((n) => n + 1); }} />
+      )}
+      {tab === "analytics" && (
+        <AnalyticsPanel workspace={workspace} path={analyticsPaths.persona(workspace, current.id)} subject="this persona"
+          emptyHint="Figures appear once workflows run with this persona: each model call counts toward the version that made it." />
       )}
       {tab === "card" && <CardTab workspace={workspace} persona={current} />}
     </div>
