@@ -57,7 +57,7 @@ export function graphSteps(definition: WorkflowStep[] | undefined, steps: { id: 
   });
 }
 
-function layout(steps: GraphStep[]): Map<string, { x: number; y: number }> {
+function layout(steps: GraphStep[]): { positions: Map<string, { x: number; y: number }>; height: number } {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 36, ranksep: 48, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -70,14 +70,16 @@ function layout(steps: GraphStep[]): Map<string, { x: number; y: number }> {
     const n = g.node(s.id) as { x: number; y: number } | undefined;
     positions.set(s.id, { x: (n?.x ?? 0) - width / 2, y: (n?.y ?? 0) - height / 2 });
   }
-  return positions;
+  return { positions, height: (g.graph() as { height?: number }).height ?? height };
 }
 
 export function RunGraph({ steps, selected, onSelect }: { steps: GraphStep[]; selected: string | null; onSelect: (id: string) => void }) {
   // The layout depends on the shape only, so a state change recolours nodes without moving them.
   const shape = steps.map((s) => `${s.id}<${s.dependsOn.join(",")}`).join(";");
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const positions = useMemo(() => layout(steps), [shape]);
+  const { positions, height: drawn } = useMemo(() => layout(steps), [shape]);
+  // As tall as the graph needs (a one-step run gets a short box), up to a screenful; taller graphs pan and zoom.
+  const boxHeight = Math.min(440, Math.max(170, drawn + 60));
   const nodes: StepNode[] = steps.map((s) => ({
     id: s.id,
     type: "step",
@@ -98,7 +100,7 @@ export function RunGraph({ steps, selected, onSelect }: { steps: GraphStep[]; se
   })));
 
   return (
-    <div className="run-graph" role="region" aria-label="Step graph">
+    <div className="run-graph" role="region" aria-label="Step graph" style={{ height: boxHeight }}>
       <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
         nodesDraggable={false} nodesConnectable={false} elementsSelectable nodesFocusable edgesFocusable={false}
         onNodeClick={(_, node) => onSelect(node.id)}

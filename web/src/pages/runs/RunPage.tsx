@@ -191,7 +191,7 @@ export function RunPage() {
           <div className="approval-list">
             {pendingApprovals.map((a) => (
               <ApprovalCard key={a.id} workspace={workspace} approval={a} canDecide={canOperate}
-                onDecided={(d) => { setApprovals((all) => all.map((x) => (x.id === d.id ? d : x))); toast.success(`You ${d.decisions.length ? "decided" : "answered"} the approval of ${d.stepId}.`); void load(); }} />
+                onDecided={(d) => { setApprovals((all) => all.map((x) => (x.id === d.id ? d : x))); toast.success(`Decision recorded for step ${d.stepId}${d.status === "pending" ? " (more approvals needed)" : ` (${d.status})`}.`); void load(); }} />
             ))}
           </div>
         </section>
