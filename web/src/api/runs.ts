@@ -191,8 +191,9 @@ export const runsApi = {
   tasks: (workspace: string, run: string, signal?: AbortSignal) =>
     http.get<Page<RunTask>>(`${runPath(workspace, run)}/tasks`, { query: { limit: 100 }, signal }),
 
-  start: (workspace: string, workflow: string, request: StartRunRequest) =>
-    http.post<Run>(`${ws(workspace)}/workflows/${encodeURIComponent(workflow)}/runs`, request, { headers: { "Idempotency-Key": crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}` } }),
+  /** Starts a run; the same `idempotencyKey` again answers the run the first start made (docs/runs.md). */
+  start: (workspace: string, workflow: string, request: StartRunRequest, idempotencyKey: string) =>
+    http.post<Run>(`${ws(workspace)}/workflows/${encodeURIComponent(workflow)}/runs`, request, { headers: { "Idempotency-Key": idempotencyKey } }),
 
   halt: (workspace: string, run: string) => http.post<Run>(`${runPath(workspace, run)}/halt`),
   resume: (workspace: string, run: string) => http.post<Run>(`${runPath(workspace, run)}/resume`),
@@ -238,6 +239,11 @@ export const runsApi = {
     return (await response.json()) as StoredFile;
   },
 };
+
+/** A fresh Idempotency-Key (a UUID where the browser makes them; plain HTTP on another host may not). */
+export function newIdempotencyKey(): string {
+  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
+}
 
 /** The file's SHA-256 in hex, so the server checks the bytes arrived whole; none where the browser has no Web Crypto (plain HTTP). */
 async function digest(file: File): Promise<string | undefined> {

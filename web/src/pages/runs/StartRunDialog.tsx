@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { ProblemError } from "../../api/client";
-import { runsApi, type StartRunRequest, type StoredFile } from "../../api/runs";
+import { newIdempotencyKey, runsApi, type StartRunRequest, type StoredFile } from "../../api/runs";
 import type { Workflow } from "../../api/types";
 import { Button, Dialog, Input, JsonField, ProblemBanner, TextArea, parseJson } from "../../components";
 
@@ -87,6 +87,8 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  // One key per opening: a start retried after a lost answer finds the run it made instead of starting another.
+  const idempotencyKey = useRef(newIdempotencyKey());
   const filesId = useId();
   const parsed = parseJson(input);
   const parsedConfig = parseJson(config);
@@ -102,6 +104,7 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
     setRepo("");
     setBranch("");
     setAttachments([]);
+    idempotencyKey.current = newIdempotencyKey();
   }, [open, hints]);
 
   const addFiles = (files: FileList | null) => {
@@ -131,7 +134,7 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
       branchName: branch.trim() || undefined,
     };
     try {
-      const run = await runsApi.start(workspace, workflow.id, request);
+      const run = await runsApi.start(workspace, workflow.id, request, idempotencyKey.current);
       onClose();
       navigate(`/w/${encodeURIComponent(workspace)}/runs/${encodeURIComponent(run.id)}`);
     } catch (e) {
