@@ -128,6 +128,41 @@ public sealed class RunTests(InstanceWithOwner cadre) : IClassFixture<InstanceWi
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Nothing waits for a decision" })).ToBeVisibleAsync();
     });
 
+    [BrowserFact]
+    public Task HaltAndResume_FromTheRunView_StopAndCarryOnTheRun() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("runs-halt", "Halting");
+        await CreateWorkflowAsync(workspace, new
+        {
+            name = "slow",
+            steps = new object[] { new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new JsonObject { ["duration"] = "1h" } } },
+        });
+        using var admin = cadre.Admin();
+        using var started = await admin.PostAsJsonAsync("/api/v1/workspaces/runs-halt/workflows/slow/runs", new { });
+        started.EnsureSuccessStatusCode();
+        var runId = (string)(await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+
+        await InstanceWithOwner.SignInAsync(page, $"/w/runs-halt/runs/{runId}");
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Run status: waiting" })).ToBeVisibleAsync();
+
+        // The step buttons under the graph are the keyboard's way to a step's detail.
+        await page.GetByRole(AriaRole.Button, new() { Name = "nap: waiting" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Complementary).GetByRole(AriaRole.Heading, new() { Name = "Step nap" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Halt" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Run status: halted" })).ToBeVisibleAsync();
+        var halted = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/runs-halt/runs/{runId}");
+        ((string)halted!["status"]!).ShouldBe("halted");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status, new() { NameRegex = new Regex("^Run status: (waiting|running)$") })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Halt" })).ToBeVisibleAsync();
+        var resumed = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/runs-halt/runs/{runId}");
+        ((string)resumed!["status"]!).ShouldNotBe("halted");
+        ((bool)resumed["haltRequested"]!).ShouldBeFalse();
+    });
+
     private async Task CreateWorkflowAsync(string workspace, object definition)
     {
         using var admin = cadre.Admin();
