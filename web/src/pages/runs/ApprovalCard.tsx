@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { ProblemError } from "../../api/client";
 import { runsApi, type Approval } from "../../api/runs";
 import { Button, ProblemBanner, TextArea, Time } from "../../components";
+import { ActorName, useActorNames } from "./actors";
 import { StatusBadge } from "./status";
 
 /** The approval's summary as people read it: a sentence when it is one, otherwise its fields. */
@@ -40,6 +41,7 @@ export function ApprovalCard({ workspace, approval, canDecide, runLabel, onDecid
   onDecided: (approval: Approval) => void;
   headingLevel?: 2 | 3;
 }) {
+  const name = useActorNames(workspace);
   const [comment, setComment] = useState("");
   const [busy, setBusy] = useState<"approve" | "reject" | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -83,13 +85,15 @@ export function ApprovalCard({ workspace, approval, canDecide, runLabel, onDecid
         {approval.escalations > 0 && <> · escalated {approval.escalations}×</>}
         {approval.decidedAt && <> · settled <Time value={approval.decidedAt} />{approval.outcomeReason && ` (${approval.outcomeReason})`}</>}
       </p>
-      <p className="muted approval-meta">Approvers: {approval.approvers.map((a) => <code key={a}>{a} </code>)}</p>
+      <p className="muted approval-meta">
+        Approvers: {approval.approvers.map((a, i) => <span key={a}>{i > 0 && ", "}<ActorName id={a} name={name} /></span>)}
+      </p>
       {approval.decisions.length > 0 && (
         <ul className="approval-decisions" aria-label="Decisions">
           {approval.decisions.map((d) => (
             <li key={`${d.by}-${d.at}`}>
               <strong className={d.decision === "approve" ? "status-succeeded" : "status-failed"}>{d.decision === "approve" ? "Approved" : "Rejected"}</strong>
-              {" by "}<code>{d.by}</code>, <Time value={d.at} />{d.comment && <>: “{d.comment}”</>}
+              {" by "}<ActorName id={d.by} name={name} />, <Time value={d.at} />{d.comment && <>: “{d.comment}”</>}
             </li>
           ))}
         </ul>

@@ -6,7 +6,7 @@ import { runsApi, type RunMessage } from "../../api/runs";
 import { Button, ProblemBanner, Select, TextArea, Time } from "../../components";
 import type { LiveText } from "./useRunStream";
 
-export function RunConversation({ messages, live }: { messages: RunMessage[]; live: LiveText[] }) {
+export function RunConversation({ messages, live, name }: { messages: RunMessage[]; live: LiveText[]; name?: (id: string) => string }) {
   const streaming = live.map((l, index) => ({ ...l, index })).filter((l) => !l.done && l.text.length > 0);
   if (messages.length === 0 && streaming.length === 0) {
     return <p className="muted">No messages: model and agent steps write their prompts and answers here as they run.</p>;
@@ -18,7 +18,7 @@ export function RunConversation({ messages, live }: { messages: RunMessage[]; li
           <div className="bubble-meta">
             <strong>{m.role === "user" ? "Prompt" : "Answer"}</strong>
             {m.stepId && <> · <code>{m.stepId}</code></>}
-            {m.by && <> · {m.by}</>}
+            {m.by && <> · {name ? name(m.by) : m.by}</>}
             {m.createdAt && <> · <Time value={m.createdAt} /></>}
           </div>
           <div className="bubble-text">{m.end ? <em>Ended the session.</em> : m.text}</div>

@@ -6,6 +6,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { runsApi, formatCost, formatDuration, isFinished, type Approval, type Run, type RunLogLine, type RunMessage, type RunTask, type WorkflowVersion } from "../../api/runs";
 import { useCanOperate } from "../../app/permissions";
 import { Button, Loading, ProblemBanner, Time, useToast } from "../../components";
+import { ActorName, useActorNames } from "./actors";
 import { ApprovalCard } from "./ApprovalCard";
 import { RunConversation, PromptBox } from "./RunConversation";
 import { RunGraph, graphSteps } from "./RunGraph";
@@ -20,6 +21,7 @@ export function RunPage() {
   const navigate = useNavigate();
   const toast = useToast();
   const canOperate = useCanOperate(workspace);
+  const name = useActorNames(workspace);
   const [run, setRun] = useState<Run | null>(null);
   const [tasks, setTasks] = useState<RunTask[]>([]);
   const [definition, setDefinition] = useState<WorkflowVersion["definition"] | null>(null);
@@ -145,7 +147,7 @@ export function RunPage() {
             {run.haltRequested && status !== "halted" && <span className="muted run-halting">halting…</span>}
           </h1>
           <p className="muted run-facts">
-            {run.trigger.type} run{run.trigger.startedBy && <> by <code>{run.trigger.startedBy}</code></>} · version {run.workflowVersion}
+            {run.trigger.type} run{run.trigger.startedBy && <> by <ActorName id={run.trigger.startedBy} name={name} /></>} · version {run.workflowVersion}
             {" · "}created <Time value={run.createdAt} />
             {run.startedAt && <> · {finished ? "took" : "running for"} {formatDuration(run.startedAt, run.finishedAt, now)}</>}
             {run.trigger.parentRunId && <> · child of <Link to={`${base}/runs/${encodeURIComponent(run.trigger.parentRunId)}`}>{run.trigger.parentRunId}</Link></>}
@@ -216,7 +218,7 @@ export function RunPage() {
       {(messages.length > 0 || stream.live.length > 0 || sessionCapable) && (
         <section className="run-section" aria-labelledby="run-conversation">
           <h2 id="run-conversation">Conversation</h2>
-          <RunConversation messages={messages} live={stream.live} />
+          <RunConversation messages={messages} live={stream.live} name={name} />
           {sessionCapable && canOperate && !finished && status !== "halted" && <PromptBox workspace={workspace} run={run.id} onSent={() => void load()} />}
         </section>
       )}

@@ -158,7 +158,7 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
             <ul className="input-hint-list" aria-label="Input fields">
               {hints.fields.map((f) => (
                 <li key={f.name}>
-                  <code>{f.name}</code> <span className="muted">{f.type}</span>
+                  <code>{f.name}</code>{f.type !== "any" && <span className="muted"> {f.type}</span>}
                   {f.required && <span className="input-required"> required</span>}
                   {f.description && <span className="muted"> — {f.description}</span>}
                 </li>

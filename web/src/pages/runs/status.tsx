@@ -9,6 +9,7 @@ export function toneOf(status: string | null | undefined): Tone {
     case "failed":
     case "compensation_failed": return "danger";
     case "running":
+    case "leased":
     case "started":
     case "retrying":
     case "compensating":
