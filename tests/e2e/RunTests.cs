@@ -163,6 +163,45 @@ public sealed class RunTests(InstanceWithOwner cadre) : IClassFixture<InstanceWi
         ((bool)resumed["haltRequested"]!).ShouldBeFalse();
     });
 
+    [BrowserFact]
+    public Task RunsTab_MovesARunOnLive_AndFiltersByStatus() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("runs-tab", "Runs tab");
+        await CreateWorkflowAsync(workspace, new
+        {
+            name = "batch",
+            steps = new object[] { new { id = "work", activity = new { uniqueIdentifier = "sleep" }, input = new JsonObject { ["duration"] = "{{ context.body.wait }}" } } },
+        });
+        using var admin = cadre.Admin();
+        foreach (var wait in new[] { "1h", "4s" })
+        {
+            using var started = await admin.PostAsJsonAsync("/api/v1/workspaces/runs-tab/workflows/batch/runs", new { input = new { wait } });
+            started.EnsureSuccessStatusCode();
+        }
+
+        await InstanceWithOwner.SignInAsync(page, "/w/runs-tab/workflows/batch/runs");
+        var rows = page.GetByRole(AriaRole.Table, new() { Name = "Runs of batch" }).Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(page.GetByText("2 runs")).ToBeVisibleAsync();
+        // Newest first; the short one ends while the page is open, and its row says so without a reload.
+        await Expect(rows.First).ToContainTextAsync("BATCH-2");
+        await Expect(rows.First).ToContainTextAsync("waiting");
+        await Expect(rows.First).ToContainTextAsync("succeeded");
+        await Expect(rows.Nth(1)).ToContainTextAsync("waiting");
+
+        await page.GetByLabel("Status").SelectOptionAsync("waiting");
+        await Expect(page).ToHaveURLAsync(new Regex(@"/runs\?status=waiting$"));
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("BATCH-1");
+        await page.GetByLabel("Status").SelectOptionAsync("failed");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No failed runs" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show all runs" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(2);
+
+        await rows.First.GetByRole(AriaRole.Link, new() { Name = "BATCH-2" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Run status: succeeded" })).ToBeVisibleAsync();
+    });
+
     private async Task CreateWorkflowAsync(string workspace, object definition)
     {
         using var admin = cadre.Admin();
