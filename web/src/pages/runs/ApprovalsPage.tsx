@@ -21,7 +21,7 @@ export function ApprovalsPage() {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  const [runs, setRuns] = useState<Record<string, { displayId: string; workflow: string }>>({});
+  const [runs, setRuns] = useState<Record<string, { displayId: string; workflow?: string }>>({});
   const canOperate = useCanOperate(workspace);
   const toast = useToast();
 
@@ -48,11 +48,11 @@ export function ApprovalsPage() {
     const missing = [...new Set((page?.results ?? []).map((a) => a.runId))].filter((id) => !(id in runs));
     if (missing.length === 0) return;
     let cancelled = false;
-    void Promise.all(missing.map((id) => runsApi.get(workspace, id).then((r) => [id, { displayId: r.displayId, workflow: r.workflowName }] as const).catch(() => null)))
-      .then((found) => {
-        if (cancelled) return;
-        setRuns((all) => ({ ...all, ...Object.fromEntries(found.filter((f): f is NonNullable<typeof f> => f !== null)) }));
-      });
+    // A run that cannot be read (deleted by retention meanwhile) is remembered by its ID, so it is asked for once.
+    void Promise.all(missing.map((id) => runsApi.get(workspace, id)
+      .then((r): [string, { displayId: string; workflow?: string }] => [id, { displayId: r.displayId, workflow: r.workflowName }])
+      .catch((): [string, { displayId: string; workflow?: string }] => [id, { displayId: id }])))
+      .then((found) => { if (!cancelled) setRuns((all) => ({ ...all, ...Object.fromEntries(found) })); });
     return () => { cancelled = true; };
   }, [page, runs, workspace]);
 
