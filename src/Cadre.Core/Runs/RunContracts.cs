@@ -48,7 +48,11 @@ public sealed record RunSummary(
     DateTime CreatedAt,
     DateTime? StartedAt,
     DateTime? FinishedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt)
+{
+    /// <summary>Tokens and cost of the run's model calls so far, so a list shows what each run cost without reading each run.</summary>
+    public RunUsage Usage { get; init; } = new(0, 0, 0, 0m);
+}
 
 /// <summary>How a run started: the trigger, who (a user or service account ID) and, for reruns and child runs, from what.</summary>
 public sealed record RunTrigger(string Type, string? StartedBy, string? ParentRunId, string? ParentStepId);

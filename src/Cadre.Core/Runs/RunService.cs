@@ -588,7 +588,10 @@ internal sealed class RunService(
 
     private static RunSummary Summary(Run run) => new(
         run.Id, run.WorkflowId, run.WorkflowVersion, run.Number, run.DisplayId, run.Status, Trigger(run),
-        RunState.Parse(run.Output), RunState.Parse(run.Error)?.AsObject(), run.ParentRunId, run.CreatedAt, run.StartedAt, run.FinishedAt, run.UpdatedAt);
+        RunState.Parse(run.Output), RunState.Parse(run.Error)?.AsObject(), run.ParentRunId, run.CreatedAt, run.StartedAt, run.FinishedAt, run.UpdatedAt)
+    {
+        Usage = RunUsage.Of(run),
+    };
 
     private static RunTaskResponse TaskResponse(RunTask task) => new(
         task.Id, task.StepId, task.Kind, task.Attempt, task.Status, task.IdempotencyKey, task.AvailableAt, task.StartedAt, task.FinishedAt,

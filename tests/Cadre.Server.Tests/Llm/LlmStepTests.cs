@@ -73,6 +73,8 @@ public sealed class LlmStepTests
         ((decimal)run["usage"]!["costUsd"]!).ShouldBe(0.0000775m);
         ((decimal)RunApi.Step(run, "ask")["output"]!["cost"]!).ShouldBe(0.0000775m);
         ((long)run["usage"]!["cachedInputTokens"]!).ShouldBe(2);
+        // The list carries each run's usage too, so a table of runs shows their cost without reading each one.
+        ((decimal)(await workspace.ListAllAsync(workspace.Runs(""))).Single()["usage"]!["costUsd"]!).ShouldBe(0.0000775m);
         var request = fake.Requests.Single();
         request.Api.ShouldBe("openai");
         request.Stream.ShouldBeTrue();
