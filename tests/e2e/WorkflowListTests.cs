@@ -77,4 +77,34 @@ public sealed class WorkflowListTests(InstanceWithOwner cadre) : IClassFixture<I
         var workflow = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/flow-27");
         ((bool)workflow!["isActive"]!).ShouldBeTrue();
     });
+
+    [BrowserFact]
+    public Task FirstWorkflow_FromTheAskAModelTemplate_OpensInTheBuilderAndRunsAtOnce() => cadre.InPageAsync(async page =>
+    {
+        await cadre.CreateWorkspaceAsync("templates", "Templates");
+        await InstanceWithOwner.SignInAsync(page, "/w/templates/workflows");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create your first workflow" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByLabel("Name").FillAsync("ask");
+        await dialog.GetByRole(AriaRole.Radio, new() { Name = "Ask a model" }).CheckAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/w/templates/workflows/ask/builder$"));
+        await Expect(page.Locator(".react-flow__node")).ToHaveCountAsync(1);
+
+        // The template runs on the built-in mock model, which answers with the prompt it was given.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByLabel("Prompt").FillAsync("tell me about durable runs");
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Run status: succeeded" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("tell me about durable runs").First).ToBeVisibleAsync();
+
+        // Back in the list, the workflow's last run links to it.
+        await page.GotoAsync("/w/templates/workflows");
+        var lastRun = page.GetByRole(AriaRole.Link, new() { Name = "Run 1 of ask: succeeded" });
+        await Expect(lastRun).ToBeVisibleAsync();
+        await lastRun.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status, new() { Name = "Run status: succeeded" })).ToBeVisibleAsync();
+    });
 }

@@ -1,5 +1,6 @@
+import { lazy, Suspense, type ReactNode } from "react";
 import { BrowserRouter, Route, Routes } from "react-router";
-import { ToastProvider } from "../components";
+import { Loading, ToastProvider } from "../components";
 import { AcceptInvitationPage } from "../pages/admin/AcceptInvitationPage";
 import { ResetPasswordPage } from "../pages/admin/ResetPasswordPage";
 import { AuditPage } from "../pages/admin/AuditPage";
@@ -18,10 +19,8 @@ import { NotFoundPage } from "../pages/NotFoundPage";
 import { PersonaPage } from "../pages/personas/PersonaPage";
 import { PersonasPage } from "../pages/personas/PersonasPage";
 import { ApprovalsPage } from "../pages/runs/ApprovalsPage";
-import { RunPage } from "../pages/runs/RunPage";
 import { SetupPage } from "../pages/SetupPage";
 import { AnalyticsTab } from "../pages/workflow/AnalyticsTab";
-import { BuilderTab } from "../pages/workflow/BuilderTab";
 import { ConfigurationTab } from "../pages/workflow/ConfigurationTab";
 import { RelatedTab } from "../pages/workflow/RelatedTab";
 import { RunsTab } from "../pages/workflow/RunsTab";
@@ -30,6 +29,14 @@ import { WorkflowPage } from "../pages/workflow/WorkflowPage";
 import { WorkflowsPage } from "../pages/WorkflowsPage";
 import { RequireSignedIn } from "./Layout";
 import { SessionProvider } from "./session";
+
+// The two pages that draw graphs load React Flow and dagre (about 80 kB gzipped) only when first opened.
+const BuilderTab = lazy(() => import("../pages/workflow/BuilderTab").then((m) => ({ default: m.BuilderTab })));
+const RunPage = lazy(() => import("../pages/runs/RunPage").then((m) => ({ default: m.RunPage })));
+
+function OnDemand({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading label="Loading…" />}>{children}</Suspense>;
+}
 
 export function App() {
   return (
@@ -47,13 +54,13 @@ export function App() {
                 <Route path="workflows" element={<WorkflowsPage />} />
                 <Route path="workflows/:workflow" element={<WorkflowPage />}>
                   <Route index element={<ConfigurationTab />} />
-                  <Route path="builder" element={<BuilderTab />} />
+                  <Route path="builder" element={<OnDemand><BuilderTab /></OnDemand>} />
                   <Route path="runs" element={<RunsTab />} />
                   <Route path="analytics" element={<AnalyticsTab />} />
                   <Route path="related" element={<RelatedTab />} />
                   <Route path="versions" element={<VersionsTab />} />
                 </Route>
-                <Route path="runs/:run" element={<RunPage />} />
+                <Route path="runs/:run" element={<OnDemand><RunPage /></OnDemand>} />
                 <Route path="approvals" element={<ApprovalsPage />} />
                 <Route path="personas" element={<PersonasPage />} />
                 <Route path="personas/:persona" element={<PersonaPage />} />
