@@ -25,8 +25,8 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await AddStepAsync(page, "transform", "shape");
         // The first dependency is drawn by dragging from a step's right handle to the next step's left one.
         var shape = page.GetByRole(AriaRole.Complementary, new() { Name = "Step shape" });
-        await nodes.Filter(new() { HasText = "only" }).Locator(".react-flow__handle.source")
-            .DragToAsync(nodes.Filter(new() { HasText = "shape" }).Locator(".react-flow__handle.target"));
+        await DragAsync(page, nodes.Filter(new() { HasText = "only" }).Locator(".react-flow__handle.source"),
+            nodes.Filter(new() { HasText = "shape" }).Locator(".react-flow__handle.target"));
         await Expect(edges).ToHaveCountAsync(1);
         await Expect(shape.GetByRole(AriaRole.Checkbox, new() { Name = "only" })).ToBeCheckedAsync();
 
@@ -258,5 +258,33 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
         await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = $"Step {id}" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// Drags with the mouse in small moves, as a hand does, once the canvas is still: adding a step frames every
+    /// step with a short animated zoom, and a drag measured before it ends would drop where the handle was.
+    /// </summary>
+    private static async Task DragAsync(IPage page, ILocator from, ILocator to)
+    {
+        // Still means the same viewport transform for 20 frames in a row (the framing animation lasts 150 ms).
+        await page.WaitForFunctionAsync("""
+            () => new Promise(resolve => {
+              const viewport = document.querySelector('.react-flow__viewport');
+              let last = viewport.style.transform, still = 0;
+              const tick = () => {
+                const now = viewport.style.transform;
+                if (now === last) { if (++still >= 20) { resolve(true); return; } } else { still = 0; last = now; }
+                requestAnimationFrame(tick);
+              };
+              requestAnimationFrame(tick);
+            })
+            """);
+        var start = await from.BoundingBoxAsync() ?? throw new InvalidOperationException("The handle to drag from is not on the page.");
+        var end = await to.BoundingBoxAsync() ?? throw new InvalidOperationException("The handle to drop on is not on the page.");
+        await page.Mouse.MoveAsync(start.X + start.Width / 2, start.Y + start.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(start.X + start.Width / 2 + 20, start.Y + start.Height / 2, new() { Steps = 5 });
+        await page.Mouse.MoveAsync(end.X + end.Width / 2, end.Y + end.Height / 2, new() { Steps = 10 });
+        await page.Mouse.UpAsync();
     }
 }

@@ -17,6 +17,8 @@ public sealed class ListPerformanceTests(InstanceWithOwner cadre, ITestOutputHel
 {
     private const int Loads = 7;
 
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     [BrowserFact]
     public Task WorkflowsList_HundredRows_RenderTimeIsMeasured() => cadre.InPageAsync(async page =>
     {
@@ -53,7 +55,7 @@ public sealed class ListPerformanceTests(InstanceWithOwner cadre, ITestOutputHel
             allMs = durations.Select(d => Math.Round(d, 1)),
             browser = cadre.Browser.Version,
         };
-        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        var json = JsonSerializer.Serialize(report, Indented);
         output.WriteLine(json);
         var directory = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "TestResults");
         Directory.CreateDirectory(directory);
