@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cadre.Analytics;
 
 /// <summary>A workflow's connections: personas by version, skills, event types, child and parent workflows, and how persona edits reached its runs.</summary>
-internal sealed class RelatedService(CadreDbContext db, WorkflowService workflows)
+internal sealed class RelatedService(CadreDbContext db, StorageProvider storage, WorkflowService workflows)
 {
     private const int RecentRuns = 20;
     private const int RunsForChanges = 200;
@@ -36,8 +36,10 @@ internal sealed class RelatedService(CadreDbContext db, WorkflowService workflow
             AddIfStatic(named, (step.Input as JsonObject)?["persona"] is JsonValue persona && persona.TryGetValue<string>(out var reference) ? reference : null);
         }
 
-        // The versions runs used, per persona, from the rollups (kept after retention deletes the runs).
+        // The versions runs used, per persona, from the rollups (kept after retention deletes the runs) plus the facts not
+        // folded yet, read in one snapshot as the analytics endpoints do, so a run that just ended counts at once.
         // Summed by the database: a year of a busy workflow is tens of thousands of quarter-hour rows per version.
+        await using var snapshot = await storage.BeginSnapshotAsync(db, cancellationToken);
         var versionRows = await db.AnalyticsRollups.AsNoTracking().Where(r => r.ScopeId == workflow.Id && r.Dim == Dims.Version)
             .GroupBy(r => r.DimKey)
             .Select(g => new VersionSums(
@@ -52,7 +54,9 @@ internal sealed class RelatedService(CadreDbContext db, WorkflowService workflow
                 g.Where(r => r.Succeeded + r.Failed + r.Compensated + r.Halted != 0 || r.Calls != 0).Min(r => (DateTime?)r.Bucket),
                 g.Where(r => r.Succeeded + r.Failed + r.Compensated + r.Halted != 0 || r.Calls != 0).Max(r => (DateTime?)r.Bucket)))
             .ToListAsync(cancellationToken);
-        var uses = versionRows.ToDictionary(v => v.Key, Use, StringComparer.Ordinal);
+        var pending = await db.AnalyticsFacts.AsNoTracking().Where(f => f.WorkspaceId == workflow.WorkspaceId && f.WorkflowId == workflow.Id).ToListAsync(cancellationToken);
+        await snapshot.CommitAsync(cancellationToken);
+        var uses = WithUnfolded(versionRows, pending, workflow.Id).ToDictionary(v => v.Key, Use, StringComparer.Ordinal);
         var usedIds = uses.Keys.Select(k => Contributions.ParseVersionKey(k).PersonaId).ToHashSet(StringComparer.Ordinal);
 
         var personaRows = await db.Personas.AsNoTracking()
@@ -178,6 +182,33 @@ internal sealed class RelatedService(CadreDbContext db, WorkflowService workflow
 
     private sealed record VersionSums(
         string Key, long Succeeded, long Failed, long Compensated, long Halted, long DurationMs, long Calls, long CostNanos, DateTime? FirstSeen, DateTime? LastSeen);
+
+    /// <summary>The rollups' sums per version with the unfolded facts' contributions added, by the drain's own rules.</summary>
+    private static List<VersionSums> WithUnfolded(List<VersionSums> folded, List<AnalyticsFact> pending, string workflowId)
+    {
+        var unfolded = new Dictionary<RollupKey, RollupSums>();
+        foreach (var fact in pending)
+        {
+            Contributions.Add(fact, unfolded);
+        }
+
+        var byKey = folded.ToDictionary(v => v.Key, StringComparer.Ordinal);
+        foreach (var (key, sums) in unfolded.Where(u => u.Key.ScopeId == workflowId && u.Key.Dim == Dims.Version))
+        {
+            var active = sums.Runs != 0 || sums.Calls != 0;
+            byKey[key.DimKey] = byKey.TryGetValue(key.DimKey, out var rows)
+                ? new VersionSums(
+                    key.DimKey, rows.Succeeded + sums.Succeeded, rows.Failed + sums.Failed, rows.Compensated + sums.Compensated, rows.Halted + sums.Halted,
+                    rows.DurationMs + sums.DurationMs, rows.Calls + sums.Calls, rows.CostNanos + sums.CostNanos,
+                    active && (rows.FirstSeen is null || key.Bucket < rows.FirstSeen) ? key.Bucket : rows.FirstSeen,
+                    active && (rows.LastSeen is null || key.Bucket > rows.LastSeen) ? key.Bucket : rows.LastSeen)
+                : new VersionSums(
+                    key.DimKey, sums.Succeeded, sums.Failed, sums.Compensated, sums.Halted, sums.DurationMs, sums.Calls, sums.CostNanos,
+                    active ? key.Bucket : null, active ? key.Bucket : null);
+        }
+
+        return [.. byKey.Values];
+    }
 
     private static PersonaVersionUse Use(VersionSums rows)
     {
