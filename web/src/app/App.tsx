@@ -1,5 +1,5 @@
 import { lazy, Suspense, type ReactNode } from "react";
-import { BrowserRouter, Route, Routes } from "react-router";
+import { createBrowserRouter, createRoutesFromElements, Outlet, Route, RouterProvider } from "react-router";
 import { Loading, ToastProvider } from "../components";
 import { AcceptInvitationPage } from "../pages/admin/AcceptInvitationPage";
 import { ResetPasswordPage } from "../pages/admin/ResetPasswordPage";
@@ -38,48 +38,56 @@ function OnDemand({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading…" />}>{children}</Suspense>;
 }
 
-export function App() {
+/** The providers every page shares: a data router takes its elements from routes, so they sit in a layout route. */
+function Root() {
   return (
-    <BrowserRouter>
-      <ToastProvider>
-        <SessionProvider>
-          <Routes>
-            <Route path="/setup" element={<SetupPage />} />
-            <Route path="/login" element={<LoginPage />} />
-            <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
-            <Route path="/reset-password" element={<ResetPasswordPage />} />
-            <Route element={<RequireSignedIn />}>
-              <Route index element={<HomePage />} />
-              <Route path="/w/:workspace">
-                <Route path="workflows" element={<WorkflowsPage />} />
-                <Route path="workflows/:workflow" element={<WorkflowPage />}>
-                  <Route index element={<ConfigurationTab />} />
-                  <Route path="builder" element={<OnDemand><BuilderTab /></OnDemand>} />
-                  <Route path="runs" element={<RunsTab />} />
-                  <Route path="analytics" element={<AnalyticsTab />} />
-                  <Route path="related" element={<RelatedTab />} />
-                  <Route path="versions" element={<VersionsTab />} />
-                </Route>
-                <Route path="runs/:run" element={<OnDemand><RunPage /></OnDemand>} />
-                <Route path="approvals" element={<ApprovalsPage />} />
-                <Route path="personas" element={<PersonasPage />} />
-                <Route path="personas/:persona" element={<PersonaPage />} />
-                <Route path="events" element={<EventsPage />} />
-                <Route path="analytics" element={<WorkspaceAnalyticsPage />} />
-                <Route path="skills" element={<SkillsPage />} />
-                <Route path="guardrails" element={<GuardrailsPage />} />
-                <Route path="providers" element={<ProvidersPage />} />
-                <Route path="secrets" element={<SecretsPage />} />
-                <Route path="keys" element={<KeysPage />} />
-                <Route path="members" element={<MembersPage />} />
-                <Route path="audit" element={<AuditPage />} />
-                <Route path="settings" element={<SettingsPage />} />
-              </Route>
-            </Route>
-            <Route path="*" element={<NotFoundPage />} />
-          </Routes>
-        </SessionProvider>
-      </ToastProvider>
-    </BrowserRouter>
+    <ToastProvider>
+      <SessionProvider>
+        <Outlet />
+      </SessionProvider>
+    </ToastProvider>
   );
+}
+
+// A data router, unlike <BrowserRouter>, can hold a navigation: the editors ask before unsaved changes are left behind.
+const router = createBrowserRouter(createRoutesFromElements(
+  <Route element={<Root />}>
+    <Route path="/setup" element={<SetupPage />} />
+    <Route path="/login" element={<LoginPage />} />
+    <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
+    <Route path="/reset-password" element={<ResetPasswordPage />} />
+    <Route element={<RequireSignedIn />}>
+      <Route index element={<HomePage />} />
+      <Route path="/w/:workspace">
+        <Route path="workflows" element={<WorkflowsPage />} />
+        <Route path="workflows/:workflow" element={<WorkflowPage />}>
+          <Route index element={<ConfigurationTab />} />
+          <Route path="builder" element={<OnDemand><BuilderTab /></OnDemand>} />
+          <Route path="runs" element={<RunsTab />} />
+          <Route path="analytics" element={<AnalyticsTab />} />
+          <Route path="related" element={<RelatedTab />} />
+          <Route path="versions" element={<VersionsTab />} />
+        </Route>
+        <Route path="runs/:run" element={<OnDemand><RunPage /></OnDemand>} />
+        <Route path="approvals" element={<ApprovalsPage />} />
+        <Route path="personas" element={<PersonasPage />} />
+        <Route path="personas/:persona" element={<PersonaPage />} />
+        <Route path="events" element={<EventsPage />} />
+        <Route path="analytics" element={<WorkspaceAnalyticsPage />} />
+        <Route path="skills" element={<SkillsPage />} />
+        <Route path="guardrails" element={<GuardrailsPage />} />
+        <Route path="providers" element={<ProvidersPage />} />
+        <Route path="secrets" element={<SecretsPage />} />
+        <Route path="keys" element={<KeysPage />} />
+        <Route path="members" element={<MembersPage />} />
+        <Route path="audit" element={<AuditPage />} />
+        <Route path="settings" element={<SettingsPage />} />
+      </Route>
+    </Route>
+    <Route path="*" element={<NotFoundPage />} />
+  </Route>,
+));
+
+export function App() {
+  return <RouterProvider router={router} />;
 }

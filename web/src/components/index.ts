@@ -1,6 +1,7 @@
 // Cadre's component set: every page builds from these, so they look and behave alike.
 export { Button } from "./Button";
 export { Dialog } from "./Dialog";
+export { useUnsavedChanges } from "./UnsavedChanges";
 export { EmptyState } from "./EmptyState";
 export { Input } from "./Input";
 export { JsonField, parseJson } from "./JsonField";

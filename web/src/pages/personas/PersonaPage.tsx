@@ -6,7 +6,7 @@ import { ProblemError } from "../../api/client";
 import {
   deepEqual, mergePatch, personasApi, problemNumber, toSpec, type Persona, type PersonaDraft, type PersonaSpec, type ProviderSummary,
 } from "../../api/personas";
-import { Button, Dialog, Loading, ProblemBanner, useToast } from "../../components";
+import { Button, Dialog, Loading, ProblemBanner, useToast, useUnsavedChanges } from "../../components";
 import { useCanEdit } from "../../app/permissions";
 import { EditorForm, type FieldErrors } from "./EditorForm";
 import { Markdown } from "./Markdown";
@@ -80,13 +80,8 @@ export function PersonaPage() {
   // Whether the form differs from the live version: unsaved edits or a saved draft.
   const edited = useMemo(() => persona !== null && !deepEqual(form, toSpec(persona)), [form, persona]);
 
-  // Leaving with unsaved edits asks first.
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (e: BeforeUnloadEvent) => { e.preventDefault(); };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [dirty]);
+  // Leaving with unsaved edits asks first; the tabs only change the query, so they keep the edits and do not ask.
+  const { prompt, leaveUnasked } = useUnsavedChanges(dirty, "the edits made since the draft was last saved");
 
   if (loadError != null) {
     return (
@@ -170,7 +165,8 @@ export function PersonaPage() {
       show(published, null);
       setConflict(null);
       toast.success(`Published version ${published.version}.`);
-      if (published.name !== personaParam && published.id !== personaParam) navigate(`/w/${encodeURIComponent(workspace)}/personas/${encodeURIComponent(published.name)}`, { replace: true });
+      // Published: the address follows a new name (this render still counts the form as unsaved).
+      if (published.name !== personaParam && published.id !== personaParam) { leaveUnasked(); navigate(`/w/${encodeURIComponent(workspace)}/personas/${encodeURIComponent(published.name)}`, { replace: true }); }
     } catch (e) {
       if (e instanceof ProblemError && e.status === 409) {
         const latest = await whoPublished();
@@ -320,6 +316,7 @@ export function PersonaPage() {
           emptyHint="Figures appear once workflows run with this persona: each model call counts toward the version that made it." />
       )}
       {tab === "card" && <CardTab workspace={workspace} persona={current} />}
+      {prompt}
     </div>
   );
 }

@@ -8,14 +8,13 @@ import { ProblemError } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { workflowsApi, type ActivityInfo } from "../../api/workflows";
 import { useCanEdit } from "../../app/permissions";
-import { Button, Dialog, Input, ProblemBanner, Select, useToast } from "../../components";
+import { Button, Dialog, Input, ProblemBanner, Select, useToast, useUnsavedChanges } from "../../components";
 import {
   DraftError, autoLayout, blankStep, freeId, fromStep, mapErrors, savedPositions, toStep,
   type Position, type StepDraft, type StepErrors, type StepField,
 } from "./builder/model";
 import { StepNode, type StepNodeType } from "./builder/StepNode";
 import { StepPanel } from "./builder/StepPanel";
-import { useUnsavedChanges } from "./builder/useUnsavedChanges";
 import { useWorkflow } from "./WorkflowPage";
 
 const nodeTypes = { step: StepNode };
@@ -91,7 +90,7 @@ function Builder() {
 
   const positions = useMemo(() => Object.fromEntries(nodes.map((n) => [n.id, n.position])), [nodes]);
   const dirty = snapshot(drafts, positions) !== baseline;
-  useUnsavedChanges(dirty);
+  const { prompt } = useUnsavedChanges(dirty, "the steps, dependencies and positions changed since the last save");
 
   const byKey = useMemo(() => new Map(drafts.map((d) => [d.key, d])), [drafts]);
   const rfNodes = useMemo(() => nodes.filter((n) => byKey.has(n.id)).map((n) => {
@@ -351,6 +350,7 @@ function Builder() {
       </p>
 
       <AddStepDialog open={adding} activities={activities} drafts={drafts} onClose={() => setAdding(false)} onAdd={addStep} />
+      {prompt}
     </div>
   );
 }

@@ -4,8 +4,7 @@ import { http, ProblemError, type Page } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { mergePatch, workflowsApi, type Schedule, type WebhookToken } from "../../api/workflows";
 import { useCanEdit } from "../../app/permissions";
-import { Button, Dialog, Input, JsonField, ProblemBanner, Select, TextArea, Time, useToast } from "../../components";
-import { useUnsavedChanges } from "./builder/useUnsavedChanges";
+import { Button, Dialog, Input, JsonField, ProblemBanner, Select, TextArea, Time, useToast, useUnsavedChanges } from "../../components";
 import { useWorkflow } from "./WorkflowPage";
 
 type Obj = Record<string, unknown>;
@@ -117,7 +116,7 @@ function ConfigurationForm() {
   const [saving, setSaving] = useState(false);
   const [eventTypes, setEventTypes] = useState<string[]>([]);
   const dirty = JSON.stringify(form) !== JSON.stringify(initial);
-  useUnsavedChanges(dirty);
+  const { prompt, leaveUnasked } = useUnsavedChanges(dirty, "the configuration changed since the last save");
   const eventListId = useId();
 
   useEffect(() => {
@@ -155,7 +154,8 @@ function ConfigurationForm() {
       if (renamed) current = await workflowsApi.rename(workspace, workflow.id, form.name.trim(), text(form.title), current.version);
       if (Object.keys(patch).length) current = await workflowsApi.patch(workspace, workflow.id, patch, current.version);
       toast.success(current.version === workflow.version ? "Nothing changed." : `Saved as version ${current.version}.`);
-      if (renamed) navigate(`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(current.name)}`, { replace: true });
+      // Saved: the address follows the new name (this render still counts the form as unsaved).
+      if (renamed) { leaveUnasked(); navigate(`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(current.name)}`, { replace: true }); }
       setWorkflow(current);
     } catch (e) {
       setError(e);
@@ -326,6 +326,7 @@ function ConfigurationForm() {
           <span aria-live="polite">{dirty ? <span className="unsaved">● Unsaved changes</span> : <span className="muted">All changes saved · version {workflow.version}</span>}</span>
         </div>
       )}
+      {prompt}
     </form>
   );
 }
