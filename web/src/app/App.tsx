@@ -15,6 +15,7 @@ import { SkillsPage } from "../pages/blocks/SkillsPage";
 import { EventsPage } from "../pages/events/EventsPage";
 import { HomePage } from "../pages/HomePage";
 import { LoginPage } from "../pages/LoginPage";
+import { ErrorPage } from "../pages/ErrorPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { PersonaPage } from "../pages/personas/PersonaPage";
 import { PersonasPage } from "../pages/personas/PersonasPage";
@@ -51,7 +52,7 @@ function Root() {
 
 // A data router, unlike <BrowserRouter>, can hold a navigation: the editors ask before unsaved changes are left behind.
 const router = createBrowserRouter(createRoutesFromElements(
-  <Route element={<Root />}>
+  <Route element={<Root />} errorElement={<ErrorPage />}>
     <Route path="/setup" element={<SetupPage />} />
     <Route path="/login" element={<LoginPage />} />
     <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
