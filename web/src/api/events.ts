@@ -49,6 +49,13 @@ export interface EventFilters {
   source?: string;
 }
 
+export interface EventTypeRequest {
+  name?: string;
+  description?: string | null;
+  schema?: Record<string, unknown>;
+}
+
+const eventTypes = (workspace: string) => `/api/v1/workspaces/${encodeURIComponent(workspace)}/event-types`;
 const events = (workspace: string) => `/api/v1/workspaces/${encodeURIComponent(workspace)}/events`;
 
 export const eventsApi = {
@@ -66,5 +73,15 @@ export const eventsApi = {
 
   /** Built-in and custom event types (one page of up to 100, which covers a workspace's types). */
   types: (workspace: string, signal?: AbortSignal) =>
-    http.get<Page<EventType>>(`/api/v1/workspaces/${encodeURIComponent(workspace)}/event-types`, { query: { limit: 100 }, signal }),
+    http.get<Page<EventType>>(eventTypes(workspace), { query: { limit: 100 }, signal }),
+
+  /** Defines a workspace's own type (editors); the schema is checked by the API (422 `schema`). */
+  createType: (workspace: string, body: EventTypeRequest) => http.post<EventType>(eventTypes(workspace), body),
+
+  /** Changes a custom type's description or schema at the version shown (a 412 when someone changed it meanwhile). */
+  updateType: (workspace: string, type: EventType, body: Omit<EventTypeRequest, "name">) =>
+    http.patch<EventType>(`${eventTypes(workspace)}/${encodeURIComponent(type.name)}`, body, { headers: { "If-Match": `"${type.version}"` } }),
+
+  /** Deletes a custom type; a 409 names the workflows that start on it. */
+  deleteType: (workspace: string, name: string) => http.delete<void>(`${eventTypes(workspace)}/${encodeURIComponent(name)}`),
 };

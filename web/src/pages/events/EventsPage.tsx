@@ -2,8 +2,9 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { ProblemError, type Page } from "../../api/client";
 import { eventsApi, type CadreEvent, type EventRun, type EventType } from "../../api/events";
-import { useCanOperate } from "../../app/permissions";
-import { Button, Dialog, EmptyState, Input, JsonField, Loading, parseJson, ProblemBanner, Select, Table, Time, useToast, type Column } from "../../components";
+import { useCanEdit, useCanOperate } from "../../app/permissions";
+import { Button, Dialog, EmptyState, Input, JsonField, Loading, parseJson, ProblemBanner, Select, Table, TextArea, Time, useToast, type Column } from "../../components";
+import { ConfirmDialog, errorsUnder, fieldErrors as problemFields } from "../admin/shared";
 
 const origins = [
   { value: "", label: "Any origin" },
@@ -31,7 +32,12 @@ export function EventsPage() {
   const [reload, setReload] = useState(0);
   const [sending, setSending] = useState(false);
   const canOperate = useCanOperate(workspace);
+  const canEdit = useCanEdit(workspace);
   const toast = useToast();
+  const [typesVersion, setTypesVersion] = useState(0);
+  // The type being defined (null) or edited, when the dialog is open; the type to delete, when asked.
+  const [editing, setEditing] = useState<{ type: EventType | null } | null>(null);
+  const [deleting, setDeleting] = useState<EventType | null>(null);
 
   const update = (changes: Record<string, string | null>) => setParams((current) => {
     const next = new URLSearchParams(current);
@@ -51,7 +57,7 @@ export function EventsPage() {
     const abort = new AbortController();
     eventsApi.types(workspace, abort.signal).then((p) => setTypes(p.results)).catch(() => { /* the list is a convenience; the events still show */ });
     return () => abort.abort();
-  }, [workspace]);
+  }, [workspace, typesVersion]);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -123,7 +129,7 @@ export function EventsPage() {
                 an <code>emit_event</code> step, or Cadre records its own (a run failed, a persona was published) when a workflow listens for them.
                 Each active workflow whose trigger takes the event's type runs once per event.
               </p>
-              {customTypes.length === 0 && <p>Events are of the workspace's own types; define one first (<code>POST …/event-types</code>).</p>}
+              {customTypes.length === 0 && <p>Events are of the workspace's own types; define one first ({canEdit ? "New event type, under Event types below" : <code>POST …/event-types</code>}).</p>}
             </EmptyState>
           )
         )}
@@ -138,19 +144,50 @@ export function EventsPage() {
           </div>
         )}
 
-        <details className="insight-card">
+        <details className="insight-card event-types">
           <summary><strong>Event types</strong> <span className="muted">({types.length})</span></summary>
+          {canEdit && (
+            <div className="event-types-actions">
+              <Button onClick={() => setEditing({ type: null })}>New event type</Button>
+              <span className="muted"> A workspace's own type: a name, and a JSON Schema its events' payloads must follow.</span>
+            </div>
+          )}
           {types.length === 0 ? <p className="muted">No event types could be read.</p> : (
             <Table caption="Event types" rowKey={(t) => t.name} rows={types} columns={[
               { key: "name", header: "Name", cell: (t) => <code>{t.name}</code> },
               { key: "description", header: "Description", className: "cell-description", cell: (t) => t.description || <span className="muted">—</span> },
               { key: "kind", header: "Kind", cell: (t) => <span className="badge">{t.builtIn ? "built-in" : "custom"}</span> },
-              { key: "show", header: <span className="visually-hidden">Filter</span>, cell: (t) => <Button variant="ghost" onClick={() => { setTypeText(t.name); update({ type: t.name }); }}>Show its events</Button> },
+              { key: "show", header: <span className="visually-hidden">Actions</span>, cell: (t) => (
+                <div className="row-actions">
+                  <Button variant="ghost" onClick={() => { setTypeText(t.name); update({ type: t.name }); }} aria-label={`Show the events of ${t.name}`}>Show its events</Button>
+                  {canEdit && !t.builtIn && <Button variant="ghost" onClick={() => setEditing({ type: t })} aria-label={`Edit ${t.name}`}>Edit</Button>}
+                  {canEdit && !t.builtIn && <Button variant="ghost" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>Delete</Button>}
+                </div>
+              ) },
             ]} />
           )}
         </details>
       </div>
 
+      <EventTypeDialog workspace={workspace} editing={editing?.type ?? null} open={editing !== null} onClose={() => setEditing(null)}
+        onSaved={(saved, created) => {
+          setEditing(null);
+          setTypes((all) => (created ? [...all, saved] : all.map((t) => (t.name === saved.name ? saved : t))));
+          setTypesVersion((n) => n + 1);
+          toast.success(created ? `Event type ${saved.name} defined.` : `Event type ${saved.name} saved.`);
+        }} />
+      <ConfirmDialog open={deleting !== null} title={`Delete event type ${deleting?.name ?? ""}?`} confirmLabel="Delete"
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          const name = deleting!.name;
+          await eventsApi.deleteType(workspace, name);
+          setDeleting(null);
+          setTypes((all) => all.filter((t) => t.name !== name));
+          setTypesVersion((n) => n + 1);
+          toast.success(`Event type ${name} deleted.`);
+        }}>
+        <p>Events already sent keep their type. The API refuses while a workflow starts on it, and names those workflows.</p>
+      </ConfirmDialog>
       <SendEventDialog workspace={workspace} open={sending} types={customTypes} onClose={() => setSending(false)}
         onSent={(event) => {
           setSending(false);
@@ -297,7 +334,7 @@ function SendEventDialog({ workspace, open, types, onClose, onSent }: {
     <Dialog open={open} title="Send a test event" onClose={onClose}>
       {types.length === 0 ? (
         <div className="stack">
-          <p>Events are of the workspace's own types, and it has none yet. Define one with <code>POST …/event-types</code> (a name and a JSON Schema), then send it here.</p>
+          <p>Events are of the workspace's own types, and it has none yet. Define one (a name and a JSON Schema) with New event type under Event types, or <code>POST …/event-types</code>, then send it here.</p>
           <div className="dialog-actions"><Button onClick={onClose}>Close</Button></div>
         </div>
       ) : (
@@ -316,6 +353,68 @@ function SendEventDialog({ workspace, open, types, onClose, onSent }: {
           </div>
         </form>
       )}
+    </Dialog>
+  );
+}
+
+const starterSchema = JSON.stringify({ type: "object", properties: {}, required: [] }, null, 2);
+
+/**
+ * Defines a workspace's own event type, or changes one's description and schema (the name stays: workflows and
+ * events refer to it). The API checks the schema; its 422 messages show under the field they name.
+ */
+function EventTypeDialog({ workspace, editing, open, onClose, onSaved }: {
+  workspace: string; editing: EventType | null; open: boolean; onClose: () => void; onSaved: (type: EventType, created: boolean) => void;
+}) {
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [schema, setSchema] = useState(starterSchema);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const errors = problemFields(error);
+
+  useEffect(() => {
+    if (!open) return;
+    setName(editing?.name ?? "");
+    setDescription(editing?.description ?? "");
+    setSchema(editing ? JSON.stringify(editing.schema, null, 2) : starterSchema);
+    setError(null);
+    setBusy(false);
+  }, [open, editing]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const parsed = parseJson(schema);
+    if (!parsed.ok) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const body = { description: description.trim() || null, schema: parsed.value as Record<string, unknown> };
+      const saved = editing
+        ? await eventsApi.updateType(workspace, editing, body)
+        : await eventsApi.createType(workspace, { name: name.trim(), ...body });
+      onSaved(saved, editing === null);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog open={open} title={editing ? `Edit event type ${editing.name}` : "New event type"} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        {error != null && <ProblemBanner error={error} />}
+        <Input label="Name" value={name} onChange={(e) => setName(e.target.value)} errors={errorsUnder(errors, "name")} disabled={editing !== null}
+          required placeholder="ticket.created" spellCheck={false} autoComplete="off"
+          hint={editing ? "A type keeps its name: workflows and events refer to it." : "Letters, digits and . _ : - such as ticket.created; Cadre's own namespaces are taken."} />
+        <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} errors={errorsUnder(errors, "description")} />
+        <JsonField label="Payload schema" value={schema} onChange={setSchema} errors={errorsUnder(errors, "schema")} rows={10}
+          hint="A JSON Schema; each event's payload is checked against it when it is sent." />
+        <div className="dialog-actions">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={busy}>{editing ? "Save" : "Create"}</Button>
+        </div>
+      </form>
     </Dialog>
   );
 }

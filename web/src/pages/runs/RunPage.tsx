@@ -154,8 +154,9 @@ export function RunPage() {
             {" · "}<LiveIndicator connection={stream.connection} finished={finished} />
           </p>
         </div>
-        {canOperate && (
-          <div className="page-actions">
+        <div className="page-actions">
+          <CopyRunId id={run.id} />
+          {canOperate && (<>
             {inProgress && !run.haltRequested && (
               <Button busy={acting === "halt"} disabled={acting !== null}
                 onClick={() => void act("halt", () => runsApi.halt(workspace, run.id), (r) => { setRun(r); toast.success(`Run ${r.displayId} halted.`); })}>Halt</Button>
@@ -172,8 +173,8 @@ export function RunPage() {
               <Button busy={acting === "rerun"} disabled={acting !== null}
                 onClick={() => void act("rerun", () => runsApi.rerun(workspace, run.id), (r) => { toast.success(`Run ${r.displayId} started.`); navigate(`${base}/runs/${encodeURIComponent(r.id)}`); })}>Rerun</Button>
             )}
-          </div>
-        )}
+          </>)}
+        </div>
       </header>
 
       {error != null && <ProblemBanner error={error} onDismiss={() => setError(null)} />}
@@ -244,7 +245,7 @@ export function RunPage() {
           <h2 id="run-output">Output</h2>
           {run.output === null || run.output === undefined
             ? <p className="muted">{finished ? "The run ended without an output." : "The output appears when the run ends."}</p>
-            : <pre className="code" aria-label="Run output">{json(run.output)}</pre>}
+            : <><pre className="code" aria-label="Run output">{json(run.output)}</pre><DownloadJson value={run.output} fileName={`${run.displayId}-output.json`} label="Download output JSON" /></>}
           {Object.keys(run.links ?? {}).length > 0 && (
             <><h3 className="run-subheading">Links</h3>
               <ul>{Object.entries(run.links).map(([name, url]) => <li key={name}><a href={url} target="_blank" rel="noreferrer noopener">{name}</a></li>)}</ul></>
@@ -267,6 +268,33 @@ export function RunPage() {
       )}
     </div>
   );
+}
+
+/** The run's ID (not its display ID) to the clipboard, for the API and the CLI; a status line says what happened. */
+function CopyRunId({ id }: { id: string }) {
+  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(id);
+      setCopied("yes");
+    } catch {
+      setCopied("no");
+    }
+  };
+  return (
+    <>
+      <Button onClick={() => void copy()} title={id}>Copy run ID</Button>
+      <span role="status" className="visually-hidden">{copied === "yes" ? `Copied ${id} to the clipboard.` : copied === "no" ? `The browser refused the clipboard; the run ID is ${id}.` : ""}</span>
+      {copied === "no" && <code className="run-id-fallback">{id}</code>}
+    </>
+  );
+}
+
+/** A link that downloads a JSON value as a file (a Blob URL, released when the value changes or the page goes). */
+function DownloadJson({ value, fileName, label }: { value: unknown; fileName: string; label: string }) {
+  const href = useMemo(() => URL.createObjectURL(new Blob([json(value)], { type: "application/json" })), [value]);
+  useEffect(() => () => URL.revokeObjectURL(href), [href]);
+  return <p><a className="btn" href={href} download={fileName}>{label}</a></p>;
 }
 
 function merge<T extends { id: number }>(record: T[], streamed: T[]): T[] {
@@ -365,12 +393,12 @@ function StepDetail({ step, status, now, logs, live, onClose }: {
       {tools.length > 0 && (
         <>
           <h3 className="run-subheading">Tool calls</h3>
-          <ol className="tool-calls">
+          <ol className="tool-calls" aria-label="Tool calls">
             {tools.map(({ call, result }, i) => (
               <li key={call.id ?? i}>
                 <code className="strong">{call.name}</code>
-                <pre className="code">{json(call.arguments ?? {})}</pre>
-                {result !== undefined && <details><summary>Result</summary><pre className="code">{json(result)}</pre></details>}
+                <pre className="code" aria-label={`Arguments of ${call.name ?? "the tool"}`}>{json(call.arguments ?? {})}</pre>
+                {result !== undefined && <details><summary>Result</summary><pre className="code" aria-label={`Result of ${call.name ?? "the tool"}`}>{json(result)}</pre></details>}
               </li>
             ))}
           </ol>
