@@ -1,4 +1,5 @@
-import { useId, type InputHTMLAttributes } from "react";
+import type { InputHTMLAttributes } from "react";
+import { FieldFrame, useField } from "./Field";
 
 export interface InputProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -9,19 +10,10 @@ export interface InputProps extends InputHTMLAttributes<HTMLInputElement> {
 
 /** A labelled input whose errors are read out with it. */
 export function Input({ label, errors, hint, id, className, ...rest }: InputProps) {
-  const generated = useId();
-  const inputId = id ?? generated;
-  const describedBy = [hint && `${inputId}-hint`, errors?.length && `${inputId}-errors`].filter(Boolean).join(" ") || undefined;
+  const { inputId, controlProps } = useField(id, hint, errors);
   return (
-    <div className={`field ${className ?? ""}`}>
-      <label htmlFor={inputId}>{label}</label>
-      <input {...rest} id={inputId} aria-invalid={errors?.length ? true : undefined} aria-describedby={describedBy} />
-      {hint && <div id={`${inputId}-hint`} className="field-hint">{hint}</div>}
-      {!!errors?.length && (
-        <ul id={`${inputId}-errors`} className="field-errors">
-          {errors.map((message) => <li key={message}>{message}</li>)}
-        </ul>
-      )}
-    </div>
+    <FieldFrame inputId={inputId} label={label} hint={hint} errors={errors} className={className}>
+      <input {...rest} {...controlProps} />
+    </FieldFrame>
   );
 }

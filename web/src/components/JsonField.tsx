@@ -1,4 +1,5 @@
-import { useId, useMemo } from "react";
+import { useMemo } from "react";
+import { FieldFrame, useField } from "./Field";
 
 /** Parses JSON text: the value, or the parser's message. Empty text is `undefined` (nothing given). */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
@@ -23,21 +24,13 @@ export function JsonField({ label, value, onChange, errors, hint, rows = 8, read
   rows?: number;
   readOnly?: boolean;
 }) {
-  const inputId = useId();
   const parsed = useMemo(() => parseJson(value), [value]);
   const messages = [...(parsed.ok ? [] : [`Not JSON: ${parsed.message}`]), ...(errors ?? [])];
-  const describedBy = [hint && `${inputId}-hint`, messages.length && `${inputId}-errors`].filter(Boolean).join(" ") || undefined;
+  const { inputId, controlProps } = useField(undefined, hint, messages);
   return (
-    <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <textarea id={inputId} className="code-input" rows={rows} spellCheck={false} value={value} readOnly={readOnly}
-        onChange={(e) => onChange(e.target.value)} aria-invalid={messages.length ? true : undefined} aria-describedby={describedBy} />
-      {hint && <div id={`${inputId}-hint`} className="field-hint">{hint}</div>}
-      {messages.length > 0 && (
-        <ul id={`${inputId}-errors`} className="field-errors">
-          {messages.map((message) => <li key={message}>{message}</li>)}
-        </ul>
-      )}
-    </div>
+    <FieldFrame inputId={inputId} label={label} hint={hint} errors={messages}>
+      <textarea {...controlProps} className="code-input" rows={rows} spellCheck={false} value={value} readOnly={readOnly}
+        onChange={(e) => onChange(e.target.value)} />
+    </FieldFrame>
   );
 }

@@ -1,10 +1,21 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { ProblemError, type Problem } from "../api/client";
+import { Button } from "./Button";
 
 /** Turns anything thrown into the problem to show. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof ProblemError) return error.problem;
   return { title: "Something went wrong", status: 0, detail: error instanceof Error ? error.message : String(error) };
+}
+
+/** A page or panel whose data could not be read: the API's problem, and a way to ask again. */
+export function LoadFailed({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  return (
+    <div className="stack">
+      <ProblemBanner error={error} />
+      <div><Button onClick={onRetry}>Try again</Button></div>
+    </div>
+  );
 }
 
 /** An error as the API explained it: title, detail, each field's messages, and the trace ID to report. */

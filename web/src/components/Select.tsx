@@ -1,4 +1,5 @@
-import { useId, type SelectHTMLAttributes } from "react";
+import type { SelectHTMLAttributes } from "react";
+import { FieldFrame, useField } from "./Field";
 
 export interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
   label: string;
@@ -10,21 +11,12 @@ export interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
 
 /** A labelled drop-down whose errors are read out with it. */
 export function Select({ label, options, errors, hint, id, className, ...rest }: SelectProps) {
-  const generated = useId();
-  const inputId = id ?? generated;
-  const describedBy = [hint && `${inputId}-hint`, errors?.length && `${inputId}-errors`].filter(Boolean).join(" ") || undefined;
+  const { inputId, controlProps } = useField(id, hint, errors);
   return (
-    <div className={`field ${className ?? ""}`}>
-      <label htmlFor={inputId}>{label}</label>
-      <select {...rest} id={inputId} aria-invalid={errors?.length ? true : undefined} aria-describedby={describedBy}>
+    <FieldFrame inputId={inputId} label={label} hint={hint} errors={errors} className={className}>
+      <select {...rest} {...controlProps}>
         {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
       </select>
-      {hint && <div id={`${inputId}-hint`} className="field-hint">{hint}</div>}
-      {!!errors?.length && (
-        <ul id={`${inputId}-errors`} className="field-errors">
-          {errors.map((message) => <li key={message}>{message}</li>)}
-        </ul>
-      )}
-    </div>
+    </FieldFrame>
   );
 }

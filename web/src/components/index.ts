@@ -1,11 +1,12 @@
 // Cadre's component set: every page builds from these, so they look and behave alike.
 export { Button } from "./Button";
 export { Dialog } from "./Dialog";
+export { FieldFrame, useField } from "./Field";
 export { useUnsavedChanges } from "./UnsavedChanges";
 export { EmptyState } from "./EmptyState";
 export { Input } from "./Input";
 export { JsonField, parseJson } from "./JsonField";
-export { ProblemBanner, ToastProvider, toProblem, useToast } from "./Problem";
+export { LoadFailed, ProblemBanner, ToastProvider, toProblem, useToast } from "./Problem";
 export { Select } from "./Select";
 export { Loading, Spinner } from "./Spinner";
 export { Table, type Column } from "./Table";

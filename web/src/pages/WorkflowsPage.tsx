@@ -4,7 +4,7 @@ import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
 import { workflowsApi } from "../api/workflows";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useToast } from "../components";
 import { useCanEdit, useIsAdmin } from "../app/permissions";
 import { useSignedIn } from "../app/session";
 import { markDataArrived, useRenderTiming } from "../app/timing";
@@ -273,10 +273,7 @@ export function WorkflowsPage() {
       )}
 
       {error != null && (
-        <div className="stack">
-          <ProblemBanner error={error} />
-          <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-        </div>
+        <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
       )}
 
       {error == null && loading && !page && <Loading label="Loading workflows…" />}

@@ -3,7 +3,7 @@ import { useParams, useSearchParams } from "react-router";
 import { auditApi, auditFilterNames, type AuditEntry, type AuditFilters } from "../../api/audit";
 import { ProblemError, type Page } from "../../api/client";
 import { useIsAdmin } from "../../app/permissions";
-import { Button, EmptyState, Input, Loading, ProblemBanner, Table, Time, type Column } from "../../components";
+import { Button, type Column, EmptyState, Input, LoadFailed, Loading, Table, Time } from "../../components";
 
 type FilterName = (typeof auditFilterNames)[number];
 
@@ -148,10 +148,7 @@ export function AuditPage() {
         </form>
 
         {error != null && (
-          <div className="stack">
-            <ProblemBanner error={error} />
-            <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-          </div>
+          <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
         )}
         {error == null && loading && !page && <Loading label="Loading the audit log…" />}
 

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useNavigate, useParams } from "react-router";
 import { admin, type WorkspaceDetails } from "../../api/admin";
-import { Button, Input, Loading, ProblemBanner, Time, useToast } from "../../components";
+import { Button, Input, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
 import { useHasRole, useIsAdmin } from "../../app/permissions";
 import { useSignedIn } from "../../app/session";
 import { ActorName, ConfirmDialog, errorsUnder, fieldErrors } from "./shared";
@@ -77,7 +77,7 @@ export function SettingsPage() {
     return (
       <div className="page">
         <header className="page-header"><h1>Settings</h1></header>
-        <div className="stack"><ProblemBanner error={loadError} /><div><Button onClick={() => setGeneration((n) => n + 1)}>Try again</Button></div></div>
+        <LoadFailed error={loadError} onRetry={() => setGeneration((n) => n + 1)} />
       </div>
     );
   }

@@ -2,7 +2,7 @@
 // states, a confirmation dialog for what cannot be undone, and the one-time display of a secret.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ProblemError, type Page } from "../../api/client";
-import { Button, Dialog, Input, Loading, ProblemBanner } from "../../components";
+import { Button, Dialog, Input, LoadFailed, Loading, ProblemBanner } from "../../components";
 
 /** A problem's messages for each field (empty for anything else). */
 export function fieldErrors(error: unknown): Record<string, string[]> {
@@ -73,10 +73,7 @@ export function ListView<T>({ list, label, empty, children }: {
   const { page, error, loading } = list;
   if (error != null) {
     return (
-      <div className="stack">
-        <ProblemBanner error={error} />
-        <div><Button onClick={list.reload}>Try again</Button></div>
-      </div>
+      <LoadFailed error={error} onRetry={list.reload} />
     );
   }
   if (!page) return loading ? <Loading label={`Loading ${label}…`} /> : null;

@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Link, useSearchParams } from "react-router";
 import { analyticsApi, type AnalyticsResponse, type AnalyticsSlice, type Granularity } from "../../api/analytics";
-import { Button, EmptyState, Loading, ProblemBanner, Select, Table, type Column } from "../../components";
+import { type Column, EmptyState, LoadFailed, Loading, Select, Table } from "../../components";
 import { formatCompact, formatCount, formatDuration, formatRate, formatUsd } from "./format";
 
 const AnalyticsCharts = lazy(() => import("./AnalyticsCharts"));
@@ -101,10 +101,7 @@ export function AnalyticsPanel({ workspace, path, subject, emptyHint }: {
       </div>
 
       {error != null && (
-        <div className="stack">
-          <ProblemBanner error={error} />
-          <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-        </div>
+        <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
       )}
       {error == null && loading && !data && <Loading label="Loading analytics…" />}
 

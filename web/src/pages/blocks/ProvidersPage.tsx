@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { blocks, providerKinds, type ModelPrice, type Provider, type ProviderRequest, type ProviderTest } from "../../api/blocks";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, useToast, type Column } from "../../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, useToast } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ConfirmDialog, ListView, fieldErrors, usePagedList } from "../admin/shared";
 
@@ -287,7 +287,7 @@ function PricesSection({ workspace, isAdmin }: { workspace: string; isAdmin: boo
           {isAdmin && <Button onClick={() => setEditing("new")}>Price a model</Button>}
         </div>
       </div>
-      {error != null && <div className="stack"><ProblemBanner error={error} /><div><Button onClick={() => setGeneration((n) => n + 1)}>Try again</Button></div></div>}
+      {error != null && <LoadFailed error={error} onRetry={() => setGeneration((n) => n + 1)} />}
       {error == null && prices === null && <Loading label="Loading prices…" />}
       {prices !== null && (shown.length
         ? <Table caption="Model prices" columns={columns} rows={shown} rowKey={(p) => p.model} />

@@ -3,7 +3,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { ProblemError, type Page } from "../../api/client";
 import { eventsApi, type CadreEvent, type EventRun, type EventType } from "../../api/events";
 import { useCanEdit, useCanOperate } from "../../app/permissions";
-import { Button, Dialog, EmptyState, Input, JsonField, Loading, parseJson, ProblemBanner, Select, Table, TextArea, Time, useToast, type Column } from "../../components";
+import { Button, type Column, Dialog, EmptyState, Input, JsonField, LoadFailed, Loading, parseJson, ProblemBanner, Select, Table, TextArea, Time, useToast } from "../../components";
 import { ConfirmDialog, errorsUnder, fieldErrors as problemFields } from "../admin/shared";
 
 const origins = [
@@ -110,10 +110,7 @@ export function EventsPage() {
           onReplayed={() => setReload((n) => n + 1)} />}
 
         {error != null && (
-          <div className="stack">
-            <ProblemBanner error={error} />
-            <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-          </div>
+          <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
         )}
         {error == null && loading && !page && <Loading label="Loading events…" />}
 

@@ -6,7 +6,7 @@ import { ProblemError } from "../../api/client";
 import {
   deepEqual, mergePatch, personasApi, problemNumber, toSpec, type Persona, type PersonaDraft, type PersonaSpec, type ProviderSummary,
 } from "../../api/personas";
-import { Button, Dialog, Loading, ProblemBanner, useToast, useUnsavedChanges } from "../../components";
+import { Button, Dialog, LoadFailed, Loading, ProblemBanner, useToast, useUnsavedChanges } from "../../components";
 import { useCanEdit } from "../../app/permissions";
 import { EditorForm, type FieldErrors } from "./EditorForm";
 import { Markdown } from "./Markdown";
@@ -87,8 +87,7 @@ export function PersonaPage() {
     return (
       <div className="page stack">
         <p><Link to={`/w/${encodeURIComponent(workspace)}/personas`}>← Personas</Link></p>
-        <ProblemBanner error={loadError} />
-        <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
+        <LoadFailed error={loadError} onRetry={() => setReload((n) => n + 1)} />
       </div>
     );
   }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ProblemError, type Page } from "../../api/client";
 import { personasApi, type BulkItemResult, type PersonaDraftSummary, type PersonaFilters, type PersonaSummary } from "../../api/personas";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useToast } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ImportDialog } from "./ImportDialog";
 import { PersonaMark } from "./PersonaMark";
@@ -221,10 +221,7 @@ export function PersonasPage() {
       )}
 
       {error != null && (
-        <div className="stack">
-          <ProblemBanner error={error} />
-          <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-        </div>
+        <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
       )}
 
       {error == null && loading && !page && <Loading label="Loading personas…" />}

@@ -5,7 +5,7 @@ import { useParams, useSearchParams } from "react-router";
 import type { Page } from "../../api/client";
 import { runsApi, type Approval } from "../../api/runs";
 import { useCanOperate } from "../../app/permissions";
-import { Button, EmptyState, Loading, ProblemBanner, Select, useToast } from "../../components";
+import { Button, EmptyState, LoadFailed, Loading, Select, useToast } from "../../components";
 import { ApprovalCard } from "./ApprovalCard";
 
 const statuses = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
@@ -89,10 +89,7 @@ export function ApprovalsPage() {
       </header>
 
       {error != null && (
-        <div className="stack">
-          <ProblemBanner error={error} />
-          <div><Button onClick={() => setTick((n) => n + 1)}>Try again</Button></div>
-        </div>
+        <LoadFailed error={error} onRetry={() => setTick((n) => n + 1)} />
       )}
 
       {error == null && loading && !page && <Loading label="Loading approvals…" />}

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { runsApi, formatCost, formatDuration, isFinished, type Approval, type Run, type RunLogLine, type RunMessage, type RunTask, type WorkflowVersion } from "../../api/runs";
 import { useCanOperate } from "../../app/permissions";
-import { Button, Loading, ProblemBanner, Time, useToast } from "../../components";
+import { Button, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
 import { ActorName, useActorNames } from "./actors";
 import { ApprovalCard } from "./ApprovalCard";
 import { RunConversation, PromptBox } from "./RunConversation";
@@ -117,9 +117,8 @@ export function RunPage() {
 
   if (error != null && !run) {
     return (
-      <div className="page stack">
-        <ProblemBanner error={error} />
-        <div><Button onClick={() => void load()}>Try again</Button></div>
+      <div className="page">
+        <LoadFailed error={error} onRetry={() => void load()} />
       </div>
     );
   }

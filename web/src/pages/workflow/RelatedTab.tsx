@@ -1,7 +1,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { analyticsApi, type PersonaVersionChange, type PersonaVersionUse, type RelatedPersona, type RelatedResponse, type RelatedRun, type RelatedWorkflow } from "../../api/analytics";
-import { Button, EmptyState, Loading, ProblemBanner, Table, Time, type Column } from "../../components";
+import { type Column, EmptyState, LoadFailed, Loading, Table, Time } from "../../components";
 import { formatCount, formatDuration, formatRate, formatUsd } from "../analytics/format";
 import { useWorkflow } from "./WorkflowPage";
 
@@ -26,10 +26,7 @@ export function RelatedTab() {
 
   if (error != null) {
     return (
-      <div className="stack">
-        <ProblemBanner error={error} />
-        <div><Button onClick={() => setReload((n) => n + 1)}>Try again</Button></div>
-      </div>
+      <LoadFailed error={error} onRetry={() => setReload((n) => n + 1)} />
     );
   }
   if (!data) return <Loading label="Loading what this workflow is connected to…" />;

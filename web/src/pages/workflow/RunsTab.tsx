@@ -5,7 +5,7 @@ import { Link, useSearchParams } from "react-router";
 import type { Page } from "../../api/client";
 import { formatCost, formatDuration, isFinished, runStatuses, runsApi, type RunSummary } from "../../api/runs";
 import { useCanOperate } from "../../app/permissions";
-import { Button, EmptyState, Loading, ProblemBanner, Select, Table, Time, type Column } from "../../components";
+import { Button, type Column, EmptyState, LoadFailed, Loading, Select, Table, Time } from "../../components";
 import { StartRunDialog } from "../runs/StartRunDialog";
 import { StatusBadge } from "../runs/status";
 import { useWorkflow } from "./WorkflowPage";
@@ -76,10 +76,7 @@ export function RunsTab() {
       </div>
 
       {error != null && (
-        <div className="stack">
-          <ProblemBanner error={error} />
-          <div><Button onClick={() => setTick((n) => n + 1)}>Try again</Button></div>
-        </div>
+        <LoadFailed error={error} onRetry={() => setTick((n) => n + 1)} />
       )}
 
       {error == null && loading && !page && <Loading label="Loading runs…" />}

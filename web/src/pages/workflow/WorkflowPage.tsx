@@ -3,7 +3,7 @@ import { Outlet, useOutletContext, useParams } from "react-router";
 import { http } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { useCanOperate } from "../../app/permissions";
-import { Button, Loading, ProblemBanner, Tabs } from "../../components";
+import { Button, LoadFailed, Loading, Tabs } from "../../components";
 import { StartRunDialog } from "../runs/StartRunDialog";
 
 /** What a workflow's tabs share: the workflow as last read, a way to replace it after a save, and a re-read. */
@@ -39,10 +39,7 @@ export function WorkflowPage() {
 
   if (error != null && !workflow) {
     return (
-      <div className="stack">
-        <ProblemBanner error={error} />
-        <div><Button onClick={reload}>Try again</Button></div>
-      </div>
+      <LoadFailed error={error} onRetry={reload} />
     );
   }
   if (!workflow) return <Loading label="Loading the workflow…" />;
