@@ -121,7 +121,7 @@ export function KeysPage() {
       <section className="section" aria-labelledby="keys-heading">
         <div className="section-header">
           <h2 id="keys-heading">Keys {keys.page && <span className="muted">({plural(keys.page.count, "key")})</span>}</h2>
-          <Select label="Show" className="field-row" value={status} onChange={(e) => setStatus(e.target.value)}
+          <Select label="Show" className="field-beside" value={status} onChange={(e) => setStatus(e.target.value)}
             options={[{ value: "", label: "All keys" }, { value: "active", label: "Active" }, { value: "expired", label: "Expired" }, { value: "revoked", label: "Revoked" }]} />
         </div>
         <ListView list={keys} label="keys" empty={(

@@ -167,7 +167,7 @@ function InvitationsSection({ workspace, myRole, inviting, setInviting, onAdded 
     <section className="section" aria-labelledby="invitations-heading">
       <div className="section-header">
         <h2 id="invitations-heading">Invitations {invitations.page && <span className="muted">({invitations.page.count})</span>}</h2>
-        <Select label="Show" className="field-row" value={status} onChange={(e) => setStatus(e.target.value)}
+        <Select label="Show" className="field-beside" value={status} onChange={(e) => setStatus(e.target.value)}
           options={[{ value: "pending", label: "Pending" }, { value: "", label: "All" }, { value: "accepted", label: "Accepted" }, { value: "expired", label: "Expired" }, { value: "revoked", label: "Withdrawn" }]} />
       </div>
       <ListView list={invitations} label="invitations" empty={(

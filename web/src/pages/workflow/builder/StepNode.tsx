@@ -17,7 +17,7 @@ export function StepNode({ data, selected }: NodeProps<StepNodeType>) {
   if (errorCount) badges.push({ label: errorCount === 1 ? "1 error" : `${errorCount} errors`, title: "The API refused this step", kind: "error" });
   return (
     <div className={`step-node${selected ? " is-selected" : ""}${errorCount ? " has-errors" : ""}`} data-step={draft.id}>
-      <Handle type="target" position={Position.Left} aria-label={`Depends on (into ${draft.id})`} />
+      <Handle type="target" position={Position.Left} title={`Depends on (into ${draft.id})`} />
       <div className="step-node-id">{draft.id || <em>no ID</em>}</div>
       <div className="step-node-activity">{draft.activity || "no activity"}{draft.name && <span className="muted"> · {draft.name}</span>}</div>
       {badges.length > 0 && (
@@ -25,7 +25,7 @@ export function StepNode({ data, selected }: NodeProps<StepNodeType>) {
           {badges.map((b) => <span key={b.label} className={`step-badge${b.kind ? ` step-badge-${b.kind}` : ""}`} title={b.title}>{b.label}</span>)}
         </div>
       )}
-      <Handle type="source" position={Position.Right} aria-label={`Next steps (out of ${draft.id})`} />
+      <Handle type="source" position={Position.Right} title={`Next steps (out of ${draft.id})`} />
     </div>
   );
 }
