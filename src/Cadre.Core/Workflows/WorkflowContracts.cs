@@ -40,6 +40,7 @@ public sealed record WorkflowResponse : WorkflowSpec
 /// <summary>A workflow as lists show it.</summary>
 /// <param name="Trigger">What starts it: the event type, the cron expression, <c>webhook</c> or <c>manual</c>.</param>
 /// <param name="Personas">The personas its steps use, by name.</param>
+/// <param name="Models">The models its model steps name as written (<c>provider/model</c>); personas' own models are theirs.</param>
 /// <param name="LastRun">The latest run, or null before the first.</param>
 public sealed record WorkflowSummary(
     string Id,
@@ -51,6 +52,7 @@ public sealed record WorkflowSummary(
     bool IsActive,
     string Trigger,
     IReadOnlyList<string> Personas,
+    IReadOnlyList<string> Models,
     int StepCount,
     int Version,
     string Status,

@@ -541,6 +541,20 @@ internal sealed partial class WorkflowService(
         }
     }
 
+    /// <summary>The models the model steps name as written (<c>provider/model</c>), for lists; a templated one is only known at run time.</summary>
+    internal static IEnumerable<string> ModelReferences(WorkflowSpec spec)
+    {
+        foreach (var step in spec.Steps ?? [])
+        {
+            if (step is { Activity.UniqueIdentifier: "agent" or "llm" or "triage", Input: JsonObject input } && input["model"] is JsonObject model
+                && model["model"] is JsonValue name && name.TryGetValue<string>(out var modelName) && !modelName.Contains("{{", StringComparison.Ordinal))
+            {
+                var provider = model["provider"] is JsonValue p && p.TryGetValue<string>(out var providerName) && !providerName.Contains("{{", StringComparison.Ordinal) ? providerName : null;
+                yield return provider is null ? modelName : $"{provider}/{modelName}";
+            }
+        }
+    }
+
     /// <summary>
     /// Writes a definition as the workflow's next version, in one transaction: the row first (its
     /// version guard or unique name decides a race), then its labels and the version snapshot.
@@ -711,7 +725,8 @@ internal sealed partial class WorkflowService(
             var other => other!,
         };
         return new WorkflowSummary(workflow.Id, workflow.Name, workflow.Title, workflow.Description, workflow.Type, workflow.SubType, workflow.IsActive, trigger,
-            [.. PersonaReferences(spec).Select(r => r.Reference).Distinct(StringComparer.Ordinal)], spec.Steps?.Count ?? 0, workflow.Version,
+            [.. PersonaReferences(spec).Select(r => r.Reference).Distinct(StringComparer.Ordinal)], [.. ModelReferences(spec).Distinct(StringComparer.Ordinal)],
+            spec.Steps?.Count ?? 0, workflow.Version,
             workflow.DeletedAt is null ? "active" : "deleted", lastRun, resolved.Find(workflow.CreatedBy), resolved.Find(workflow.UpdatedBy), workflow.CreatedAt, workflow.UpdatedAt);
     }
 

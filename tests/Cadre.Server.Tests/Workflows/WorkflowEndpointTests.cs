@@ -268,6 +268,7 @@ public sealed class WorkflowEndpointTests
         ((string)summary["trigger"]!).ShouldBe("ticket.created");
         summary["personas"]!.AsArray().Select(p => (string)p!).ShouldBe(["support-bot"]);
         ((int)summary["stepCount"]!).ShouldBe(2);
+        summary["models"]!.AsArray().ShouldBeEmpty("its agent step takes the persona's model");
         summary.ContainsKey("steps").ShouldBeFalse();
 
         (await (await workspace.Owner.GetAsync(workspace.Workflows("?type=cron"))).ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Errors!.Keys.ShouldBe(["type"]);
@@ -303,6 +304,24 @@ public sealed class WorkflowEndpointTests
         ((string)results["failed"]!["id"]!).ShouldBe((string)failure["id"]!);
         ((string)results["failed"]!["status"]!).ShouldBe("failed");
         results["never"].ShouldBeNull();
+    }
+
+    [Theory, AllDatabases]
+    public async Task List_NamesTheModelsItsStepsWriteOut_ButNotTemplatedOnes(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var workspace = await app.CreateWorkspaceAsync();
+        await workspace.CreateFlowAsync(
+        [
+            new { id = "ask", activity = new { uniqueIdentifier = "llm" }, input = new { prompt = "hi", model = new { provider = "mock", model = "echo" } } },
+            new { id = "again", activity = new { uniqueIdentifier = "llm" }, dependsOn = new[] { "ask" }, input = new { prompt = "hi", model = new { provider = "mock", model = "echo" } } },
+            new { id = "bare", activity = new { uniqueIdentifier = "llm" }, dependsOn = new[] { "ask" }, input = new { prompt = "hi", model = new { model = "gpt-4o" } } },
+            new { id = "chosen", activity = new { uniqueIdentifier = "llm" }, dependsOn = new[] { "ask" }, input = new { prompt = "hi", model = new { provider = "mock", model = "{{ context.body.model }}" } } },
+        ], name: "models");
+
+        var summary = (await (await workspace.Owner.GetAsync(workspace.Workflows())).ReadObjectAsync())["results"]!.AsArray().ShouldHaveSingleItem()!;
+
+        summary["models"]!.AsArray().Select(m => (string)m!).ShouldBe(["mock/echo", "gpt-4o"]);
     }
 
     [Theory, AllDatabases]

@@ -71,6 +71,8 @@ export interface WorkflowSummary {
   isActive: boolean;
   trigger: string;
   personas: string[];
+  /** The models its model steps name as written (`provider/model`). */
+  models: string[];
   stepCount: number;
   version: number;
   status: "active" | "deleted";

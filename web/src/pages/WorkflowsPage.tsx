@@ -185,6 +185,14 @@ export function WorkflowsPage() {
     { key: "description", header: "Description", className: "cell-description", cell: (w) => w.description || <span className="muted">—</span> },
     { key: "trigger", header: "Trigger", cell: (w) => <span className={`badge badge-${w.type}`}>{triggerLabel(w)}</span> },
     ...(bin ? [] : [{
+      key: "uses", header: "Uses", cell: (w: WorkflowSummary) => (
+        <div className="cell-uses">
+          {w.personas.map((p) => <Link key={p} to={`/w/${encodeURIComponent(workspace)}/personas/${encodeURIComponent(p)}`} className="badge">{p}</Link>)}
+          {w.models.map((m) => <code key={m} className="badge">{m}</code>)}
+          <span className="muted">{w.stepCount === 1 ? "1 step" : `${w.stepCount} steps`}</span>
+        </div>
+      ),
+    }, {
       key: "active", header: "Active", cell: (w: WorkflowSummary) => (
         <label className="switch">
           <input type="checkbox" role="switch" checked={w.isActive} disabled={!canEdit}
