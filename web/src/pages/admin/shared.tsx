@@ -1,13 +1,8 @@
 // What the building-block and administration pages share: a cursor-paged list loader, the list's
 // states, a confirmation dialog for what cannot be undone, and the one-time display of a secret.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { ProblemError, type Page } from "../../api/client";
+import type { Page } from "../../api/client";
 import { Button, Dialog, Input, LoadFailed, Loading, ProblemBanner, useSubmission } from "../../components";
-
-/** A problem's messages for each field (empty for anything else). */
-export function fieldErrors(error: unknown): Record<string, string[]> {
-  return error instanceof ProblemError ? error.problem.errors ?? {} : {};
-}
 
 /** The messages for `field` and for its members (`config.url` under `config`), so nothing the API said is lost. */
 export function errorsUnder(errors: Record<string, string[]>, field: string): string[] | undefined {
