@@ -3,6 +3,7 @@ export { Button } from "./Button";
 export { Dialog } from "./Dialog";
 export { FieldFrame, useField } from "./Field";
 export { useUnsavedChanges } from "./UnsavedChanges";
+export { useSubmission } from "./useSubmission";
 export { EmptyState } from "./EmptyState";
 export { Input } from "./Input";
 export { JsonField, parseJson } from "./JsonField";

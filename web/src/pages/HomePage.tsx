@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Navigate } from "react-router";
 import { api } from "../api/cadre";
-import { ProblemError } from "../api/client";
-import { Button, Dialog, EmptyState, Input, ProblemBanner } from "../components";
+import { Button, Dialog, EmptyState, Input, ProblemBanner, useSubmission } from "../components";
 import { useSignedIn } from "../app/session";
 
 /** Opens the person's first workspace; without one, explains how to get one. */
@@ -32,24 +31,16 @@ function CreateWorkspaceDialog({ open, onClose }: { open: boolean; onClose: () =
   const { refresh } = useSignedIn();
   const [displayName, setDisplayName] = useState("");
   const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors, run } = useSubmission();
   const slug = name || displayName.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.createWorkspace({ name: slug, displayName });
       await refresh();
       onClose();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
-import { Button, Input, Loading, ProblemBanner, ThemeToggle } from "../components";
+import { Button, Input, Loading, ProblemBanner, ThemeToggle, useSubmission } from "../components";
 import { useSession } from "../app/session";
 
 /** Only paths inside the UI are followed after sign-in, never another origin. */
@@ -15,8 +15,7 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission({ keepBusyOnSuccess: true });
   const next = safeNext(params.get("next"));
 
   if (state.status === "loading") return <Loading />;
@@ -25,16 +24,11 @@ export function LoginPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.login(email, password);
       await refresh();
       navigate(next, { replace: true });
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/cadre";
-import { ProblemError } from "../api/client";
-import { Button, Input, Loading, ProblemBanner, ThemeToggle } from "../components";
+import { Button, Input, Loading, ProblemBanner, ThemeToggle, useSubmission } from "../components";
 import { useSession } from "../app/session";
 
 /** First run: the person holding the printed setup link becomes the instance owner. */
@@ -14,25 +13,18 @@ export function SetupPage() {
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors, run } = useSubmission({ keepBusyOnSuccess: true });
 
   if (state.status === "loading") return <Loading />;
   if (state.status !== "setup") return <Navigate to="/" replace />;
 
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.completeSetup({ code: code.trim(), email, displayName, password });
       await refresh();
       navigate("/", { replace: true });
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   return (

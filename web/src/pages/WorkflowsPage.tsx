@@ -4,7 +4,7 @@ import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
 import { workflowsApi } from "../api/workflows";
-import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useToast } from "../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast } from "../components";
 import { useCanEdit, useIsAdmin } from "../app/permissions";
 import { useSignedIn } from "../app/session";
 import { markDataArrived, useRenderTiming } from "../app/timing";
@@ -329,20 +329,14 @@ export function WorkflowsPage() {
 
 /** Asks before a destructive action; the API's refusal stays in the dialog. */
 function ConfirmDialog({ confirm, onClose }: { confirm: Confirm | null; onClose: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   useEffect(() => { setError(null); }, [confirm]);
-  const run = async () => {
+  const act = async () => {
     if (!confirm) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       await confirm.run();
       onClose();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog open={confirm != null} title={confirm?.title ?? ""} onClose={onClose}>
@@ -351,7 +345,7 @@ function ConfirmDialog({ confirm, onClose }: { confirm: Confirm | null; onClose:
         {confirm?.body}
         <div className="dialog-actions">
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant={confirm?.danger ? "danger" : "primary"} busy={busy} onClick={() => void run()}>{confirm?.action}</Button>
+          <Button variant={confirm?.danger ? "danger" : "primary"} busy={busy} onClick={() => void act()}>{confirm?.action}</Button>
         </div>
       </div>
     </Dialog>
@@ -368,9 +362,7 @@ function CreateWorkflowDialog({ workspace, open, onClose }: { workspace: string;
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [templateId, setTemplateId] = useState("blank");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
+  const { busy, error, setError, fieldErrors, run } = useSubmission();
   const context = { userId: me.user?.id ?? null };
   const templates = workflowTemplates.filter((t) => t.available?.(context) ?? true);
 
@@ -380,18 +372,12 @@ function CreateWorkflowDialog({ workspace, open, onClose }: { workspace: string;
     event.preventDefault();
     const template = templates.find((t) => t.id === templateId);
     if (!template) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await api.createWorkflow(workspace, { ...template.definition(context), name, description: description || undefined });
       onClose();
       toast.success(`Workflow ${created.name} created.`);
       navigate(`/w/${encodeURIComponent(workspace)}/workflows/${encodeURIComponent(created.name)}/builder`);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -2,9 +2,8 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { admin, type InvitationPreview } from "../../api/admin";
 import { ProblemError } from "../../api/client";
-import { Button, Input, Loading, ProblemBanner, ThemeToggle, Time } from "../../components";
+import { Button, Input, Loading, ProblemBanner, ThemeToggle, Time, useSubmission } from "../../components";
 import { useSession } from "../../app/session";
-import { fieldErrors } from "./shared";
 
 /**
  * Where an invitation's link leads (/invitations/accept?token=…): what the invitation offers, then joining — signed in
@@ -19,9 +18,7 @@ export function AcceptInvitationPage() {
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run } = useSubmission({ keepBusyOnSuccess: true });
 
   useEffect(() => {
     if (!token) return;
@@ -35,16 +32,11 @@ export function AcceptInvitationPage() {
   const accept = async (event: FormEvent) => {
     event.preventDefault();
     if (!preview) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const accepted = await admin.acceptInvitation(sameAccount ? { token } : preview.accountExists ? { token, password } : { token, displayName, password });
       await refresh();
       navigate(`/w/${encodeURIComponent(accepted.workspace)}/workflows`, { replace: true });
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   let body;

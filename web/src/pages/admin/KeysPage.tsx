@@ -2,10 +2,10 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { admin, type ApiKey, type CreatedApiKey, type ServiceAccount } from "../../api/admin";
 import type { WorkspaceRole } from "../../api/types";
-import { Button, Dialog, EmptyState, Input, ProblemBanner, Select, Table, TextArea, Time, useToast, type Column } from "../../components";
+import { Button, Dialog, EmptyState, Input, ProblemBanner, Select, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
 import { useIsAdmin, useWorkspaceRole } from "../../app/permissions";
 import { atMost, grantableRoles } from "./roles";
-import { ActorName, ConfirmDialog, ListView, OneTimeSecret, fieldErrors, plural, usePagedList } from "./shared";
+import { ActorName, ConfirmDialog, ListView, OneTimeSecret, plural, usePagedList } from "./shared";
 
 /**
  * Machine access to the workspace: service accounts (a CI job, an integration) and the API keys that act for
@@ -176,21 +176,12 @@ function ServiceAccountDialog({ workspace, open, myRole, onClose, onCreated }: {
   const [name, setName] = useState("");
   const [role, setRole] = useState("operator");
   const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
-  useEffect(() => { if (open) { setName(""); setRole("operator"); setDescription(""); setError(null); setBusy(false); } }, [open]);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
+  useEffect(() => { if (open) { setName(""); setRole("operator"); setDescription(""); reset(); } }, [open, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await admin.createServiceAccount(workspace, { name, role, description: description || undefined }));
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    await run(async () => onCreated(await admin.createServiceAccount(workspace, { name, role, description: description || undefined })));
   };
 
   return (
@@ -221,22 +212,18 @@ function NewKeyDialog({ workspace, account, myRole, onClose, onCreated }: {
   const [name, setName] = useState("");
   const [role, setRole] = useState("");
   const [expires, setExpires] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission();
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const errors = fieldErrors(error);
   useEffect(() => {
-    if (account) { setName(""); setRole(""); setExpires(""); setError(null); setBusy(false); }
+    if (account) { setName(""); setRole(""); setExpires(""); reset(); }
     // The secret lives only as long as the dialog: closing it forgets the key.
     setCreated(null);
-  }, [account]);
+  }, [account, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!account) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const key = await admin.createServiceAccountKey(workspace, account.id, {
         name,
         role: role || undefined,
@@ -245,11 +232,7 @@ function NewKeyDialog({ workspace, account, myRole, onClose, onCreated }: {
       });
       setCreated(key);
       onCreated(key);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const roles = account ? grantableRoles(myRole).filter((r) => grantableRoles(account.role).some((a) => a.value === r.value)) : [];

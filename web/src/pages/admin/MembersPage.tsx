@@ -2,11 +2,11 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useNavigate, useParams } from "react-router";
 import { admin, type CreatedInvitation, type Invitation, type Member, type Team, type TeamMember } from "../../api/admin";
 import type { WorkspaceRole } from "../../api/types";
-import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, TextArea, Time, useToast, type Column } from "../../components";
+import { Button, Dialog, EmptyState, Input, Loading, ProblemBanner, Select, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
 import { useIsAdmin, useWorkspaceRole } from "../../app/permissions";
 import { useSignedIn } from "../../app/session";
 import { atMost, grantableRoles } from "./roles";
-import { ActorName, ConfirmDialog, ListView, OneTimeSecret, fieldErrors, plural, usePagedList } from "./shared";
+import { ActorName, ConfirmDialog, ListView, OneTimeSecret, plural, usePagedList } from "./shared";
 
 /** The workspace's people: members and their roles, pending invitations, and teams (which approvals can name). */
 export function MembersPage() {
@@ -208,17 +208,13 @@ function InviteDialog({ workspace, open, myRole, onClose, onInvited, onAdded }: 
   const [email, setEmail] = useState("");
   const [existing, setExisting] = useState(false);
   const [role, setRole] = useState("editor");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission();
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
-  const errors = fieldErrors(error);
-  useEffect(() => { if (open) { setEmail(""); setRole("editor"); setExisting(false); setError(null); setBusy(false); } setCreated(null); }, [open]);
+  useEffect(() => { if (open) { setEmail(""); setRole("editor"); setExisting(false); reset(); } setCreated(null); }, [open, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       if (existing) {
         const member = await admin.addMember(workspace, { email, role });
         onAdded(member);
@@ -229,11 +225,7 @@ function InviteDialog({ workspace, open, myRole, onClose, onInvited, onAdded }: 
       onInvited(invitation);
       if (invitation.delivery === "email" || !invitation.link) onClose();
       else setCreated(invitation);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -319,21 +311,12 @@ function TeamsSection({ workspace, isAdmin }: { workspace: string; isAdmin: bool
 function NewTeamDialog({ workspace, open, onClose, onCreated }: { workspace: string; open: boolean; onClose: () => void; onCreated: (team: Team) => void }) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
-  useEffect(() => { if (open) { setName(""); setDescription(""); setError(null); setBusy(false); } }, [open]);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
+  useEffect(() => { if (open) { setName(""); setDescription(""); reset(); } }, [open, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await admin.createTeam(workspace, { name, description: description || undefined }));
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    await run(async () => onCreated(await admin.createTeam(workspace, { name, description: description || undefined })));
   };
 
   return (

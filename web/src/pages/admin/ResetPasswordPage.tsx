@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { admin } from "../../api/admin";
-import { Button, Input, ProblemBanner, ThemeToggle } from "../../components";
-import { fieldErrors } from "./shared";
+import { Button, Input, ProblemBanner, ThemeToggle, useSubmission } from "../../components";
 
 /**
  * Where a password reset link leads (/reset-password?token=…): a new password. Without a token, the page asks for the
@@ -22,25 +21,17 @@ export function ResetPasswordPage() {
 function NewPassword({ token }: { token: string }) {
   const [password, setPassword] = useState("");
   const [repeat, setRepeat] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors: errors, run } = useSubmission();
   const [done, setDone] = useState(false);
-  const errors = fieldErrors(error);
   const mismatch = repeat !== "" && repeat !== password;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (password !== repeat) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await admin.resetPassword({ token, password });
       setDone(true);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (done) {
@@ -69,22 +60,15 @@ function NewPassword({ token }: { token: string }) {
 
 function ForgotPassword() {
   const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
   const [sent, setSent] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await admin.forgotPassword(email);
       setSent(true);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { admin, type Secret } from "../../api/admin";
-import { Button, Dialog, EmptyState, Input, ProblemBanner, Table, TextArea, Time, useToast, type Column } from "../../components";
+import { Button, Dialog, EmptyState, Input, ProblemBanner, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
-import { ActorName, ConfirmDialog, ListView, fieldErrors, plural, usePagedList } from "./shared";
+import { ActorName, ConfirmDialog, ListView, plural, usePagedList } from "./shared";
 
 /**
  * The workspace's secrets by name: workflows read them as {{ secrets.NAME }}. Values are write-only: the API
@@ -120,30 +120,23 @@ function SecretDialog({ workspace, secret, onClose, onSaved }: {
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
 
   useEffect(() => {
     if (secret === null) return;
-    setName(""); setValue(""); setError(null); setBusy(false);
+    setName(""); setValue(""); reset();
     setDescription(secret === "new" ? "" : secret.description ?? "");
-  }, [secret]);
+  }, [secret, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const saved = existing
         ? await admin.updateSecret(workspace, existing, { value: value || undefined, description })
         : await admin.createSecret(workspace, { name, value, description: description || undefined });
       setValue("");
       onSaved(saved, creating);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useNavigate, useParams } from "react-router";
 import { admin, type WorkspaceDetails } from "../../api/admin";
-import { Button, Input, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
+import { Button, Input, LoadFailed, Loading, ProblemBanner, Time, useSubmission, useToast } from "../../components";
 import { useHasRole, useIsAdmin } from "../../app/permissions";
 import { useSignedIn } from "../../app/session";
-import { ActorName, ConfirmDialog, errorsUnder, fieldErrors } from "./shared";
+import { ActorName, ConfirmDialog, errorsUnder } from "./shared";
 
 const retentionKinds = [
   { key: "runs", label: "Finished runs" },
@@ -57,12 +57,10 @@ export function SettingsPage() {
   const [details, setDetails] = useState<WorkspaceDetails | null>(null);
   const [form, setForm] = useState<Form | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [saveError, setSaveError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: saveError, setError: setSaveError, fieldErrors: errors, run } = useSubmission();
   const [deleting, setDeleting] = useState(false);
   const [generation, setGeneration] = useState(0);
   const zones = useMemo(knownTimeZones, []);
-  const errors = fieldErrors(saveError);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -89,8 +87,6 @@ export function SettingsPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setSaveError(null);
     // Only what changed is sent; an emptied setting is sent as null, which the merge patch removes (its default applies).
     const settings: Record<string, unknown> = {};
     if (form.timeZone.trim() !== original.timeZone) settings.timeZone = form.timeZone.trim() || null;
@@ -105,7 +101,7 @@ export function SettingsPage() {
       if (value !== original.retention[key]) retention[key] = value || null;
     }
     if (Object.keys(retention).length) settings.retention = retention;
-    try {
+    await run(async () => {
       const saved = await admin.updateWorkspace(details, {
         name: form.name !== original.name ? form.name : undefined,
         displayName: form.displayName !== original.displayName ? form.displayName : undefined,
@@ -118,11 +114,7 @@ export function SettingsPage() {
         await refresh();
         if (saved.name !== details.name) navigate(`/w/${encodeURIComponent(saved.name)}/settings`, { replace: true });
       }
-    } catch (e) {
-      setSaveError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const readOnly = !isAdmin;

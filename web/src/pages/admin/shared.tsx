@@ -1,13 +1,8 @@
 // What the building-block and administration pages share: a cursor-paged list loader, the list's
 // states, a confirmation dialog for what cannot be undone, and the one-time display of a secret.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { ProblemError, type Page } from "../../api/client";
-import { Button, Dialog, Input, LoadFailed, Loading, ProblemBanner } from "../../components";
-
-/** A problem's messages for each field (empty for anything else). */
-export function fieldErrors(error: unknown): Record<string, string[]> {
-  return error instanceof ProblemError ? error.problem.errors ?? {} : {};
-}
+import type { Page } from "../../api/client";
+import { Button, Dialog, Input, LoadFailed, Loading, ProblemBanner, useSubmission } from "../../components";
 
 /** The messages for `field` and for its members (`config.url` under `config`), so nothing the API said is lost. */
 export function errorsUnder(errors: Record<string, string[]>, field: string): string[] | undefined {
@@ -109,21 +104,13 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
   onClose: () => void;
   typed?: string;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run, reset } = useSubmission({ keepBusyOnSuccess: true });
   const [text, setText] = useState("");
-  useEffect(() => { if (open) { setBusy(false); setError(null); setText(""); } }, [open]);
+  useEffect(() => { if (open) { reset(); setText(""); } }, [open, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    await run(onConfirm);
   };
 
   return (

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { blocks, guardrailKinds, redactableKinds, type Guardrail, type GuardrailRequest } from "../../api/blocks";
-import { Button, Dialog, EmptyState, Input, JsonField, ProblemBanner, Select, Table, TextArea, Time, parseJson, useToast, type Column } from "../../components";
+import { Button, Dialog, EmptyState, Input, JsonField, ProblemBanner, Select, Table, TextArea, Time, parseJson, useSubmission, useToast, type Column } from "../../components";
 import { useCanEdit } from "../../app/permissions";
-import { ConfirmDialog, ListView, errorsUnder, fieldErrors, parseTags, plural, usePagedList } from "../admin/shared";
+import { ConfirmDialog, ListView, errorsUnder, parseTags, plural, usePagedList } from "../admin/shared";
 
 const kindLabels: Record<string, string> = {
   max_length: "Maximum length",
@@ -174,18 +174,15 @@ function GuardrailDialog({ workspace, guardrail, onClose, onSaved }: {
 }) {
   const existing = guardrail !== "new" ? guardrail : null;
   const [draft, setDraft] = useState<Draft>(toDraft(null));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
   const set = (change: Partial<Draft>) => setDraft((d) => ({ ...d, ...change }));
   const canRedact = redactableKinds.includes(draft.kind);
 
   useEffect(() => {
     if (guardrail === null) return;
     setDraft(toDraft(guardrail === "new" ? null : guardrail));
-    setError(null);
-    setBusy(false);
-  }, [guardrail]);
+    reset();
+  }, [guardrail, reset]);
 
   // A kind that cannot redact falls back to blocking rather than keeping a choice the API would refuse.
   useEffect(() => { if (!canRedact && draft.action === "redact") set({ action: "block" }); }, [canRedact, draft.action]);
@@ -193,8 +190,6 @@ function GuardrailDialog({ workspace, guardrail, onClose, onSaved }: {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (draft.kind === "json_schema" && !parseJson(draft.schema).ok) return;
-    setBusy(true);
-    setError(null);
     const body: GuardrailRequest = {
       description: draft.description,
       stage: draft.stage,
@@ -203,13 +198,10 @@ function GuardrailDialog({ workspace, guardrail, onClose, onSaved }: {
       action: draft.action,
       tags: parseTags(draft.tags),
     };
-    try {
+    await run(async () => {
       const saved = existing ? await blocks.updateGuardrail(workspace, existing, body) : await blocks.createGuardrail(workspace, { ...body, name: draft.name });
       onSaved(saved, !existing);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   const config = (field: string) => errors[`config.${field}`];

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { blocks, providerKinds, type ModelPrice, type Provider, type ProviderRequest, type ProviderTest } from "../../api/blocks";
-import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, useToast } from "../../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, useSubmission, useToast } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
-import { ConfirmDialog, ListView, fieldErrors, usePagedList } from "../admin/shared";
+import { ConfirmDialog, ListView, usePagedList } from "../admin/shared";
 
 const kindLabels: Record<string, string> = { openai: "OpenAI-compatible", anthropic: "Anthropic", mock: "Mock (tests)" };
 
@@ -115,9 +115,7 @@ function ProviderDialog({ workspace, open, provider, override, onClose, onSaved 
   const [defaultModel, setDefaultModel] = useState("");
   const [timeout, setTimeoutText] = useState("");
   const [maxRetries, setMaxRetries] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
 
   useEffect(() => {
     if (!open) return;
@@ -130,14 +128,11 @@ function ProviderDialog({ workspace, open, provider, override, onClose, onSaved 
     setMaxRetries(provider ? String(provider.maxRetries) : "");
     setApiKey("");
     setRemoveKey(false);
-    setError(null);
-    setBusy(false);
-  }, [open, provider, override]);
+    reset();
+  }, [open, provider, override, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     const retries = maxRetries.trim();
     const body: ProviderRequest = {
       baseUrl: provider ? baseUrl : baseUrl || undefined,
@@ -148,13 +143,10 @@ function ProviderDialog({ workspace, open, provider, override, onClose, onSaved 
     // The key is write-only: sent only when typed, or as "" to remove it.
     if (removeKey) body.apiKey = "";
     else if (apiKey) body.apiKey = apiKey;
-    try {
+    await run(async () => {
       const saved = provider ? await blocks.updateProvider(workspace, provider, body) : await blocks.createProvider(workspace, { ...body, name, kind });
       onSaved(saved, !provider);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -194,25 +186,17 @@ function ProviderDialog({ workspace, open, provider, override, onClose, onSaved 
 /** Asks the provider for a one-word answer: a failed call is the result (the provider's own error), not a problem. */
 function TestDialog({ workspace, provider, onClose }: { workspace: string; provider: Provider | null; onClose: () => void }) {
   const [model, setModel] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission();
   const [result, setResult] = useState<ProviderTest | null>(null);
-  const errors = fieldErrors(error);
-  useEffect(() => { if (provider) { setModel(provider.defaultModel ?? ""); setResult(null); setError(null); setBusy(false); } }, [provider]);
+  useEffect(() => { if (provider) { setModel(provider.defaultModel ?? ""); setResult(null); reset(); } }, [provider, reset]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!provider) return;
-    setBusy(true);
-    setError(null);
     setResult(null);
-    try {
+    await run(async () => {
       setResult(await blocks.testProvider(workspace, provider.name, model || undefined));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -315,32 +299,24 @@ function PriceDialog({ workspace, price, onClose, onSaved }: { workspace: string
   const [input, setInput] = useState("");
   const [output, setOutput] = useState("");
   const [cached, setCached] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
   useEffect(() => {
     if (price === null) return;
     setModel(existing?.model ?? "");
     setInput(existing ? String(existing.input) : "");
     setOutput(existing ? String(existing.output) : "");
     setCached(existing && existing.cachedInput !== existing.input ? String(existing.cachedInput) : "");
-    setError(null);
-    setBusy(false);
-  }, [price, existing]);
+    reset();
+  }, [price, existing, reset]);
 
   // Numbers when they read as numbers; otherwise the text, so the API's message explains it.
   const amount = (text: string) => (text.trim() === "" ? undefined : Number.isFinite(Number(text)) ? Number(text) : text);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onSaved(await blocks.setPrice(workspace, model.trim(), { input: amount(input), output: amount(output), cachedInput: amount(cached) }));
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   return (

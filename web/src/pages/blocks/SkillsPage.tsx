@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { blocks, type Skill, type SkillRequest } from "../../api/blocks";
-import { Button, Dialog, EmptyState, Input, JsonField, ProblemBanner, Select, Table, TextArea, Time, parseJson, useToast, type Column } from "../../components";
+import { Button, Dialog, EmptyState, Input, JsonField, ProblemBanner, Select, Table, TextArea, Time, parseJson, useSubmission, useToast, type Column } from "../../components";
 import { useCanEdit } from "../../app/permissions";
-import { ConfirmDialog, ListView, errorsUnder, fieldErrors, parseTags, plural, usePagedList } from "../admin/shared";
+import { ConfirmDialog, ListView, errorsUnder, parseTags, plural, usePagedList } from "../admin/shared";
 
 const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -136,17 +136,14 @@ function SkillDialog({ workspace, skill, onClose, onSaved }: {
 }) {
   const existing = skill !== "new" ? skill : null;
   const [draft, setDraft] = useState<Draft>(toDraft(null));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
   const set = (change: Partial<Draft>) => setDraft((d) => ({ ...d, ...change }));
 
   useEffect(() => {
     if (skill === null) return;
     setDraft(toDraft(skill === "new" ? null : skill));
-    setError(null);
-    setBusy(false);
-  }, [skill]);
+    reset();
+  }, [skill, reset]);
 
   const jsonTexts = draft.kind === "http" ? [draft.headers, draft.body, draft.parameters, draft.approval] : [draft.approval];
 
@@ -154,8 +151,6 @@ function SkillDialog({ workspace, skill, onClose, onSaved }: {
     event.preventDefault();
     // The JSON fields already say what does not parse; nothing is sent until they do.
     if (jsonTexts.some((t) => !parseJson(t).ok)) return;
-    setBusy(true);
-    setError(null);
     const json = (text: string) => { const parsed = parseJson(text); return parsed.ok ? parsed.value : undefined; };
     const config: Record<string, unknown> = draft.kind === "http"
       ? { method: draft.method, url: draft.url || undefined, headers: json(draft.headers), body: json(draft.body), parameters: json(draft.parameters) }
@@ -167,13 +162,10 @@ function SkillDialog({ workspace, skill, onClose, onSaved }: {
     const approval = json(draft.approval) as SkillRequest["approval"];
     if (approval) body.approval = approval;
     else if (existing?.approval && Object.keys(existing.approval).length) body.approval = {};
-    try {
+    await run(async () => {
       const saved = existing ? await blocks.updateSkill(workspace, existing, body) : await blocks.createSkill(workspace, { ...body, name: draft.name, kind: draft.kind });
       onSaved(saved, !existing);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
 
   const config = (field: string) => errorsUnder(errors, `config.${field}`);

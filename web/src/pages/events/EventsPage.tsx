@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { ProblemError, type Page } from "../../api/client";
+import type { Page } from "../../api/client";
 import { eventsApi, type CadreEvent, type EventRun, type EventType } from "../../api/events";
 import { useCanEdit, useCanOperate } from "../../app/permissions";
-import { Button, type Column, Dialog, EmptyState, Input, JsonField, LoadFailed, Loading, parseJson, ProblemBanner, Select, Table, TextArea, Time, useToast } from "../../components";
-import { ConfirmDialog, errorsUnder, fieldErrors as problemFields } from "../admin/shared";
+import { Button, type Column, Dialog, EmptyState, Input, JsonField, LoadFailed, Loading, parseJson, ProblemBanner, Select, Table, TextArea, Time, useSubmission, useToast } from "../../components";
+import { ConfirmDialog, errorsUnder } from "../admin/shared";
 
 const origins = [
   { value: "", label: "Any origin" },
@@ -303,9 +303,7 @@ function SendEventDialog({ workspace, open, types, onClose, onSent }: {
   const [source, setSource] = useState("");
   const [id, setId] = useState("");
   const [payload, setPayload] = useState("{}");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
+  const { busy, error, setError, fieldErrors, run } = useSubmission();
 
   useEffect(() => {
     if (open) { setType(types[0]?.name ?? ""); setSource("web-ui"); setId(""); setPayload("{}"); setError(null); }
@@ -315,15 +313,9 @@ function SendEventDialog({ workspace, open, types, onClose, onSent }: {
     e.preventDefault();
     const parsed = parseJson(payload);
     if (!parsed.ok) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onSent(await eventsApi.send(workspace, { type, source: source || undefined, id: id || undefined, payload: parsed.value }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const payloadErrors = Object.entries(fieldErrors).filter(([field]) => field.startsWith("payload")).flatMap(([, messages]) => messages);
@@ -366,35 +358,27 @@ function EventTypeDialog({ workspace, editing, open, onClose, onSaved }: {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [schema, setSchema] = useState(starterSchema);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const errors = problemFields(error);
+  const { busy, error, fieldErrors: errors, run, reset } = useSubmission({ keepBusyOnSuccess: true });
 
   useEffect(() => {
     if (!open) return;
     setName(editing?.name ?? "");
     setDescription(editing?.description ?? "");
     setSchema(editing ? JSON.stringify(editing.schema, null, 2) : starterSchema);
-    setError(null);
-    setBusy(false);
-  }, [open, editing]);
+    reset();
+  }, [open, editing, reset]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const parsed = parseJson(schema);
     if (!parsed.ok) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const body = { description: description.trim() || null, schema: parsed.value as Record<string, unknown> };
       const saved = editing
         ? await eventsApi.updateType(workspace, editing, body)
         : await eventsApi.createType(workspace, { name: name.trim(), ...body });
       onSaved(saved, editing === null);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
   return (

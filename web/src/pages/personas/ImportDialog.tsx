@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { personasApi, type ImportResponse } from "../../api/personas";
-import { Button, Dialog, ProblemBanner, Select } from "../../components";
+import { Button, Dialog, ProblemBanner, Select, useSubmission } from "../../components";
 
 /**
  * Uploads a JSON or CSV export to the import endpoint and shows its report item by item. A dry run
@@ -10,8 +10,7 @@ export function ImportDialog({ workspace, open, onClose, onImported }: { workspa
   const [file, setFile] = useState<File | null>(null);
   const [mode, setMode] = useState("create-only");
   const [dryRun, setDryRun] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   const [report, setReport] = useState<ImportResponse | null>(null);
 
   useEffect(() => { if (open) { setFile(null); setMode("create-only"); setDryRun(false); setError(null); setReport(null); } }, [open]);
@@ -19,20 +18,14 @@ export function ImportDialog({ workspace, open, onClose, onImported }: { workspa
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!file) return;
-    setBusy(true);
-    setError(null);
     setReport(null);
-    try {
+    await run(async () => {
       const text = await file.text();
       const csv = file.name.toLowerCase().endsWith(".csv") || file.type === "text/csv";
       const result = await personasApi.import(workspace, { text, csv }, { mode, dryRun });
       setReport(result);
       if (!result.dryRun && result.summary.create + result.summary.update > 0) onImported();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

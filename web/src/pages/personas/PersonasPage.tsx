@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { ProblemError, type Page } from "../../api/client";
+import type { Page } from "../../api/client";
 import { personasApi, type BulkItemResult, type PersonaDraftSummary, type PersonaFilters, type PersonaSummary } from "../../api/personas";
-import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useToast } from "../../components";
+import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
 import { ImportDialog } from "./ImportDialog";
 import { PersonaMark } from "./PersonaMark";
@@ -299,24 +299,16 @@ function CreatePersonaDialog({ workspace, open, onClose, onCreated }: { workspac
   const [name, setName] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
+  const { busy, error, setError, fieldErrors, run } = useSubmission();
 
   useEffect(() => { if (open) { setName(""); setDisplayName(""); setDescription(""); setError(null); } }, [open]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await personasApi.create(workspace, { name, displayName: displayName || undefined, description: description || undefined });
       onCreated(created.name);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -339,24 +331,16 @@ function CreatePersonaDialog({ workspace, open, onClose, onCreated }: { workspac
 
 function DuplicateDialog({ workspace, persona, onClose, onDone }: { workspace: string; persona: PersonaSummary | null; onClose: () => void; onDone: (name: string) => void }) {
   const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
+  const { busy, error, setError, fieldErrors, run } = useSubmission();
   useEffect(() => { setName(""); setError(null); }, [persona]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!persona) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const copy = await personasApi.duplicate(workspace, persona.id, { name: name || undefined });
       onDone(copy.name);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -382,17 +366,14 @@ function DeleteDialog({ workspace, target, onClose, onDone }: {
   onClose: () => void;
   onDone: (message: string | null, failures: Failures) => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   useEffect(() => { setError(null); }, [target]);
   const items = target?.remove ?? [];
   const names = items.map((p) => p.displayName || p.name);
 
   const confirm = async () => {
     if (!target) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const first = items[0];
       if (!first) return;
       if (target.permanent) {
@@ -407,11 +388,7 @@ function DeleteDialog({ workspace, target, onClose, onDone }: {
         const done = results.length - failures.length;
         onDone(done ? `${done} ${done === 1 ? "persona" : "personas"} moved to the bin.` : null, failures);
       }
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const title = target?.permanent ? "Delete for good?" : items.length > 1 ? `Move ${items.length} personas to the bin?` : "Move to the bin?";
@@ -436,26 +413,19 @@ function AddTagDialog({ workspace, open, personas, onClose, onDone }: {
   workspace: string; open: boolean; personas: PersonaSummary[]; onClose: () => void; onDone: (message: string | null, failures: Failures) => void;
 }) {
   const [tag, setTag] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   useEffect(() => { if (open) { setTag(""); setError(null); } }, [open]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const { results } = await personasApi.bulkUpdate(workspace, personas.map((p) => ({
         persona: p.id, expectedVersion: p.version, changes: { tags: [...p.tags, tag.trim()] },
       })));
       const failures = results.filter((r) => r.status >= 300).map((r) => ({ name: personas[r.index]?.displayName || personas[r.index]?.name || `#${r.index + 1}`, result: r }));
       const done = results.length - failures.length;
       onDone(done ? `Tagged ${done} ${done === 1 ? "persona" : "personas"} “${tag.trim()}”.` : null, failures);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

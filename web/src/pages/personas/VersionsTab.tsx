@@ -2,7 +2,7 @@ import { diffLines, diffWords } from "diff";
 import { useEffect, useState } from "react";
 import type { Page } from "../../api/client";
 import { personasApi, type Persona, type PersonaDiff, type PersonaVersionSummary } from "../../api/personas";
-import { Button, Dialog, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../../components";
+import { Button, Dialog, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast, type Column } from "../../components";
 
 function show(value: unknown): string {
   if (value === undefined || value === null) return "";
@@ -35,8 +35,7 @@ export function VersionsTab({ workspace, persona, canEdit, onReverted }: {
   const [diff, setDiff] = useState<PersonaDiff | null>(null);
   const [diffError, setDiffError] = useState<unknown>(null);
   const [reverting, setReverting] = useState<number | null>(null);
-  const [revertError, setRevertError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: revertError, setError: setRevertError, run } = useSubmission();
   const toast = useToast();
 
   useEffect(() => { setTo(persona.version); setFrom(Math.max(1, persona.version - 1)); }, [persona.version]);
@@ -60,18 +59,12 @@ export function VersionsTab({ workspace, persona, canEdit, onReverted }: {
 
   const revert = async () => {
     if (reverting === null) return;
-    setBusy(true);
-    setRevertError(null);
-    try {
+    await run(async () => {
       const result = await personasApi.revert(workspace, persona.id, reverting, persona.version);
       setReverting(null);
       toast.success(`Version ${reverting} published again as version ${result.version}.`);
       onReverted(result);
-    } catch (e) {
-      setRevertError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const versionOptions = Array.from({ length: persona.version }, (_, i) => persona.version - i).map((v) => ({ value: String(v), label: `Version ${v}` }));

@@ -1,9 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
-import { ProblemError } from "../../api/client";
 import { newIdempotencyKey, runsApi, type StartRunRequest, type StoredFile } from "../../api/runs";
 import type { Workflow } from "../../api/types";
-import { Button, Dialog, Input, JsonField, ProblemBanner, TextArea, parseJson } from "../../components";
+import { Button, Dialog, Input, JsonField, ProblemBanner, TextArea, parseJson, useSubmission } from "../../components";
 
 /** What the dialog knows of the input a workflow expects. */
 interface InputHints {
@@ -84,15 +83,13 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
   const [repo, setRepo] = useState("");
   const [branch, setBranch] = useState("");
   const [attachments, setAttachments] = useState<Attachment[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, fieldErrors, run } = useSubmission();
   const fileInput = useRef<HTMLInputElement>(null);
   // One key per opening: a start retried after a lost answer finds the run it made instead of starting another.
   const idempotencyKey = useRef(newIdempotencyKey());
   const filesId = useId();
   const parsed = parseJson(input);
   const parsedConfig = parseJson(config);
-  const fieldErrors = error instanceof ProblemError ? error.problem.errors ?? {} : {};
   const uploading = attachments.some((a) => a.state === "uploading");
 
   useEffect(() => {
@@ -121,8 +118,6 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!parsed.ok || !parsedConfig.ok || uploading) return;
-    setBusy(true);
-    setError(null);
     const ready = attachments.filter((a) => a.state === "ready" && a.file);
     const request: StartRunRequest = {
       input: parsed.value ?? {},
@@ -133,15 +128,11 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
       githubRepoUrl: repo.trim() || undefined,
       branchName: branch.trim() || undefined,
     };
-    try {
-      const run = await runsApi.start(workspace, workflow.id, request, idempotencyKey.current);
+    await run(async () => {
+      const started = await runsApi.start(workspace, workflow.id, request, idempotencyKey.current);
       onClose();
-      navigate(`/w/${encodeURIComponent(workspace)}/runs/${encodeURIComponent(run.id)}`);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+      navigate(`/w/${encodeURIComponent(workspace)}/runs/${encodeURIComponent(started.id)}`);
+    });
   };
 
   const attachmentErrors = Object.entries(fieldErrors).filter(([k]) => k.startsWith("attachments") || k.startsWith("referenceImageIds"));

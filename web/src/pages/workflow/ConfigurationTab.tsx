@@ -4,7 +4,7 @@ import { http, ProblemError, type Page } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { mergePatch, workflowsApi, type Schedule, type WebhookToken } from "../../api/workflows";
 import { useCanEdit } from "../../app/permissions";
-import { Button, Dialog, Input, JsonField, ProblemBanner, Select, TextArea, Time, useToast, useUnsavedChanges } from "../../components";
+import { Button, Dialog, Input, JsonField, ProblemBanner, Select, TextArea, Time, useSubmission, useToast, useUnsavedChanges } from "../../components";
 import { useWorkflow } from "./WorkflowPage";
 
 type Obj = Record<string, unknown>;
@@ -363,26 +363,20 @@ function WebhookUrl({ canEdit }: { canEdit: boolean }) {
   const { workspace, workflow } = useWorkflow();
   const toast = useToast();
   const [token, setToken] = useState<WebhookToken | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   const [rotating, setRotating] = useState(false);
   const [grace, setGrace] = useState("");
-  const [busy, setBusy] = useState(false);
   const url = (t: WebhookToken) => new URL(t.path, window.location.origin).toString();
   const show = async () => {
     try { setToken(await workflowsApi.webhookToken(workspace, workflow.id)); setError(null); } catch (e) { setError(e); }
   };
   const rotate = async () => {
-    setBusy(true);
-    try {
+    await run(async () => {
       const next = await workflowsApi.rotateWebhookToken(workspace, workflow.id, grace.trim() || undefined);
       setToken(next);
       setRotating(false);
       toast.success(next.previousValidUntil ? "Token rotated; the old one keeps working for the grace period." : "Token rotated; the old one stopped working.");
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   let body: ReactNode;
   if (!canEdit) body = <p className="muted">Editors can see the webhook's address; it holds its token, so keep it like a password.</p>;

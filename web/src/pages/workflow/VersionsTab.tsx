@@ -4,7 +4,7 @@ import type { Page } from "../../api/client";
 import type { Workflow } from "../../api/types";
 import { workflowsApi, type FieldChange, type WorkflowDiff, type WorkflowVersion, type WorkflowVersionSummary } from "../../api/workflows";
 import { useCanEdit } from "../../app/permissions";
-import { Button, Dialog, Loading, ProblemBanner, Select, Table, Time, useToast, type Column } from "../../components";
+import { Button, Dialog, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast, type Column } from "../../components";
 import { useWorkflow } from "./WorkflowPage";
 
 const changeLabels: Record<string, string> = {
@@ -221,19 +221,13 @@ function RevertDialog({ target, onClose, onReverted }: {
   onReverted: (saved: Workflow, target: number) => void;
 }) {
   const { workspace, workflow } = useWorkflow();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   useEffect(() => { setError(null); }, [target]);
   const revert = async () => {
     if (!target) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       onReverted(await workflowsApi.revert(workspace, workflow.id, target.version, workflow.version), target.version);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog open={target != null} title={`Revert to version ${target?.version ?? ""}?`} onClose={onClose}>
