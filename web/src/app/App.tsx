@@ -12,6 +12,7 @@ import { WorkspaceAnalyticsPage } from "../pages/analytics/WorkspaceAnalyticsPag
 import { GuardrailsPage } from "../pages/blocks/GuardrailsPage";
 import { ProvidersPage } from "../pages/blocks/ProvidersPage";
 import { SkillsPage } from "../pages/blocks/SkillsPage";
+import { WebhooksPage } from "../pages/webhooks/WebhooksPage";
 import { EventsPage } from "../pages/events/EventsPage";
 import { HomePage } from "../pages/HomePage";
 import { LoginPage } from "../pages/LoginPage";
@@ -78,6 +79,7 @@ const router = createBrowserRouter(createRoutesFromElements(
         <Route path="skills" element={<SkillsPage />} />
         <Route path="guardrails" element={<GuardrailsPage />} />
         <Route path="providers" element={<ProvidersPage />} />
+        <Route path="webhooks" element={<WebhooksPage />} />
         <Route path="secrets" element={<SecretsPage />} />
         <Route path="keys" element={<KeysPage />} />
         <Route path="members" element={<MembersPage />} />

@@ -94,6 +94,7 @@ function Sections({ workspace }: { workspace: string }) {
         {link("skills", "Skills")}
         {link("guardrails", "Guardrails")}
         {link("providers", "Providers")}
+        {link("webhooks", "Webhooks")}
       </ul>
       {isAdmin && (
         <>
