@@ -13,6 +13,7 @@ import { Markdown } from "./Markdown";
 import { PersonaMark } from "./PersonaMark";
 import { PreviewPanel } from "./PreviewPanel";
 import { VersionsTab } from "./VersionsTab";
+import { MemoryTab } from "./MemoryTab";
 
 /** What went wrong when this page's changes met someone else's. */
 type Conflict =
@@ -20,7 +21,7 @@ type Conflict =
   | { kind: "draft"; current: number | null }
   | { kind: "publish-stale"; current: number; base: number; by: string | null };
 
-const tabs = [["edit", "Edit"], ["versions", "Versions"], ["analytics", "Analytics"], ["card", "Card"]] as const;
+const tabs = [["edit", "Edit"], ["versions", "Versions"], ["memory", "Memory"], ["analytics", "Analytics"], ["card", "Card"]] as const;
 type Tab = (typeof tabs)[number][0];
 
 /**
@@ -314,6 +315,7 @@ export function PersonaPage() {
         <AnalyticsPanel workspace={workspace} path={analyticsPaths.persona(workspace, current.id)} subject="this persona"
           emptyHint="Figures appear once workflows run with this persona: each model call counts toward the version that made it." />
       )}
+      {tab === "memory" && <MemoryTab workspace={workspace} persona={current} canEdit={canEdit} />}
       {tab === "card" && <CardTab workspace={workspace} persona={current} />}
       {prompt}
     </div>
