@@ -37,12 +37,14 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             ($"/w/{Workspace}/personas/{personaName}", "Reviewer"),
             ($"/w/{Workspace}/personas/{personaName}?tab=versions", "Reviewer"),
             ($"/w/{Workspace}/personas/{personaName}?tab=analytics", "Reviewer"),
+            ($"/w/{Workspace}/personas/{personaName}?tab=memory", "Reviewer"),
             ($"/w/{Workspace}/personas/{personaName}?tab=card", "Reviewer"),
             ($"/w/{Workspace}/events", "Events"),
             ($"/w/{Workspace}/analytics", "Analytics"),
             ($"/w/{Workspace}/skills", "Skills"),
             ($"/w/{Workspace}/guardrails", "Guardrails"),
             ($"/w/{Workspace}/providers", "Model providers"),
+            ($"/w/{Workspace}/webhooks", "Outbound webhooks"),
             ($"/w/{Workspace}/secrets", "Secrets"),
             ($"/w/{Workspace}/keys", "API keys"),
             ($"/w/{Workspace}/members", "Members"),
@@ -220,7 +222,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
 
     /// <summary>
     /// One workspace with something on every page: a workflow that has run (and a run waiting for an approval),
-    /// a persona, an event type and an event, a secret, a skill and a guardrail.
+    /// a persona with a memory note, an event type and an event (delivered to a webhook subscription), a secret, a skill and a guardrail.
     /// </summary>
     private async Task<(string RunId, string Persona)> ArrangeAsync()
     {
@@ -264,6 +266,11 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
                 steps = new[] { new { id = "note", activity = new { uniqueIdentifier = "transform" }, input = new { id = "{{ context.event.payload.id }}" } } },
             });
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/on-change/activate", null);
+            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas/reviewer/memory", new { content = "The team prefers small changes." });
+            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/webhook-subscriptions", new
+            {
+                url = "https://hooks.example.com/cadre", eventTypes = new[] { "change.*" }, description = "Changes to the tracker",
+            });
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/events", new
             {
                 type = "change.proposed", source = "git", id = "CHG-1", payload = new { id = 1 },

@@ -62,6 +62,22 @@ export function WebhooksPage() {
     webhooksApi.deliveries(workspace, { status, subscription, eventType }, link, signal), [workspace, status, subscription, eventType]);
   const deliveries = usePagedList(loadDeliveries, `${workspace}|${status}|${subscription}|${eventType}`);
 
+  // Deliveries change on their own (attempts, retries, new events): on the first page, look every few seconds
+  // and reload only when something differs, so the table neither flickers nor goes stale.
+  const shown = deliveries.page;
+  useEffect(() => {
+    if (!shown || shown.previous) return;
+    const signature = (rows: WebhookDelivery[]) => rows.map((d) => `${d.id}:${d.status}:${d.attempts}`).join("|");
+    const current = signature(shown.results);
+    const timer = window.setInterval(() => {
+      if (document.visibilityState !== "visible") return;
+      loadDeliveries(null, new AbortController().signal)
+        .then((latest) => { if (signature(latest.results) !== current) deliveries.reload(); })
+        .catch(() => { /* the next look, or the Refresh button, tries again */ });
+    }, 4000);
+    return () => window.clearInterval(timer);
+  }, [shown, loadDeliveries, deliveries.reload]);
+
   const subscriptionColumns: Column<WebhookSubscription>[] = [
     { key: "url", header: "URL", cell: (s) => <div className="cell-name"><code className="strong webhook-url">{s.url}</code>{s.description && <span className="muted">{s.description}</span>}</div> },
     { key: "types", header: "Event types", cell: (s) => <span className="badge-list">{s.eventTypes.map((t) => <code key={t} className="badge">{t}</code>)}</span> },
@@ -327,7 +343,7 @@ function DeliveryDialog({ workspace, delivery, canRedeliver, onClose, onRedelive
           </>}
         <div className="dialog-actions">
           {found && canRedeliver && found.status !== "pending" && <Button busy={busy} onClick={redeliver}>Redeliver</Button>}
-          <Button variant="primary" onClick={onClose}>Close</Button>
+          <Button variant="primary" onClick={onClose}>Done</Button>
         </div>
       </div>
     </Dialog>
