@@ -21,7 +21,7 @@ export function MemoryTab({ workspace, persona, canEdit }: { workspace: string; 
   const mode = persona.memory?.mode ?? "none";
 
   const columns: Column<MemoryNote>[] = [
-    { key: "content", header: "Note", className: "cell-description", cell: (n) => <span className="memory-content">{n.content}</span> },
+    { key: "content", header: "Note", className: "memory-note-cell", cell: (n) => <span className="memory-content">{n.content}</span> },
     {
       key: "scope", header: "Scope", cell: (n) => n.runId
         ? <>Session of <Link to={`/w/${encodeURIComponent(workspace)}/runs/${encodeURIComponent(n.runId)}`}><code>{n.runId}</code></Link></>

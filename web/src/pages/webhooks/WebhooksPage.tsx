@@ -82,7 +82,7 @@ export function WebhooksPage() {
     { key: "url", header: "URL", cell: (s) => <div className="cell-name"><code className="strong webhook-url">{s.url}</code>{s.description && <span className="muted">{s.description}</span>}</div> },
     { key: "types", header: "Event types", cell: (s) => <span className="badge-list">{s.eventTypes.map((t) => <code key={t} className="badge">{t}</code>)}</span> },
     { key: "active", header: "Active", cell: (s) => s.isActive ? <span className="badge badge-accent">Active</span> : <span className="badge">Paused</span> },
-    { key: "signing", header: "Signing", cell: () => <span className="muted">own <code>whsec_…</code> secret (shown once)</span> },
+    { key: "signing", header: "Signing secret", cell: () => <span className="muted" title="Its own secret, shown once when made or rotated"><code>whsec_…</code> (its own)</span> },
     { key: "created", header: "Created", cell: (s) => <><Time value={s.createdAt} /> <span className="muted">by <ActorName actor={s.createdBy} /></span></> },
     {
       key: "actions", header: <span className="visually-hidden">Actions</span>, className: "cell-actions", cell: (s) => (
@@ -128,7 +128,7 @@ export function WebhooksPage() {
       </p>
 
       {canSeeSubscriptions ? (
-        <section className="stack" aria-labelledby="subscriptions-heading">
+        <section className="stack webhooks-section" aria-labelledby="subscriptions-heading">
           <h2 id="subscriptions-heading">Subscriptions</h2>
           <ListView list={subscriptions} label="subscriptions" empty={
             <EmptyState title="No subscriptions yet" action={newButton}>
@@ -147,7 +147,7 @@ export function WebhooksPage() {
         <p className="muted">Editors and above see the workspace's subscriptions; everyone sees what was delivered.</p>
       )}
 
-      <section className="stack" aria-labelledby="deliveries-heading">
+      <section className="stack webhooks-section" aria-labelledby="deliveries-heading">
         <h2 id="deliveries-heading">Deliveries{deliveries.page ? <span className="muted heading-count"> ({deliveries.page.count})</span> : null}</h2>
         <div className="filters" role="group" aria-label="Filter deliveries">
           <Select label="Status" value={status} onChange={(e) => setFilter("status", e.target.value)} className="field-inline"
