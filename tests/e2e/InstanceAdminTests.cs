@@ -154,6 +154,31 @@ public sealed class InstanceAdminTests(InstanceWithOwner cadre) : IClassFixture<
         await Expect(refusal).ToContainTextAsync("Only an instance admin may do this.");
     });
 
+    [BrowserFact]
+    public Task Settings_OwnershipTransferred_AfterTypingTheWorkspacesName() => cadre.InPageAsync(async page =>
+    {
+        await cadre.CreateWorkspaceAsync("handover", "Handover");
+        var kimId = await CreateUserAsync("kim@example.com", "Kim Park", "a quiet harbour at noon 5");
+        using var admin = cadre.Admin();
+        using (var added = await admin.PostAsJsonAsync("/api/v1/workspaces/handover/members", new { email = "kim@example.com", role = "admin" }))
+        {
+            added.EnsureSuccessStatusCode();
+        }
+
+        await InstanceWithOwner.SignInAsync(page, "/w/handover/settings");
+        await page.GetByLabel("New owner").SelectOptionAsync(kimId);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Transfer ownership…" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        var confirm = dialog.GetByRole(AriaRole.Button, new() { Name = "Transfer ownership" });
+        await Expect(confirm).ToBeDisabledAsync();
+        await dialog.GetByLabel("Type handover to confirm").FillAsync("handover");
+        await confirm.ClickAsync();
+        await Expect(page.GetByText("Kim Park now owns Handover.")).ToBeVisibleAsync();
+
+        var member = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/handover/members/{kimId}");
+        Assert.Equal("owner", (string?)member!["role"]);
+    });
+
     private async Task<string> CreateUserAsync(string email, string displayName, string password)
     {
         using var admin = cadre.Admin();
