@@ -50,6 +50,11 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             ($"/w/{Workspace}/members", "Members"),
             ($"/w/{Workspace}/audit", "Audit log"),
             ($"/w/{Workspace}/settings", "Settings"),
+            ("/account", "Your account"),
+            ("/admin/users", "Instance"),
+            ("/admin/nodes", "Instance"),
+            ("/admin/encryption", "Instance"),
+            ("/admin/audit", "Instance"),
         };
 
         var violations = new List<string>();

@@ -1,6 +1,12 @@
 import { lazy, Suspense, type ReactNode } from "react";
-import { createBrowserRouter, createRoutesFromElements, Outlet, Route, RouterProvider } from "react-router";
+import { createBrowserRouter, createRoutesFromElements, Navigate, Outlet, Route, RouterProvider } from "react-router";
 import { Loading, ToastProvider } from "../components";
+import { AccountPage } from "../pages/account/AccountPage";
+import { EncryptionPage } from "../pages/instance/EncryptionPage";
+import { InstanceAuditPage } from "../pages/instance/InstanceAuditPage";
+import { InstanceLayout } from "../pages/instance/InstanceLayout";
+import { NodesPage } from "../pages/instance/NodesPage";
+import { UsersPage } from "../pages/instance/UsersPage";
 import { AcceptInvitationPage } from "../pages/admin/AcceptInvitationPage";
 import { ResetPasswordPage } from "../pages/admin/ResetPasswordPage";
 import { AuditPage } from "../pages/admin/AuditPage";
@@ -60,6 +66,14 @@ const router = createBrowserRouter(createRoutesFromElements(
     <Route path="/reset-password" element={<ResetPasswordPage />} />
     <Route element={<RequireSignedIn />}>
       <Route index element={<HomePage />} />
+      <Route path="/account" element={<AccountPage />} />
+      <Route path="/admin" element={<InstanceLayout />}>
+        <Route index element={<Navigate to="users" replace />} />
+        <Route path="users" element={<UsersPage />} />
+        <Route path="nodes" element={<NodesPage />} />
+        <Route path="encryption" element={<EncryptionPage />} />
+        <Route path="audit" element={<InstanceAuditPage />} />
+      </Route>
       <Route path="/w/:workspace">
         <Route path="workflows" element={<WorkflowsPage />} />
         <Route path="workflows/:workflow" element={<WorkflowPage />}>

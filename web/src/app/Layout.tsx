@@ -61,7 +61,8 @@ function Layout() {
         )}
         <div className="topbar-end">
           <ThemeToggle />
-          <span className="whoami" title={me.user?.email}>{me.user?.displayName ?? me.actor.name}</span>
+          {me.instanceRole && <NavLink to="/admin/users" className="topbar-link">Instance</NavLink>}
+          <NavLink to="/account" className="whoami" title={`Your account (${me.user?.email ?? me.actor.name})`}>{me.user?.displayName ?? me.actor.name}</NavLink>
           <Button variant="ghost" busy={signingOut} onClick={() => void onSignOut()}>Sign out</Button>
         </div>
       </header>

@@ -1,11 +1,24 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useParams, useSearchParams } from "react-router";
-import { auditApi, auditFilterNames, type AuditEntry, type AuditFilters } from "../../api/audit";
+import { auditApi, auditFilterNames, type AuditEntry } from "../../api/audit";
 import { ProblemError, type Page } from "../../api/client";
 import { useIsAdmin } from "../../app/permissions";
 import { Button, type Column, EmptyState, Input, LoadFailed, Loading, Table, Time } from "../../components";
 
-type FilterName = (typeof auditFilterNames)[number];
+type FilterName = (typeof auditFilterNames)[number] | "workspace";
+
+/** Where an audit log comes from: a workspace's or the instance's, with its own address, export and extra filters. */
+export interface AuditSource {
+  /** Changes when the log itself changes (another workspace). */
+  key: string;
+  filterNames: readonly FilterName[];
+  list: (filters: Partial<Record<FilterName, string>>, options: { limit?: number; link?: string | null }, signal: AbortSignal) => Promise<Page<AuditEntry>>;
+  exportUrl: (filters: Partial<Record<FilterName, string>>, format: "csv" | "ndjson") => string;
+  /** Whether the reader may export (the list shows the API's own refusal either way). */
+  canExport: boolean;
+  /** The workspace every entry shares, whose path prefix is shortened away; null for the instance's log. */
+  workspace: string | null;
+}
 
 /** An ISO instant as a datetime-local value in the reader's zone (yyyy-MM-ddTHH:mm), or "" when it is not one. */
 function toLocalInput(iso: string | undefined): string {
@@ -30,34 +43,55 @@ const via: Record<string, string> = { session: "browser session", api_key: "API 
  */
 export function AuditPage() {
   const { workspace = "" } = useParams();
+  const isAdmin = useIsAdmin(workspace);
+  const source: AuditSource = {
+    key: workspace,
+    filterNames: auditFilterNames,
+    list: (filters, options, signal) => auditApi.list(workspace, filters, options, signal),
+    exportUrl: (filters, format) => auditApi.exportUrl(workspace, filters, format),
+    canExport: isAdmin,
+    workspace,
+  };
+  return (
+    <div className="page">
+      <AuditLog source={source} title={<h1>Audit log</h1>}
+        notice={!isAdmin ? "Reading the audit log takes the admin role in this workspace; the API answers for it below." : null} />
+    </div>
+  );
+}
+
+/** An audit log's filters (kept in the address), entries page by page, and its exports. */
+export function AuditLog({ source, title, notice }: { source: AuditSource; title: ReactNode; notice?: ReactNode }) {
   const [params, setParams] = useSearchParams();
-  const filters: AuditFilters = Object.fromEntries(auditFilterNames.map((n) => [n, params.get(n) ?? undefined]).filter(([, v]) => v)) as AuditFilters;
-  const filterKey = auditFilterNames.map((n) => params.get(n) ?? "").join("\u0000");
+  const names = source.filterNames;
+  const filters = Object.fromEntries(names.map((n) => [n, params.get(n) ?? undefined]).filter(([, v]) => v)) as Partial<Record<FilterName, string>>;
+  const filterKey = names.map((n) => params.get(n) ?? "").join("\u0000");
   const [draft, setDraft] = useState<Record<FilterName, string>>(() => draftOf(filters));
   const [link, setLink] = useState<string | null>(null);
   const [page, setPage] = useState<Page<AuditEntry> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [reload, setReload] = useState(0);
-  const isAdmin = useIsAdmin(workspace);
+  const sourceRef = useRef(source);
+  sourceRef.current = source;
   const fieldErrors = error instanceof ProblemError && error.status === 400 ? error.problem.errors ?? {} : {};
   const filtered = Object.keys(filters).length > 0;
 
   // The filters are read from the address; filterKey stands for them in the effects.
-  useEffect(() => { setLink(null); setDraft(draftOf(filters)); }, [filterKey, workspace]);
+  useEffect(() => { setLink(null); setDraft(draftOf(filters)); }, [filterKey, source.key]);
 
   useEffect(() => {
     const abort = new AbortController();
     setLoading(true);
-    auditApi.list(workspace, filters, { limit: 50, link }, abort.signal)
+    sourceRef.current.list(filters, { limit: 50, link }, abort.signal)
       .then((result) => { setPage(result); setError(null); setLoading(false); })
       .catch((e: unknown) => { if (!abort.signal.aborted) { setError(e); setLoading(false); } });
     return () => abort.abort();
-  }, [workspace, filterKey, link, reload]);
+  }, [source.key, filterKey, link, reload]);
 
   const apply = (next: Partial<Record<FilterName, string>>) => {
     const query = new URLSearchParams();
-    for (const name of auditFilterNames) {
+    for (const name of names) {
       const value = (next[name] ?? "").trim();
       if (value) query.set(name, value);
     }
@@ -84,6 +118,11 @@ export function AuditPage() {
         </div>
       ),
     },
+    ...(source.workspace === null ? [{
+      key: "workspace", header: "Workspace", cell: (e: AuditEntry) => (e.workspaceName ?? e.workspaceId
+        ? <button type="button" className="link-button" title="Show only this workspace's entries" onClick={() => narrow("workspace", e.workspaceId ?? e.workspaceName!)}>{e.workspaceName ?? e.workspaceId}</button>
+        : <span className="muted">instance</span>),
+    }] : []),
     {
       key: "action", header: "Action", className: "cell-nowrap", cell: (e) => (
         <button type="button" className="link-button" title="Show only this action" onClick={() => narrow("action", e.action)}><code>{e.action}</code></button>
@@ -108,7 +147,7 @@ export function AuditPage() {
             <span className={e.request.status >= 400 ? "status status-failed" : "status status-succeeded"}>{e.request.status}</span>
             {e.request.clientIp && <span className="muted"> from <code>{e.request.clientIp}</code></span>}
           </span>
-          <code className="muted audit-path" title={e.request.path}>{shortPath(e.request.path, e.workspaceName)}</code>
+          <code className="muted audit-path" title={e.request.path}>{shortPath(e.request.path, source.workspace ? e.workspaceName : null)}</code>
         </div>
       ),
     },
@@ -116,23 +155,23 @@ export function AuditPage() {
   ];
 
   return (
-    <div className="page">
+    <>
       <header className="page-header">
         <div>
-          <h1>Audit log</h1>
+          {title}
           <p className="muted" aria-live="polite">
             {page ? `${page.count === 1 ? "1 entry" : `${page.count} entries`}${filtered ? " matching the filters" : ""} · ` : ""}
             who did what to which resource, when and from where.
           </p>
         </div>
-        {isAdmin && <div className="page-actions">
-          <a className="btn" href={auditApi.exportUrl(workspace, filters, "csv")} download>Export CSV</a>
-          <a className="btn" href={auditApi.exportUrl(workspace, filters, "ndjson")} download>Export NDJSON</a>
+        {source.canExport && <div className="page-actions">
+          <a className="btn" href={source.exportUrl(filters, "csv")} download>Export CSV</a>
+          <a className="btn" href={source.exportUrl(filters, "ndjson")} download>Export NDJSON</a>
         </div>}
       </header>
 
       <div className="stack">
-        {!isAdmin && <p className="muted">Reading the audit log takes the admin role in this workspace; the API answers for it below.</p>}
+        {notice && <p className="muted">{notice}</p>}
         <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={submit}>
           <Input label="Actor ID" value={draft.actor} onChange={set("actor")} placeholder="usr_…, sa_…, key_…" errors={fieldErrors.actor} />
           <Input label="Action" value={draft.action} onChange={set("action")} placeholder="workflow.created or workflow.*" errors={fieldErrors.action} />
@@ -141,6 +180,9 @@ export function AuditPage() {
           <Input label="From" type="datetime-local" value={draft.from} onChange={set("from")} errors={fieldErrors.from} />
           <Input label="To (not including)" type="datetime-local" value={draft.to} onChange={set("to")} errors={fieldErrors.to} />
           <Input label="Status" value={draft.status} onChange={set("status")} placeholder="201 or 4xx" errors={fieldErrors.status} />
+          {names.includes("workspace") && (
+            <Input label="Workspace" value={draft.workspace} onChange={set("workspace")} placeholder="a name, ws_…, or none" errors={fieldErrors.workspace} />
+          )}
           <div className="filter-actions">
             <Button type="submit" variant="primary">Apply filters</Button>
             {filtered && <Button onClick={() => setParams(new URLSearchParams())}>Clear</Button>}
@@ -155,7 +197,7 @@ export function AuditPage() {
         {error == null && page && page.results.length === 0 && (
           filtered ? (
             <EmptyState title="No entry matches" action={<Button onClick={() => setParams(new URLSearchParams())}>Clear the filters</Button>}>
-              <p>Nothing in this workspace's log matches these filters. Actions match exactly, or by prefix with <code>*</code> (<code>workflow.*</code>); times are from (inclusive) and to (exclusive).</p>
+              <p>Nothing in this log matches these filters. Actions match exactly, or by prefix with <code>*</code> (<code>workflow.*</code>); times are from (inclusive) and to (exclusive).</p>
             </EmptyState>
           ) : (
             <EmptyState title="Nothing recorded yet">
@@ -174,7 +216,7 @@ export function AuditPage() {
           </div>
         )}
       </div>
-    </div>
+    </>
   );
 }
 
@@ -184,10 +226,10 @@ function shortPath(path: string, workspace: string | null): string {
   return prefix && path.startsWith(prefix) ? `…${path.slice(prefix.length)}` : path;
 }
 
-function draftOf(filters: AuditFilters): Record<FilterName, string> {
+function draftOf(filters: Partial<Record<FilterName, string>>): Record<FilterName, string> {
   return {
     actor: filters.actor ?? "", action: filters.action ?? "", resourceType: filters.resourceType ?? "", resourceId: filters.resourceId ?? "",
-    from: toLocalInput(filters.from), to: toLocalInput(filters.to), status: filters.status ?? "",
+    from: toLocalInput(filters.from), to: toLocalInput(filters.to), status: filters.status ?? "", workspace: filters.workspace ?? "",
   };
 }
 

@@ -5,6 +5,7 @@ import { Button, Input, LoadFailed, Loading, ProblemBanner, Time, useSubmission,
 import { useHasRole, useIsAdmin } from "../../app/permissions";
 import { useSignedIn } from "../../app/session";
 import { ActorName, ConfirmDialog, errorsUnder } from "./shared";
+import { TransferOwnership } from "./TransferOwnership";
 
 const retentionKinds = [
   { key: "runs", label: "Finished runs" },
@@ -171,6 +172,8 @@ export function SettingsPage() {
           </div>
         )}
       </form>
+
+      {isOwner && <TransferOwnership details={details} />}
 
       {isOwner && (
         <section className="danger-zone" aria-labelledby="danger-heading">
