@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useAddressSearch } from "../app/useAddressSearch";
 import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
@@ -37,8 +38,7 @@ export function WorkflowsPage() {
   const active = params.get("active") ?? "";
   const bin = params.get("view") === "bin";
   const size = pageSizes.includes(Number(params.get("size"))) ? Number(params.get("size")) : 25;
-  const [search, setSearch] = useState(q);
-  const [link, setLink] = useState<string | null>(null);
+const [link, setLink] = useState<string | null>(null);
   const [page, setPage] = useState<Page<WorkflowSummary> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -60,17 +60,12 @@ export function WorkflowsPage() {
     }, { replace: true });
   }, [setParams]);
 
+  // Searches as the person types, once they pause.
+  const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setParam("q", text), [setParam]));
+
   // A new search, filter, view or workspace starts again at the first page, with nothing selected.
   useEffect(() => { setLink(null); setSelected(new Set()); }, [q, type, active, bin, size, workspace]);
   useRenderTiming("workflows", page);
-  useEffect(() => { setSearch(q); }, [q]);
-
-  // Searches as the person types, once they pause.
-  useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => setParam("q", search), 300);
-    return () => window.clearTimeout(timer);
-  }, [search, q, setParam]);
 
   useEffect(() => {
     const abort = new AbortController();

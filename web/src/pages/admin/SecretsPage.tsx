@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useParams, useSearchParams } from "react-router";
+import { useAddressSearch } from "../../app/useAddressSearch";
 import { admin, type Secret } from "../../api/admin";
 import { Button, Dialog, EmptyState, Input, ProblemBanner, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
 import { useCanEdit, useIsAdmin } from "../../app/permissions";
@@ -13,19 +14,13 @@ export function SecretsPage() {
   const { workspace = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
-  const [search, setSearch] = useState(q);
+  const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setParams(text ? { q: text } : {}, { replace: true }), [setParams]));
   const isAdmin = useIsAdmin(workspace);
   const canRead = useCanEdit(workspace);
   const toast = useToast();
   const [editing, setEditing] = useState<Secret | "new" | null>(null);
   const [deleting, setDeleting] = useState<Secret | null>(null);
 
-  useEffect(() => { setSearch(q); }, [q]);
-  useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => setParams(search ? { q: search } : {}, { replace: true }), 300);
-    return () => window.clearTimeout(timer);
-  }, [search, q, setParams]);
 
   const load = useCallback((link: string | null, signal: AbortSignal) => admin.secrets(workspace, { q, link }, signal), [workspace, q]);
   const list = usePagedList(load, `${workspace}|${q}`);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useAddressSearch } from "../../app/useAddressSearch";
 import type { Page } from "../../api/client";
 import { personasApi, type BulkItemResult, type PersonaDraftSummary, type PersonaFilters, type PersonaSummary } from "../../api/personas";
 import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast } from "../../components";
@@ -31,8 +32,7 @@ export function PersonasPage() {
     [params]);
   const filterKey = JSON.stringify(filters);
   const q = filters.q ?? "";
-  const [search, setSearch] = useState(q);
-  const [link, setLink] = useState<string | null>(null);
+const [link, setLink] = useState<string | null>(null);
   const [page, setPage] = useState<Page<PersonaSummary> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -63,14 +63,10 @@ export function PersonasPage() {
     }, { replace: true });
   }, [setParams]);
 
+  const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setFilter("q", text), [setFilter]));
+
   // New filters start again at the first page, with nothing selected.
   useEffect(() => { setLink(null); setSelected(new Set()); }, [filterKey, workspace]);
-  useEffect(() => { setSearch(q); }, [q]);
-  useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => setFilter("q", search), 300);
-    return () => window.clearTimeout(timer);
-  }, [search, q, setFilter]);
 
   useEffect(() => {
     const abort = new AbortController();
