@@ -216,6 +216,41 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
     });
 
     [BrowserFact]
+    public Task PersonaPipeline_SetInTheConfiguration_BecomesTheStepsTheBuilderShows() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("pipeline", "Pipeline");
+        using var admin = cadre.Admin();
+        foreach (var persona in new[] { "writer", "editor" })
+        {
+            using var created = await admin.PostAsJsonAsync($"/api/v1/workspaces/{workspace}/personas", new { name = persona, instructions = $"You are the {persona}." });
+            created.EnsureSuccessStatusCode();
+        }
+
+        await cadre.CreateWorkflowAsync(workspace, "essay", "Drafts and reviews an essay");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/pipeline/workflows/essay");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "Configuration" });
+        await form.GetByText("Advanced").ClickAsync();
+        // A pipeline naming a persona that does not exist is refused at its field, and nothing is saved.
+        await form.GetByLabel("Persona pipeline").FillAsync("""{"designer": {"persona": "writer"}, "checker": {"persona": "nobody"}, "maxIterations": 2}""");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(form.GetByLabel("Persona pipeline")).ToHaveAttributeAsync("aria-invalid", "true");
+        ((int)(await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/essay"))!["version"]!).ShouldBe(1);
+
+        await form.GetByLabel("Persona pipeline").FillAsync("""{"designer": {"persona": "writer"}, "checker": {"persona": "editor"}, "maxIterations": 2}""");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+
+        var saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/essay");
+        ((string)saved!["personaPipeline"]!["checker"]!["persona"]!).ShouldBe("editor");
+        var steps = saved["steps"]!.AsArray().Select(step => (string)step!["id"]!).ToList();
+        steps.ShouldContain("design");
+        steps.ShouldContain("check");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Builder" }).ClickAsync();
+        await Expect(page.Locator(".react-flow__node").Filter(new() { HasText = "check" }).First).ToBeVisibleAsync();
+    });
+
+    [BrowserFact]
     public Task ASaveAfterAChangeMadeElsewhere_IsRefused_AndTheReloadShowsTheirVersion() => cadre.InPageAsync(async page =>
     {
         var workspace = await cadre.CreateWorkspaceAsync("race", "Race");

@@ -44,6 +44,7 @@ function toForm(w: Workflow) {
     skillIds: list(w.skillIds), skillTags: list(w.skillTags), guardrailIds: list(w.guardrailIds), guardrailTags: list(w.guardrailTags),
     repoUrl: str(repository.repoUrl), repoBranch: str(repository.repoBranch), repoTokenSecret: str(repository.repoTokenSecret),
     annotations: json(w.annotations), credentials: json(w.credentials), metadata: json(w.metadata),
+    personaPipeline: w.personaPipeline == null ? "" : json(w.personaPipeline),
   };
 }
 type Form = ReturnType<typeof toForm>;
@@ -91,6 +92,8 @@ function toDefinition(w: Workflow, f: Form): Obj {
     annotations: parsed("annotations", f.annotations) ?? [],
     credentials: parsed("credentials", f.credentials) ?? {},
     metadata: parsed("metadata", f.metadata) ?? {},
+    // Emptied, an existing pipeline is removed (null in the merge patch); never set, it stays absent.
+    personaPipeline: parsed("personaPipeline", f.personaPipeline) ?? (w.personaPipeline == null ? undefined : null),
   };
 }
 
@@ -298,7 +301,7 @@ function ConfigurationForm() {
       </fieldset>
 
       <details className="config-section">
-        <summary><strong>Advanced</strong>: skills, guardrails, repository, annotations, credentials, metadata</summary>
+        <summary><strong>Advanced</strong>: skills, guardrails, repository, persona pipeline, annotations, credentials, metadata</summary>
         <fieldset className="step-panel-body" disabled={!canEdit}>
           <div className="field-row">
             <Input label="Skill IDs" {...bind("skillIds")} errors={fe("skillIds")} hint="Comma-separated." />
@@ -311,6 +314,10 @@ function ConfigurationForm() {
             <Input label="Branch" {...bind("repoBranch")} errors={fe("repository.repoBranch")} />
             <Input label="Token secret" {...bind("repoTokenSecret")} errors={fe("repository.repoTokenSecret")} hint="A secret's name, never the token." />
           </div>
+          {/* The API checks a pipeline as the steps it derives, so their messages (steps[2].input.persona…) belong here. */}
+          <JsonField label="Persona pipeline" value={form.personaPipeline} onChange={(v) => set("personaPipeline", v)} rows={5}
+            errors={fe("personaPipeline", ...(form.personaPipeline.trim() ? ["steps"] : []))}
+            hint={'The designer → checker → optimizer loop, such as {"designer": {"persona": "writer"}, "checker": {"persona": "editor"}, "maxIterations": 3}; saving it re-derives the steps the Builder shows. Empty: none.'} />
           <JsonField label="Annotations" value={form.annotations} onChange={(v) => set("annotations", v)} errors={fe("annotations")} rows={4}
             hint="A list of {id, annotator, input, required, relations, writeTo} fetched into the context before the first step." />
           <JsonField label="Credentials" value={form.credentials} onChange={(v) => set("credentials", v)} errors={fe("credentials")} rows={3}
