@@ -22,7 +22,7 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(nodes).ToHaveCountAsync(1);
         await Expect(page.GetByText("All changes saved")).ToBeVisibleAsync();
 
-        await AddStepAsync(page, "transform", "shape");
+        await PageActions.AddStepAsync(page, "transform", "shape");
         // The first dependency is drawn by dragging from a step's right handle to the next step's left one.
         var shape = page.GetByRole(AriaRole.Complementary, new() { Name = "Step shape" });
         await DragAsync(page, nodes.Filter(new() { HasText = "only" }).Locator(".react-flow__handle.source"),
@@ -30,7 +30,7 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await Expect(edges).ToHaveCountAsync(1);
         await Expect(shape.GetByRole(AriaRole.Checkbox, new() { Name = "only" })).ToBeCheckedAsync();
 
-        await AddStepAsync(page, "transform", "finish");
+        await PageActions.AddStepAsync(page, "transform", "finish");
         var finish = page.GetByRole(AriaRole.Complementary, new() { Name = "Step finish" });
         await finish.GetByRole(AriaRole.Checkbox, new() { Name = "shape" }).CheckAsync();
         await finish.GetByLabel("Input", new() { Exact = true }).FillAsync("{\"shaped\": \"{{ steps.shape.output }}\"}");
@@ -271,7 +271,7 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
             patch.EnsureSuccessStatusCode();
         }
 
-        await AddStepAsync(page, "transform", "mine");
+        await PageActions.AddStepAsync(page, "transform", "mine");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "412" })).ToBeVisibleAsync();
         await Expect(page.GetByText("Someone saved this workflow since you opened it.")).ToBeVisibleAsync();
@@ -283,17 +283,6 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var stored = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/contested");
         stored!["steps"]!.AsArray().Select(s => (string)s!["id"]!).ToArray().ShouldBe(new[] { "only", "theirs" });
     });
-
-    private static async Task AddStepAsync(IPage page, string activity, string id)
-    {
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Add a step" });
-        await dialog.GetByLabel("Activity").SelectOptionAsync(activity);
-        await dialog.GetByLabel("Step ID").FillAsync(id);
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
-        await Expect(dialog).ToBeHiddenAsync();
-        await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = $"Step {id}" })).ToBeVisibleAsync();
-    }
 
     /// <summary>
     /// Drags with the mouse in small moves, as a hand does, once the canvas is still: adding a step frames every

@@ -24,7 +24,7 @@ public sealed class UnsavedChangesTests(InstanceWithOwner cadre) : IClassFixture
         await Expect(page).ToHaveURLAsync(new Regex("/w/leaving/workflows/kept/builder$"));
         var nodes = page.Locator(".react-flow__node");
         await Expect(nodes).ToHaveCountAsync(1);
-        await AddStepAsync(page, "transform", "extra");
+        await PageActions.AddStepAsync(page, "transform", "extra");
         await Expect(nodes).ToHaveCountAsync(2);
         await Expect(page.GetByText("Unsaved changes")).ToBeVisibleAsync();
 
@@ -95,7 +95,7 @@ public sealed class UnsavedChangesTests(InstanceWithOwner cadre) : IClassFixture
 
         await InstanceWithOwner.SignInAsync(page, "/w/saved/workflows/done");
         await page.GetByRole(AriaRole.Link, new() { Name = "Builder", Exact = true }).ClickAsync();
-        await AddStepAsync(page, "transform", "extra");
+        await PageActions.AddStepAsync(page, "transform", "extra");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
         await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
         await page.GoBackAsync();
@@ -112,17 +112,6 @@ public sealed class UnsavedChangesTests(InstanceWithOwner cadre) : IClassFixture
         await Expect(page).ToHaveURLAsync(new Regex("/w/saved/workflows$"));
         await Expect(dialog).ToHaveCountAsync(0);
     });
-
-    private static async Task AddStepAsync(IPage page, string activity, string id)
-    {
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add step" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Add a step" });
-        await dialog.GetByLabel("Activity").SelectOptionAsync(activity);
-        await dialog.GetByLabel("Step ID").FillAsync(id);
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
-        await Expect(dialog).ToBeHiddenAsync();
-        await Expect(page.GetByRole(AriaRole.Complementary, new() { Name = $"Step {id}" })).ToBeVisibleAsync();
-    }
 
     private static async Task CreatePersonaAsync(HttpClient admin, string workspace, string name)
     {
