@@ -1,4 +1,5 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
+import { useSearchParams } from "react-router";
 
 /**
  * A search box whose text is kept in the address (`?q=`) once the person pauses typing (300 ms), so a reload
@@ -14,4 +15,16 @@ export function useAddressSearch(q: string, write: (text: string) => void): [str
     return () => window.clearTimeout(timer);
   }, [search, q, write]);
   return [search, setSearch];
+}
+
+/** Sets one parameter of the address, keeping the others (an empty value removes it); replaces the history entry. */
+export function useAddressParam(): (name: string, value: string) => void {
+  const [, setParams] = useSearchParams();
+  return useCallback((name: string, value: string) => {
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      if (value) next.set(name, value); else next.delete(name);
+      return next;
+    }, { replace: true });
+  }, [setParams]);
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { useAddressSearch } from "../app/useAddressSearch";
+import { useAddressParam, useAddressSearch } from "../app/useAddressSearch";
 import { api } from "../api/cadre";
 import { ProblemError, type Page } from "../api/client";
 import type { WorkflowSummary } from "../api/types";
@@ -51,14 +51,7 @@ const [link, setLink] = useState<string | null>(null);
   const toast = useToast();
   const filtered = Boolean(q || type || active);
 
-  /** Sets one parameter of the address, keeping the others. */
-  const setParam = useCallback((name: string, value: string) => {
-    setParams((current) => {
-      const next = new URLSearchParams(current);
-      if (value) next.set(name, value); else next.delete(name);
-      return next;
-    }, { replace: true });
-  }, [setParams]);
+  const setParam = useAddressParam();
 
   // Searches as the person types, once they pause.
   const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setParam("q", text), [setParam]));

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { useAddressSearch } from "../../app/useAddressSearch";
+import { useAddressParam, useAddressSearch } from "../../app/useAddressSearch";
 import type { Page } from "../../api/client";
 import { personasApi, type BulkItemResult, type PersonaDraftSummary, type PersonaFilters, type PersonaSummary } from "../../api/personas";
 import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, ProblemBanner, Select, Table, Time, useSubmission, useToast } from "../../components";
@@ -55,13 +55,7 @@ const [link, setLink] = useState<string | null>(null);
     return () => { live = false; };
   }, [workspace, canEdit, reload]);
 
-  const setFilter = useCallback((name: keyof PersonaFilters, value: string) => {
-    setParams((current) => {
-      const next = new URLSearchParams(current);
-      if (value) next.set(name, value); else next.delete(name);
-      return next;
-    }, { replace: true });
-  }, [setParams]);
+  const setFilter = useAddressParam();
 
   const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setFilter("q", text), [setFilter]));
 
