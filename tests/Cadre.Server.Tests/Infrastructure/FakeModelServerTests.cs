@@ -252,9 +252,14 @@ public sealed class FakeModelServerTests
         server.Enqueue(new FakeReply { Text = "too late", TimeToFirstToken = TimeSpan.FromSeconds(30) });
         var client = OpenAIChatClient(server);
         // A per-call timeout is a cancellation token: neither SDK has a per-call timeout setting that M.E.AI passes on.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        using var timeout = new CancellationTokenSource();
+        var call = client.GetResponseAsync("Hi", cancellationToken: timeout.Token);
+        // The clock starts once the server holds the request: on a busy machine a 50 ms limit from the call could
+        // end before the request was sent, and there would be no request for the server to see abandoned.
+        await Eventually.HoldsAsync(() => server.Requests.Count == 1, "the server received the request");
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(50));
 
-        await Should.ThrowAsync<OperationCanceledException>(() => client.GetResponseAsync("Hi", cancellationToken: timeout.Token));
+        await Should.ThrowAsync<OperationCanceledException>(() => call);
 
         await server.WaitForClientDisconnectAsync(WaitLimit);
         server.Completed.ShouldBe(0);
