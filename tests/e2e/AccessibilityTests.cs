@@ -57,6 +57,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             ("/admin/audit", "Instance"),
         };
 
+        var import = await ImportDocumentAsync();
         var violations = new List<string>();
         foreach (var theme in new[] { "light", "dark" })
         {
@@ -83,6 +84,21 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             await page.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
             violations.AddRange(await AxeAsync(page, "start-run dialog", theme));
+            await page.Keyboard.PressAsync("Escape");
+
+            // The export dialog, and the import dialog with a report of every kind (update with its diff, create, error).
+            await page.GetByRole(AriaRole.Button, new() { Name = "Export", Exact = true }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Export audited" })).ToBeVisibleAsync();
+            violations.AddRange(await AxeAsync(page, "export dialog", theme));
+            await page.GotoAsync($"/w/{Workspace}/workflows");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Import workflows" });
+            await dialog.GetByLabel("Document", new() { Exact = true }).FillAsync(import);
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Add persona" }).ClickAsync();
+            await dialog.GetByLabel("When a workflow of the same name exists").SelectOptionAsync("upsert");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Check" }).ClickAsync();
+            await Expect(dialog.GetByRole(AriaRole.Region, new() { Name = "Import report" })).ToContainTextAsync("Would create 1, update 1, 0 unchanged, 1 error");
+            violations.AddRange(await AxeAsync(page, "import dialog with a report", theme));
         }
 
         violations.ShouldBeEmpty($"axe-core found WCAG 2 A/AA violations:\n{string.Join("\n", violations)}\n");
@@ -141,6 +157,18 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
         await Expect(addDialog).ToBeHiddenAsync();
         await Expect(addStep).ToBeFocusedAsync();
     });
+
+    /// <summary>An import document for the workspace: <c>audited</c> as exported with a new description, a new workflow, and one the API refuses.</summary>
+    private async Task<string> ImportDocumentAsync()
+    {
+        using var admin = cadre.Admin();
+        var document = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{Workspace}/workflows/audited/export"))!;
+        document["workflows"]![0]!["description"] = "Checks a change, then asks";
+        JsonNode Step() => new JsonObject { ["id"] = "only", ["activity"] = new JsonObject { ["uniqueIdentifier"] = "transform" } };
+        document["workflows"]!.AsArray().Add(new JsonObject { ["name"] = "fresh", ["steps"] = new JsonArray(Step()) });
+        document["workflows"]!.AsArray().Add(new JsonObject { ["name"] = "Bad Name", ["steps"] = new JsonArray(Step()) });
+        return document.ToJsonString();
+    }
 
     /// <summary>Presses Tab until <paramref name="target"/> has the focus (at most 80 times: a page's controls, not a loop forever).</summary>
     private static async Task TabUntilAsync(IPage page, ILocator target)

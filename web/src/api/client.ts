@@ -65,20 +65,17 @@ export function buildUrl(path: string, query?: RequestOptions["query"]): string 
   return url.pathname + url.search;
 }
 
-async function send<T>(method: Method, path: string, options: RequestOptions = {}, retried = false): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+/**
+ * One exchange with the API: the session cookie, the CSRF token on writes (fetched afresh once when the API calls it
+ * stale), and any answer but a success thrown as a ProblemError.
+ */
+async function exchange(method: Method, path: string, init: { headers: Record<string, string>; body?: string; signal?: AbortSignal }, retried = false): Promise<Response> {
+  const headers = { ...init.headers };
   if (method !== "GET" && csrfToken) headers[csrfHeader] = csrfToken;
 
   let response: Response;
   try {
-    response = await fetch(buildUrl(path, options.query), {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    response = await fetch(path, { method, headers, credentials: "same-origin", body: init.body, signal: init.signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ProblemError({ title: "Cadre cannot be reached", status: 0, detail: "The server did not answer. Check that it is running and try again." });
@@ -90,15 +87,36 @@ async function send<T>(method: Method, path: string, options: RequestOptions = {
     if (/csrf|antiforgery/i.test(`${problem.title} ${problem.detail ?? ""}`)) {
       const fresh = await send<{ csrfToken: string }>("GET", "/api/v1/auth/csrf");
       setCsrfToken(fresh.csrfToken);
-      return send<T>(method, path, options, true);
+      return exchange(method, path, init, true);
     }
     throw new ProblemError(problem, response.headers.get("Retry-After"));
   }
 
   if (!response.ok) throw new ProblemError(await readProblem(response), response.headers.get("Retry-After"));
+  return response;
+}
+
+async function send<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await exchange(method, buildUrl(path, options.query), {
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * A request whose body or answer is not JSON (a CSV or YAML import, a YAML export, a persona's card): the body is sent
+ * as written with its content type, and the answer comes back as it is, headers and all. Errors are ProblemErrors as for `http`.
+ */
+export function sendRaw(method: "GET" | "POST", path: string, init: { body?: string; contentType?: string; accept: string; signal?: AbortSignal }): Promise<Response> {
+  const headers: Record<string, string> = { Accept: init.accept };
+  if (init.contentType) headers["Content-Type"] = init.contentType;
+  return exchange(method, buildUrl(path), { headers, body: init.body, signal: init.signal });
 }
 
 async function readProblem(response: Response): Promise<Problem> {

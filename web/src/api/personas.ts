@@ -1,7 +1,9 @@
 // Personas: the contracts of src/Cadre.Core/Personas/*Contracts.cs and one typed call per endpoint
 // of src/Cadre.Server/Personas/PersonaEndpoints.cs (docs/personas.md).
-import { buildUrl, http, ProblemError, setCsrfToken, type Page, type Problem } from "./client";
-import type { Actor } from "./types";
+import { buildUrl, http, ProblemError, sendRaw, type Page, type Problem } from "./client";
+import type { Actor, BulkItemError, FieldChange, ImportResponse } from "./types";
+
+export type { BulkItemError, FieldChange, ImportItemResult, ImportResponse } from "./types";
 
 const ws = (workspace: string) => `/api/v1/workspaces/${encodeURIComponent(workspace)}`;
 const one = (workspace: string, persona: string) => `${ws(workspace)}/personas/${encodeURIComponent(persona)}`;
@@ -102,7 +104,6 @@ export interface PersonaSummary {
 
 export interface PersonaVersionSummary { version: number; change: string; name: string; displayName: string; createdBy: Actor | null; createdAt: string }
 export interface PersonaVersion { version: number; change: string; createdBy: Actor | null; createdAt: string; definition: PersonaSpec }
-export interface FieldChange { path: string; op: "added" | "removed" | "changed"; before: unknown; after: unknown }
 export interface PersonaDiff { from: number; to: number; changes: FieldChange[] }
 export interface PersonaPreview { systemPrompt: string; parameters: Record<string, unknown> }
 
@@ -124,10 +125,7 @@ export interface PersonaDraft {
 
 export interface PersonaDraftSummary { personaId: string; personaName: string; version: number; baseVersion: number; personaVersion: number; stale: boolean; updatedAt: string }
 
-export interface BulkItemError { title: string; detail: string; errors: Record<string, string[]> | null }
 export interface BulkItemResult { index: number; id: string | null; status: number; error: BulkItemError | null }
-export interface ImportItemResult { index: number; name: string | null; action: string; id: string | null; status: number; changes: FieldChange[] | null; error: BulkItemError | null }
-export interface ImportResponse { dryRun: boolean; mode: string; summary: { create: number; update: number; unchanged: number; error: number }; results: ImportItemResult[] }
 
 export interface ProviderSummary { id: string | null; name: string; kind: string; scope: string; defaultModel: string | null }
 
@@ -148,31 +146,6 @@ export function problemNumber(error: unknown, member: string): number | null {
   if (!(error instanceof ProblemError)) return null;
   const value = (error.problem as Problem & Record<string, unknown>)[member];
   return typeof value === "number" ? value : null;
-}
-
-/** A request whose body is not JSON (a CSV import) or whose answer is not JSON (the card). */
-async function sendRaw(method: "GET" | "POST", path: string, init: { body?: string; contentType?: string; accept: string }): Promise<string> {
-  const headers: Record<string, string> = { Accept: init.accept };
-  if (init.contentType) headers["Content-Type"] = init.contentType;
-  if (method !== "GET") {
-    // client.ts keeps its token to itself; a fresh one from the API serves both.
-    const fresh = await http.get<{ csrfToken: string }>("/api/v1/auth/csrf");
-    setCsrfToken(fresh.csrfToken);
-    headers["X-CSRF-Token"] = fresh.csrfToken;
-  }
-  let response: Response;
-  try {
-    response = await fetch(buildUrl(path), { method, headers, credentials: "same-origin", body: init.body });
-  } catch {
-    throw new ProblemError({ title: "Cadre cannot be reached", status: 0, detail: "The server did not answer. Check that it is running and try again." });
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let problem: Problem = { title: response.statusText || "Request failed", status: response.status };
-    try { problem = { ...problem, ...(JSON.parse(text) as Partial<Problem>) }; } catch { /* not a problem document */ }
-    throw new ProblemError(problem, response.headers.get("Retry-After"));
-  }
-  return text;
 }
 
 const listQuery = (f: PersonaFilters) => ({
@@ -205,7 +178,7 @@ export const personasApi = {
   import: (workspace: string, file: { text: string; csv: boolean }, options: { mode: string; dryRun: boolean }) =>
     sendRaw("POST", buildUrl(`${ws(workspace)}/personas/import`, { mode: options.mode, dryRun: options.dryRun || undefined }), {
       body: file.text, contentType: file.csv ? "text/csv" : "application/json", accept: "application/json",
-    }).then((text) => JSON.parse(text) as ImportResponse),
+    }).then(async (response) => (await response.json()) as ImportResponse),
 
   versions: (workspace: string, persona: string, link?: string | null) =>
     link ? http.get<Page<PersonaVersionSummary>>(link) : http.get<Page<PersonaVersionSummary>>(`${one(workspace, persona)}/versions`, { query: { limit: 25 } }),
@@ -213,7 +186,7 @@ export const personasApi = {
   diff: (workspace: string, persona: string, from: number, to: number) => http.get<PersonaDiff>(`${one(workspace, persona)}/diff`, { query: { from, to } }),
   revert: (workspace: string, persona: string, version: number, ifMatch: number) =>
     http.post<Persona>(`${one(workspace, persona)}/revert`, { version }, { headers: { "If-Match": `"${ifMatch}"` } }),
-  card: (workspace: string, persona: string) => sendRaw("GET", `${one(workspace, persona)}/card`, { accept: "text/markdown" }),
+  card: (workspace: string, persona: string) => sendRaw("GET", `${one(workspace, persona)}/card`, { accept: "text/markdown" }).then((response) => response.text()),
   preview: (workspace: string, persona: string, parameters: Record<string, unknown>, signal?: AbortSignal) =>
     http.post<PersonaPreview>(`${one(workspace, persona)}/preview`, { parameters }, { signal }),
 

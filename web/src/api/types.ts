@@ -112,3 +112,34 @@ export interface WorkflowStep {
   id: string;
   [field: string]: unknown;
 }
+
+/** One field that differs between two definitions, by path (`model.temperature`, `steps[1].input.url`): a version diff, an import's update. */
+export interface FieldChange {
+  path: string;
+  op: "added" | "removed" | "changed";
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Why one item of a bulk call or an import failed: the problem it would have had on its own. */
+export interface BulkItemError { title: string; detail: string; errors: Record<string, string[]> | null }
+
+/** What an import did, or would do in a dry run, to one item (src/Cadre.Core/Common/Imports.cs). */
+export interface ImportItemResult {
+  index: number;
+  name: string | null;
+  action: "create" | "update" | "unchanged" | "error";
+  id: string | null;
+  status: number;
+  /** For an update: the fields that change; empty when unchanged. */
+  changes: FieldChange[] | null;
+  error: BulkItemError | null;
+}
+
+/** The report of a persona or workflow import. */
+export interface ImportResponse {
+  dryRun: boolean;
+  mode: string;
+  summary: { create: number; update: number; unchanged: number; error: number };
+  results: ImportItemResult[];
+}

@@ -1,8 +1,10 @@
 // The workflow endpoints the configuration, builder and versions tabs and the list's actions call
-// (docs/workflows.md). Writes to one workflow carry its version in If-Match, so a change made
+// (docs/workflows.md), and export and import. Writes to one workflow carry its version in If-Match, so a change made
 // elsewhere meanwhile is refused (412) instead of overwritten.
-import { http, type Page } from "./client";
-import type { Actor, Workflow, WorkflowSummary } from "./types";
+import { buildUrl, http, sendRaw, type Page } from "./client";
+import type { Actor, FieldChange, ImportResponse, Workflow, WorkflowSummary } from "./types";
+
+export type { FieldChange, ImportResponse } from "./types";
 
 const base = (workspace: string) => `/api/v1/workspaces/${encodeURIComponent(workspace)}`;
 const one = (workspace: string, workflow: string) => `${base(workspace)}/workflows/${encodeURIComponent(workflow)}`;
@@ -34,12 +36,6 @@ export interface WorkflowVersion {
   definition: Record<string, unknown>;
 }
 
-export interface FieldChange {
-  path: string;
-  op: "add" | "remove" | "replace" | string;
-  before?: unknown;
-  after?: unknown;
-}
 
 export interface WorkflowDiff {
   from: number;
@@ -71,6 +67,25 @@ export interface Schedule {
   lastFiredAt?: string | null;
   nextFireAt?: string | null;
   next: ScheduleTick[];
+}
+
+export type ExportFormat = "json" | "yaml";
+
+/** `create-only` reports an existing name as an error; `upsert` updates it to the imported definition. */
+export type ImportMode = "create-only" | "upsert";
+
+/** An export as the API answered it, ready to save. */
+export interface ExportFile {
+  text: string;
+  fileName: string;
+  format: ExportFormat;
+}
+
+/** Renames an import applies before anything is checked: a name of the source workspace → the name here. */
+export interface ImportMapping {
+  personas?: Record<string, string>;
+  secrets?: Record<string, string>;
+  teams?: Record<string, string>;
 }
 
 export interface ActivityInfo {
@@ -134,6 +149,27 @@ export const workflowsApi = {
   schedule: (workspace: string, workflow: string, signal?: AbortSignal) => http.get<Schedule>(`${one(workspace, workflow)}/schedule`, { signal }),
 
   activities: (workspace: string, signal?: AbortSignal) => http.get<ActivityInfo[]>(`${base(workspace)}/activities`, { signal }),
+
+  /**
+   * An export document (docs/workflows.md, "Export and import") of every workflow the filters match, on every page,
+   * or of one workflow: its text, and the file name the API gives it (Content-Disposition).
+   */
+  export: async (workspace: string, what: { filters: WorkflowFilters } | { workflow: string }, format: ExportFormat): Promise<ExportFile> => {
+    const path = "workflow" in what
+      ? buildUrl(`${one(workspace, what.workflow)}/export`, { format })
+      : buildUrl(`${base(workspace)}/workflows/export`, {
+        q: what.filters.q, type: what.filters.type, active: what.filters.active, status: what.filters.status, format,
+      });
+    const response = await sendRaw("GET", path, { accept: format === "yaml" ? "application/yaml, application/problem+json" : "application/json" });
+    const named = /filename="?([^";]+)"?/i.exec(response.headers.get("Content-Disposition") ?? "")?.[1];
+    return { text: await response.text(), fileName: named ?? `${workspace}-workflows.${format}`, format };
+  },
+
+  /** Imports an export document (JSON, or YAML as written); with dryRun, answers the report and changes nothing. */
+  import: (workspace: string, document: { text: string; format: ExportFormat }, options: { mode: ImportMode; dryRun: boolean }) =>
+    sendRaw("POST", buildUrl(`${base(workspace)}/workflows/import`, { mode: options.mode, dryRun: options.dryRun || undefined }), {
+      body: document.text, contentType: document.format === "yaml" ? "application/yaml" : "application/json", accept: "application/json",
+    }).then(async (response) => (await response.json()) as ImportResponse),
 };
 
 type Json = unknown;

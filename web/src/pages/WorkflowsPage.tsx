@@ -9,6 +9,8 @@ import { Button, type Column, Dialog, EmptyState, Input, LoadFailed, Loading, Pr
 import { useCanEdit, useIsAdmin } from "../app/permissions";
 import { useSignedIn } from "../app/session";
 import { markDataArrived, useRenderTiming } from "../app/timing";
+import { ExportDialog } from "./workflow/ExportDialog";
+import { ImportWorkflowsDialog } from "./workflow/ImportWorkflowsDialog";
 import { workflowTemplates } from "./workflow/templates";
 
 const pageSizes = [25, 50, 100];
@@ -27,8 +29,8 @@ type Confirm = { title: string; body: ReactNode; action: string; danger?: boolea
 
 /**
  * The workspace's workflows: search and filters (in the address), pages by the API's cursor links,
- * switch triggers on and off, duplicate, move to the bin (one or many), and the bin with restore and
- * permanent delete.
+ * switch triggers on and off, duplicate, move to the bin (one or many), the bin with restore and
+ * permanent delete, and export (what the filters match) and import.
  */
 export function WorkflowsPage() {
   const { workspace = "" } = useParams();
@@ -43,6 +45,7 @@ const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [creating, setCreating] = useState(false);
+  const [transfer, setTransfer] = useState<"export" | "import" | null>(null);
   const [reload, setReload] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirm, setConfirm] = useState<Confirm | null>(null);
@@ -243,6 +246,8 @@ const [link, setLink] = useState<string | null>(null);
           {bin
             ? <Button onClick={() => setParam("view", "")}>← Back to workflows</Button>
             : <Button onClick={() => setParam("view", "bin")}>Bin</Button>}
+          <Button onClick={() => setTransfer("export")} disabled={page?.count === 0}>Export</Button>
+          {canEdit && !bin && <Button onClick={() => setTransfer("import")}>Import</Button>}
           {canEdit && !bin && <Button variant="primary" onClick={() => setCreating(true)}>New workflow</Button>}
         </div>
       </header>
@@ -311,6 +316,9 @@ const [link, setLink] = useState<string | null>(null);
 
       <ConfirmDialog confirm={confirm} onClose={() => setConfirm(null)} />
       <CreateWorkflowDialog workspace={workspace} open={creating} onClose={() => setCreating(false)} />
+      <ExportDialog workspace={workspace} open={transfer === "export"} onClose={() => setTransfer(null)}
+        target={{ filters: { q: q || undefined, type: type || undefined, active: active ? active === "true" : undefined, status: bin ? "deleted" : undefined }, count: page?.count }} />
+      <ImportWorkflowsDialog workspace={workspace} open={transfer === "import"} onClose={() => setTransfer(null)} onImported={() => { setLink(null); refresh(); }} />
     </div>
   );
 }

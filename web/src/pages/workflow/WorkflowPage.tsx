@@ -5,6 +5,7 @@ import type { Workflow } from "../../api/types";
 import { useCanOperate } from "../../app/permissions";
 import { Button, LoadFailed, Loading, Tabs } from "../../components";
 import { StartRunDialog } from "../runs/StartRunDialog";
+import { ExportDialog } from "./ExportDialog";
 
 /** What a workflow's tabs share: the workflow as last read, a way to replace it after a save, and a re-read. */
 export interface WorkflowContext {
@@ -26,6 +27,7 @@ export function WorkflowPage() {
   const [error, setError] = useState<unknown>(null);
   const [reloads, setReloads] = useState(0);
   const [starting, setStarting] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const canOperate = useCanOperate(workspace);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
 
@@ -57,6 +59,7 @@ export function WorkflowPage() {
           </p>
         </div>
         <div className="page-actions">
+          <Button onClick={() => setExporting(true)}>Export</Button>
           {canOperate && workflow.status !== "deleted" && <Button variant="primary" onClick={() => setStarting(true)}>Start run</Button>}
         </div>
       </header>
@@ -70,6 +73,7 @@ export function WorkflowPage() {
       ]} />
       <Outlet context={context} />
       <StartRunDialog workspace={workspace} workflow={workflow} open={starting} onClose={() => setStarting(false)} />
+      <ExportDialog workspace={workspace} open={exporting} onClose={() => setExporting(false)} target={{ workflow: workflow.name, label: workflow.title || workflow.name }} />
     </div>
   );
 }
