@@ -17,7 +17,12 @@ internal static class CadreCli
     {
         var root = new RootCommand("cadre: manage Cadre's personas, workflows and runs from a terminal, serve them over MCP, or run the server.");
         GlobalOptions.AddTo(root);
-        foreach (var command in LoginCommands.Create().Concat(ResourceCommands.Create()))
+        IEnumerable<Command>[] groups =
+        [
+            LoginCommands.Create(),
+            ResourceCommands.Create(),
+        ];
+        foreach (var command in groups.SelectMany(group => group))
         {
             root.Subcommands.Add(command);
         }
