@@ -40,6 +40,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             ($"/w/{Workspace}/personas/{personaName}?tab=memory", "Reviewer"),
             ($"/w/{Workspace}/personas/{personaName}?tab=card", "Reviewer"),
             ($"/w/{Workspace}/events", "Events"),
+            ($"/w/{Workspace}/files", "Files"),
             ($"/w/{Workspace}/analytics", "Analytics"),
             ($"/w/{Workspace}/skills", "Skills"),
             ($"/w/{Workspace}/guardrails", "Guardrails"),
@@ -227,7 +228,8 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
 
     /// <summary>
     /// One workspace with something on every page: a workflow that has run (and a run waiting for an approval),
-    /// a persona with a memory note, an event type and an event (delivered to a webhook subscription), a secret, a skill and a guardrail.
+    /// a persona with a memory note, an event type and an event (delivered to a webhook subscription), a secret, a skill and a guardrail,
+    /// a file and a pending upload.
     /// </summary>
     private async Task<(string RunId, string Persona)> ArrangeAsync()
     {
@@ -282,6 +284,8 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             });
             var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/audited/runs", new { input = new { change = "42" } });
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/secrets", new { name = "DEPLOY_TOKEN", value = "not-a-real-token", description = "Deploys" });
+            await ApiFiles.UploadAsync(admin, Workspace, "change.md", "text/markdown", Encoding.UTF8.GetBytes("# Change 42\n"));
+            await ApiFiles.DeclareAsync(admin, Workspace, "diff.txt", "text/plain", Encoding.UTF8.GetBytes("+ one line\n"));
             _arranged = ((string)run["id"]!, "reviewer");
             return _arranged.Value;
         }

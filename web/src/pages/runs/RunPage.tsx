@@ -236,7 +236,8 @@ export function RunPage() {
             <><h3 className="run-subheading">Attachments</h3>
               <ul className="run-attachments">
                 {attachments.map((a, i) => <li key={i}>{String(a.name ?? a.storageId ?? a.url ?? `#${i + 1}`)}{a.contentType != null && <span className="muted"> ({String(a.contentType)})</span>}</li>)}
-              </ul></>
+              </ul>
+              <p><Link to={`${base}/files?run=${encodeURIComponent(run.id)}`}>The run's files</Link></p></>
           )}
           <pre className="code" aria-label="Run input">{json(run.input ?? {})}</pre>
         </section>
