@@ -84,6 +84,12 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             await page.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
             violations.AddRange(await AxeAsync(page, "start-run dialog", theme));
+
+            // The configuration's folded-away section: the annotations form and its preview.
+            await page.Keyboard.PressAsync("Escape");
+            await page.GetByRole(AriaRole.Form, new() { Name = "Configuration" }).GetByText("Advanced").ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Annotation 1" })).ToBeVisibleAsync();
+            violations.AddRange(await AxeAsync(page, "configuration: annotations", theme));
         }
 
         violations.ShouldBeEmpty($"axe-core found WCAG 2 A/AA violations:\n{string.Join("\n", violations)}\n");
@@ -256,6 +262,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
             {
                 name = "audited", description = "Checks a change and waits for an approval",
+                annotations = new[] { new { id = "reviewer", annotator = "persona", input = new { name = "reviewer" }, required = new[] { "name" }, relations = new[] { "workflows" } } },
                 steps = new object[]
                 {
                     new { id = "check", activity = new { uniqueIdentifier = "transform" }, input = new JsonObject { ["change"] = "{{ context.body.change }}" } },

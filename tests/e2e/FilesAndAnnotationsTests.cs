@@ -105,6 +105,91 @@ public sealed class FilesAndAnnotationsTests(InstanceWithOwner cadre) : IClassFi
         await Expect(rows.First).ToContainTextAsync("held.json");
     });
 
+    [BrowserFact]
+    public Task Annotations_AreEditedAsAForm_PreviewedAgainstAContext_AndTheApisMessagesShowUnderTheirRow() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("enrich", "Enrich");
+        using var admin = cadre.Admin();
+        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/personas", new
+        {
+            name = "reviewer", displayName = "Reviewer", description = "Reviews changes.", instructions = "You review changes carefully.",
+        });
+        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
+        {
+            name = "enriched",
+            steps = new[] { new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new JsonObject { ["ok"] = true } } },
+            annotations = new[]
+            {
+                new { id = "agent", annotator = "persona", input = new JsonObject { ["name"] = "{{ context.body.persona }}" }, required = new[] { "name" }, relations = new[] { "workflows" } },
+            },
+        });
+
+        await InstanceWithOwner.SignInAsync(page, "/w/enrich/workflows/enriched");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "Configuration" });
+        await form.GetByText("Advanced").ClickAsync();
+        var agent = form.GetByRole(AriaRole.Group, new() { Name = "Annotation 1" });
+        await Expect(agent.GetByLabel("ID", new() { Exact = true })).ToHaveValueAsync("agent");
+        await Expect(agent.GetByLabel("Annotator")).ToHaveValueAsync("persona");
+        await Expect(agent.GetByRole(AriaRole.Checkbox, new() { Name = "name", Exact = true })).ToBeCheckedAsync();
+        await Expect(agent.GetByRole(AriaRole.Checkbox, new() { Name = "Also the workflows that use it" })).ToBeCheckedAsync();
+
+        // Edit one row, add a workflow annotation and move it first; the API sees the list as the form shows it.
+        await agent.GetByLabel("Write to").FillAsync("who");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add an annotation" }).ClickAsync();
+        var added = form.GetByRole(AriaRole.Group, new() { Name = "Annotation 2" });
+        await added.GetByLabel("ID", new() { Exact = true }).FillAsync("self");
+        await added.GetByLabel("Annotator").SelectOptionAsync("workflow");
+        await added.GetByLabel("Input", new() { Exact = true }).FillAsync("""{"name": "{{ workflow.name }}"}""");
+        await added.GetByRole(AriaRole.Button, new() { Name = "Move annotation self up" }).ClickAsync();
+        await Expect(form.GetByRole(AriaRole.Group, new() { Name = "Annotation 1" }).GetByLabel("ID", new() { Exact = true })).ToHaveValueAsync("self");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+
+        var saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/enriched");
+        var annotations = saved!["annotations"]!.AsArray();
+        annotations.Select(a => (string)a!["id"]!).ToArray().ShouldBe(new[] { "self", "agent" });
+        ((string)annotations[0]!["annotator"]!).ShouldBe("workflow");
+        ((string)annotations[0]!["input"]!["name"]!).ShouldBe("{{ workflow.name }}");
+        ((string)annotations[1]!["writeTo"]!).ShouldBe("who");
+        annotations[1]!["required"]!.AsArray().Select(r => (string)r!).ShouldBe(new[] { "name" });
+        annotations[1]!["relations"]!.AsArray().Select(r => (string)r!).ShouldBe(new[] { "workflows" });
+
+        // The preview runs the saved annotations against a context and shows what they made of it.
+        await form.GetByText("Advanced").ClickAsync();
+        var preview = form.GetByRole(AriaRole.Region, new() { Name = "Try annotations" });
+        await preview.GetByLabel("Context", new() { Exact = true }).FillAsync("""{"body": {"persona": "reviewer"}}""");
+        await preview.GetByRole(AriaRole.Button, new() { Name = "Run annotations" }).ClickAsync();
+        var enriched = preview.GetByLabel("Enriched context");
+        await Expect(enriched).ToContainTextAsync("\"who\"");
+        await Expect(enriched).ToContainTextAsync("Reviewer");
+        await Expect(enriched).ToContainTextAsync("\"self\"");
+        await Expect(preview).ToContainTextAsync("Wrote annotations.self (self), who (agent).");
+
+        // A context that leaves a required member empty: the API's problem names the annotation and the member.
+        await preview.GetByLabel("Context", new() { Exact = true }).FillAsync("""{"body": {}}""");
+        await preview.GetByRole(AriaRole.Button, new() { Name = "Run annotations" }).ClickAsync();
+        var problem = preview.GetByRole(AriaRole.Alert);
+        await Expect(problem).ToContainTextAsync("annotations[1].input.name");
+        await Expect(problem).ToContainTextAsync("Is required, but rendered empty against this context.");
+        await Expect(enriched).ToHaveCountAsync(0);
+
+        // A bad ID: the API's 422 shows under that row's field, nothing is saved, and the preview says it runs the saved ones.
+        var self = form.GetByRole(AriaRole.Group, new() { Name = "Annotation 1" });
+        await self.GetByLabel("ID", new() { Exact = true }).FillAsync("9lives");
+        await Expect(preview.GetByRole(AriaRole.Note)).ToContainTextAsync("unsaved changes");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        var id = self.GetByLabel("ID", new() { Exact = true });
+        await Expect(id).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(id).ToHaveAccessibleDescriptionAsync(new Regex("Is required: letters, digits, _ and -, starting with a letter"));
+        await Expect(form.GetByRole(AriaRole.Group, new() { Name = "Annotation 2" }).GetByLabel("ID", new() { Exact = true })).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        ((int)(await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/enriched"))!["version"]!).ShouldBe(2);
+
+        // Discard goes back to the saved rows.
+        await form.GetByRole(AriaRole.Button, new() { Name = "Discard" }).ClickAsync();
+        await Expect(self.GetByLabel("ID", new() { Exact = true })).ToHaveValueAsync("self");
+        await Expect(preview.GetByRole(AriaRole.Note)).ToHaveCountAsync(0);
+    });
+
     private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };

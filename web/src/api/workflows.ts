@@ -81,6 +81,12 @@ export interface ActivityInfo {
   versions: { version: number; inputSchema: Record<string, unknown>; output: string }[];
 }
 
+/** What `POST …/annotate` answers: the context after the annotations, and what each wrote where. */
+export interface AnnotateResult {
+  context: Record<string, unknown>;
+  annotations: { id: string; annotator: string; writeTo: string; value: unknown }[];
+}
+
 export const workflowsApi = {
   list: (workspace: string, filters: WorkflowFilters, link?: string | null, signal?: AbortSignal) =>
     link
@@ -134,6 +140,10 @@ export const workflowsApi = {
   schedule: (workspace: string, workflow: string, signal?: AbortSignal) => http.get<Schedule>(`${one(workspace, workflow)}/schedule`, { signal }),
 
   activities: (workspace: string, signal?: AbortSignal) => http.get<ActivityInfo[]>(`${base(workspace)}/activities`, { signal }),
+
+  /** Runs the saved definition's annotations against a context, as a run would before its first step (editors). */
+  annotate: (workspace: string, workflow: string, context: Record<string, unknown>) =>
+    http.post<AnnotateResult>(`${one(workspace, workflow)}/annotate`, { context }),
 };
 
 type Json = unknown;
