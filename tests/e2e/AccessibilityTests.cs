@@ -40,6 +40,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             ($"/w/{Workspace}/personas/{personaName}?tab=memory", "Reviewer"),
             ($"/w/{Workspace}/personas/{personaName}?tab=card", "Reviewer"),
             ($"/w/{Workspace}/events", "Events"),
+            ($"/w/{Workspace}/files", "Files"),
             ($"/w/{Workspace}/analytics", "Analytics"),
             ($"/w/{Workspace}/skills", "Skills"),
             ($"/w/{Workspace}/guardrails", "Guardrails"),
@@ -84,7 +85,12 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             await page.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
             violations.AddRange(await AxeAsync(page, "start-run dialog", theme));
+
+            // The configuration's folded-away section: the annotations form and its preview.
             await page.Keyboard.PressAsync("Escape");
+            await page.GetByRole(AriaRole.Form, new() { Name = "Configuration" }).GetByText("Advanced").ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Annotation 1" })).ToBeVisibleAsync();
+            violations.AddRange(await AxeAsync(page, "configuration: annotations", theme));
 
             // The export dialog, and the import dialog with a report of every kind (update with its diff, create, error).
             await page.GetByRole(AriaRole.Button, new() { Name = "Export", Exact = true }).ClickAsync();
@@ -255,7 +261,8 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
 
     /// <summary>
     /// One workspace with something on every page: a workflow that has run (and a run waiting for an approval),
-    /// a persona with a memory note, an event type and an event (delivered to a webhook subscription), a secret, a skill and a guardrail.
+    /// a persona with a memory note, an event type and an event (delivered to a webhook subscription), a secret, a skill and a guardrail,
+    /// a file and a pending upload.
     /// </summary>
     private async Task<(string RunId, string Persona)> ArrangeAsync()
     {
@@ -282,6 +289,7 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
             {
                 name = "audited", description = "Checks a change and waits for an approval",
+                annotations = new[] { new { id = "reviewer", annotator = "persona", input = new { name = "reviewer" }, required = new[] { "name" }, relations = new[] { "workflows" } } },
                 steps = new object[]
                 {
                     new { id = "check", activity = new { uniqueIdentifier = "transform" }, input = new JsonObject { ["change"] = "{{ context.body.change }}" } },
@@ -310,6 +318,8 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             });
             var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/audited/runs", new { input = new { change = "42" } });
             await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/secrets", new { name = "DEPLOY_TOKEN", value = "not-a-real-token", description = "Deploys" });
+            await ApiFiles.UploadAsync(admin, Workspace, "change.md", "text/markdown", Encoding.UTF8.GetBytes("# Change 42\n"));
+            await ApiFiles.DeclareAsync(admin, Workspace, "diff.txt", "text/plain", Encoding.UTF8.GetBytes("+ one line\n"));
             _arranged = ((string)run["id"]!, "reviewer");
             return _arranged.Value;
         }

@@ -1,6 +1,6 @@
-// Runs, their attempts and events, approvals, session messages and file uploads: the calls and contracts
-// of the run pages (docs/runs.md, docs/files.md), one typed function per endpoint.
-import { http, ProblemError, type Page } from "./client";
+// Runs, their attempts and events, approvals and session messages: the calls and contracts of the run pages
+// (docs/runs.md), one typed function per endpoint; file uploads are in files.ts.
+import { http, type Page } from "./client";
 import type { WorkflowStep } from "./types";
 
 const ws = (workspace: string) => `/api/v1/workspaces/${encodeURIComponent(workspace)}`;
@@ -143,24 +143,6 @@ export interface StartRunRequest {
   branchName?: string;
 }
 
-export interface StoredFile {
-  id: string;
-  name: string;
-  contentType: string;
-  size: number;
-  sha256: string | null;
-  status: "pending" | "ready";
-}
-
-export interface UploadUrl {
-  storageId: string;
-  uploadUrl: string;
-  method: string;
-  headers: Record<string, string>;
-  expiresAt: string;
-  file: StoredFile;
-}
-
 /** A definition as one of the workflow's versions holds it. */
 export interface WorkflowVersion {
   version: number;
@@ -216,40 +198,11 @@ export const runsApi = {
 
   decide: (workspace: string, approval: string, decision: "approve" | "reject", comment?: string) =>
     http.post<Approval>(`${ws(workspace)}/approvals/${encodeURIComponent(approval)}/decisions`, { decision, comment: comment || undefined }),
-
-  /**
-   * Uploads a file the two-step way (docs/files.md): declare it (name, type, size, SHA-256), then PUT the bytes to
-   * the signed URL the answer gives. Returns the ready file, whose ID a run's attachments name.
-   */
-  async upload(workspace: string, file: File): Promise<StoredFile> {
-    const contentType = file.type || "application/octet-stream";
-    const sha256 = await digest(file);
-    const declared = await http.post<UploadUrl>(`${ws(workspace)}/files/upload-url`, { name: file.name, contentType, size: file.size, sha256 });
-    let response: Response;
-    try {
-      response = await fetch(declared.uploadUrl, { method: declared.method || "PUT", headers: declared.headers, body: file, credentials: "omit" });
-    } catch {
-      throw new ProblemError({ title: "The upload did not reach Cadre", status: 0, detail: `Sending ${file.name} failed; try again.` });
-    }
-    if (!response.ok) {
-      let problem = { title: `Uploading ${file.name} failed`, status: response.status } as ProblemError["problem"];
-      try { problem = { ...problem, ...(await response.json()) }; } catch { /* not a problem body */ }
-      throw new ProblemError(problem);
-    }
-    return (await response.json()) as StoredFile;
-  },
 };
 
 /** A fresh Idempotency-Key (a UUID where the browser makes them; plain HTTP on another host may not). */
 export function newIdempotencyKey(): string {
   return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
-}
-
-/** The file's SHA-256 in hex, so the server checks the bytes arrived whole; none where the browser has no Web Crypto (plain HTTP). */
-async function digest(file: File): Promise<string | undefined> {
-  if (!window.crypto?.subtle) return undefined;
-  const hash = await window.crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** How long from `start` to `end` (or now), as "1.2 s", "3 min 4 s", "2 h 5 min". */

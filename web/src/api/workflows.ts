@@ -96,6 +96,12 @@ export interface ActivityInfo {
   versions: { version: number; inputSchema: Record<string, unknown>; output: string }[];
 }
 
+/** What `POST …/annotate` answers: the context after the annotations, and what each wrote where. */
+export interface AnnotateResult {
+  context: Record<string, unknown>;
+  annotations: { id: string; annotator: string; writeTo: string; value: unknown }[];
+}
+
 export const workflowsApi = {
   list: (workspace: string, filters: WorkflowFilters, link?: string | null, signal?: AbortSignal) =>
     link
@@ -170,6 +176,10 @@ export const workflowsApi = {
     sendRaw("POST", buildUrl(`${base(workspace)}/workflows/import`, { mode: options.mode, dryRun: options.dryRun || undefined }), {
       body: document.text, contentType: document.format === "yaml" ? "application/yaml" : "application/json", accept: "application/json",
     }).then(async (response) => (await response.json()) as ImportResponse),
+
+  /** Runs the saved definition's annotations against a context, as a run would before its first step (editors). */
+  annotate: (workspace: string, workflow: string, context: Record<string, unknown>) =>
+    http.post<AnnotateResult>(`${one(workspace, workflow)}/annotate`, { context }),
 };
 
 type Json = unknown;

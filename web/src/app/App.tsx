@@ -20,6 +20,7 @@ import { ProvidersPage } from "../pages/blocks/ProvidersPage";
 import { SkillsPage } from "../pages/blocks/SkillsPage";
 import { WebhooksPage } from "../pages/webhooks/WebhooksPage";
 import { EventsPage } from "../pages/events/EventsPage";
+import { FilesPage } from "../pages/files/FilesPage";
 import { HomePage } from "../pages/HomePage";
 import { LoginPage } from "../pages/LoginPage";
 import { ErrorPage } from "../pages/ErrorPage";
@@ -89,6 +90,7 @@ const router = createBrowserRouter(createRoutesFromElements(
         <Route path="personas" element={<PersonasPage />} />
         <Route path="personas/:persona" element={<PersonaPage />} />
         <Route path="events" element={<EventsPage />} />
+        <Route path="files" element={<FilesPage />} />
         <Route path="analytics" element={<WorkspaceAnalyticsPage />} />
         <Route path="skills" element={<SkillsPage />} />
         <Route path="guardrails" element={<GuardrailsPage />} />

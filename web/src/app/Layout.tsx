@@ -88,6 +88,7 @@ function Sections({ workspace }: { workspace: string }) {
         {link("personas", "Personas")}
         {link("approvals", "Approvals")}
         {link("events", "Events")}
+        {link("files", "Files")}
         {link("analytics", "Analytics")}
       </ul>
       <div className="sidebar-heading" aria-hidden="true">Building blocks</div>

@@ -1,5 +1,6 @@
 // Cadre's component set: every page builds from these, so they look and behave alike.
 export { Button } from "./Button";
+export { CopyButton } from "./CopyButton";
 export { Dialog } from "./Dialog";
 export { FieldFrame, useField } from "./Field";
 export { useUnsavedChanges } from "./UnsavedChanges";

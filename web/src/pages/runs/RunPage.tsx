@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { runsApi, formatCost, formatDuration, isFinished, type Approval, type Run, type RunLogLine, type RunMessage, type RunTask, type WorkflowVersion } from "../../api/runs";
 import { useCanOperate } from "../../app/permissions";
-import { Button, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
+import { Button, CopyButton, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
 import { ActorName, useActorNames } from "./actors";
 import { ApprovalCard } from "./ApprovalCard";
 import { RunConversation, PromptBox } from "./RunConversation";
@@ -154,7 +154,7 @@ export function RunPage() {
           </p>
         </div>
         <div className="page-actions">
-          <CopyRunId id={run.id} />
+          <CopyButton value={run.id} label="Copy run ID" what="the run ID" />
           {canOperate && (<>
             {inProgress && !run.haltRequested && (
               <Button busy={acting === "halt"} disabled={acting !== null}
@@ -236,7 +236,8 @@ export function RunPage() {
             <><h3 className="run-subheading">Attachments</h3>
               <ul className="run-attachments">
                 {attachments.map((a, i) => <li key={i}>{String(a.name ?? a.storageId ?? a.url ?? `#${i + 1}`)}{a.contentType != null && <span className="muted"> ({String(a.contentType)})</span>}</li>)}
-              </ul></>
+              </ul>
+              <p><Link to={`${base}/files?run=${encodeURIComponent(run.id)}`}>The run's files</Link></p></>
           )}
           <pre className="code" aria-label="Run input">{json(run.input ?? {})}</pre>
         </section>
@@ -266,26 +267,6 @@ export function RunPage() {
         </section>
       )}
     </div>
-  );
-}
-
-/** The run's ID (not its display ID) to the clipboard, for the API and the CLI; a status line says what happened. */
-function CopyRunId({ id }: { id: string }) {
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(id);
-      setCopied("yes");
-    } catch {
-      setCopied("no");
-    }
-  };
-  return (
-    <>
-      <Button onClick={() => void copy()} title={id}>Copy run ID</Button>
-      <span role="status" className="visually-hidden">{copied === "yes" ? `Copied ${id} to the clipboard.` : copied === "no" ? `The browser refused the clipboard; the run ID is ${id}.` : ""}</span>
-      {copied === "no" && <code className="run-id-fallback">{id}</code>}
-    </>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
-import { newIdempotencyKey, runsApi, type StartRunRequest, type StoredFile } from "../../api/runs";
+import { filesApi, formatSize, type StoredFile } from "../../api/files";
+import { newIdempotencyKey, runsApi, type StartRunRequest } from "../../api/runs";
 import type { Workflow } from "../../api/types";
 import { Button, Dialog, Input, JsonField, ProblemBanner, TextArea, parseJson, useSubmission } from "../../components";
 
@@ -71,8 +72,6 @@ interface Attachment {
   reference: boolean;
 }
 
-const formatSize = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
-
 /** Starts a run of a workflow (input, prompt, files, per-run config and repository) and opens its run view. */
 export function StartRunDialog({ workspace, workflow, open, onClose }: { workspace: string; workflow: Workflow; open: boolean; onClose: () => void }) {
   const navigate = useNavigate();
@@ -108,7 +107,7 @@ export function StartRunDialog({ workspace, workflow, open, onClose }: { workspa
     for (const file of Array.from(files ?? [])) {
       const key = `${file.name}-${file.size}-${Math.random()}`;
       setAttachments((all) => [...all, { key, name: file.name, contentType: file.type || "application/octet-stream", size: file.size, state: "uploading", reference: false }]);
-      runsApi.upload(workspace, file)
+      filesApi.upload(workspace, file)
         .then((stored) => setAttachments((all) => all.map((a) => (a.key === key ? { ...a, state: "ready", file: stored } : a))))
         .catch((e: unknown) => setAttachments((all) => all.map((a) => (a.key === key ? { ...a, state: "failed", error: e } : a))));
     }
