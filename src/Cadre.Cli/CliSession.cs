@@ -23,6 +23,7 @@ internal sealed class CliSession : IDisposable
         _workspace = workspace;
         _server = server;
         Printer = printer;
+        HasKey = !string.IsNullOrEmpty(key);
         _client = new Lazy<CadreApiClient>(() => new CadreApiClient(Server, key));
     }
 
@@ -36,6 +37,9 @@ internal sealed class CliSession : IDisposable
     public Printer Printer { get; }
 
     public CadreApiClient Api => _client.Value;
+
+    /// <summary>Whether an API key was found (CADRE_KEY or the context's); without one the API answers 401.</summary>
+    public bool HasKey { get; }
 
     /// <summary>The server to talk to; without one, nothing else matters, so this is checked first.</summary>
     public Uri Server => _server
