@@ -224,6 +224,14 @@ public sealed class RoleTests(InstanceWithOwner cadre) : IClassFixture<InstanceW
         var persona = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{Workspace}/personas/helper");
         ((string)persona!["instructions"]!).ShouldBe("You help, briefly.");
 
+        // An editor may decide approvals by role, but not one that names only the operator: the API would refuse it.
+        var mine = page.WaitForResponseAsync(r => r.Url.Contains("approver=me", StringComparison.Ordinal));
+        await page.GotoAsync($"/w/{Workspace}/approvals");
+        await ExpectLoadedAsync(page, "Approvals");
+        await Expect(page.GetByRole(AriaRole.Article).Filter(new() { HasText = "Ship change 42?" })).ToBeVisibleAsync();
+        await mine;
+        await ExpectNoButtonsAsync(page, "Approve", "Reject");
+
         await page.GotoAsync($"/w/{Workspace}/skills");
         await ExpectLoadedAsync(page, "Skills");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "New skill" })).ToBeVisibleAsync();
