@@ -251,6 +251,66 @@ public sealed class BuilderTests(InstanceWithOwner cadre) : IClassFixture<Instan
     });
 
     [BrowserFact]
+    public Task Credentials_EditedAsRows_OfferTheWorkspacesSecrets_AndTheApisRefusalMarksItsRow() => cadre.InPageAsync(async page =>
+    {
+        var workspace = await cadre.CreateWorkspaceAsync("creds", "Credentials");
+        using var admin = cadre.Admin();
+        using (var secret = await admin.PostAsJsonAsync($"/api/v1/workspaces/{workspace}/secrets", new { name = "crm-api-key", value = "not-a-real-key" }))
+        {
+            secret.EnsureSuccessStatusCode();
+        }
+
+        await cadre.CreateWorkflowAsync(workspace, "sync", "Copies customers from the CRM");
+
+        await InstanceWithOwner.SignInAsync(page, "/w/creds/workflows/sync");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "Configuration" });
+        await form.GetByText("Advanced").ClickAsync();
+        var credentials = form.GetByRole(AriaRole.Group, new() { Name = "Credentials" });
+        await credentials.GetByRole(AriaRole.Button, new() { Name = "Add a credential" }).ClickAsync();
+        await Expect(credentials.GetByLabel("Name of credential 1")).ToBeFocusedAsync();
+        await credentials.GetByLabel("Name of credential 1").FillAsync("crm");
+        // The secret is typed with the workspace's secrets offered.
+        var secret1 = credentials.GetByLabel("Secret of credential 1");
+        var offered = await secret1.EvaluateAsync<string[]>("i => [...(i.list?.options ?? [])].map(o => o.value)");
+        offered.ShouldBe(new[] { "crm-api-key" });
+        await secret1.FillAsync("crm-api-key");
+        await credentials.GetByRole(AriaRole.Button, new() { Name = "Add a credential" }).ClickAsync();
+        await credentials.GetByLabel("Name of credential 2").FillAsync("bad name");
+        await credentials.GetByLabel("Secret of credential 2").FillAsync("billing-token");
+        await Expect(credentials).ToContainTextAsync("No secret is named billing-token in this workspace yet");
+
+        // A name the API refuses: its message under the field, its row marked, nothing saved.
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(credentials.Locator(".field-errors")).ToContainTextAsync("credentials.bad name: Must map a name");
+        await Expect(credentials.GetByLabel("Name of credential 2")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(credentials.GetByLabel("Name of credential 1")).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(credentials).ToHaveAccessibleDescriptionAsync(new Regex("credentials.bad name: Must map a name"));
+        ((int)(await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/sync"))!["version"]!).ShouldBe(1);
+
+        await credentials.GetByLabel("Name of credential 2").FillAsync("billing");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 2")).ToBeVisibleAsync();
+        var saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/sync");
+        var stored = saved!["credentials"]!.AsObject();
+        stored.Count.ShouldBe(2);
+        ((string?)stored["crm"]).ShouldBe("crm-api-key");
+        ((string?)stored["billing"]).ShouldBe("billing-token");
+
+        // A row removed is a credential removed; the rows come back from the API after a reload.
+        await form.GetByText("Advanced").ClickAsync(); // the saved version's form starts folded
+        await credentials.GetByRole(AriaRole.Button, new() { Name = "Remove credential billing" }).ClickAsync();
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save configuration" }).ClickAsync();
+        await Expect(page.GetByText("All changes saved · version 3")).ToBeVisibleAsync();
+        saved = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/workspaces/{workspace}/workflows/sync");
+        saved!["credentials"]!.ToJsonString().ShouldBe("""{"crm":"crm-api-key"}""");
+        await page.ReloadAsync();
+        await form.GetByText("Advanced").ClickAsync();
+        await Expect(credentials.GetByLabel("Name of credential 1")).ToHaveValueAsync("crm");
+        await Expect(credentials.GetByLabel("Secret of credential 1")).ToHaveValueAsync("crm-api-key");
+        await Expect(credentials.GetByLabel("Name of credential 2")).ToHaveCountAsync(0);
+    });
+
+    [BrowserFact]
     public Task ASaveAfterAChangeMadeElsewhere_IsRefused_AndTheReloadShowsTheirVersion() => cadre.InPageAsync(async page =>
     {
         var workspace = await cadre.CreateWorkspaceAsync("race", "Race");

@@ -191,8 +191,17 @@ public sealed class PersonaTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await instructions.FillAsync("You help {{ params.audience }} with billing, in a {{ params.tone }} tone.");
         var placeholders = page.GetByRole(AriaRole.Group, new() { Name = "Placeholders in the instructions" });
         await Expect(placeholders.Locator("li").Filter(new() { HasText = "params.tone" })).ToContainTextAsync("not declared");
+
+        // Inside the text box too: the backdrop behind it (hidden from screen readers) marks each placeholder.
+        var backdrop = page.Locator(".field").Filter(new() { Has = instructions }).Locator(".highlight-backdrop");
+        await Expect(backdrop).ToHaveAttributeAsync("aria-hidden", "true");
+        await Expect(backdrop).ToHaveTextAsync(new Regex("^" + Regex.Escape("You help {{ params.audience }} with billing, in a {{ params.tone }} tone.")));
+        await Expect(backdrop.Locator("mark.hl-known")).ToHaveTextAsync(["{{ params.audience }}"]);
+        await Expect(backdrop.Locator("mark.hl-unknown")).ToHaveTextAsync(["{{ params.tone }}"]);
         await placeholders.GetByRole(AriaRole.Button, new() { Name = "Declare tone" }).ClickAsync();
         await Expect(placeholders.Locator("li").Filter(new() { HasText = "params.tone" })).ToContainTextAsync("declared");
+        await Expect(backdrop.Locator("mark.hl-known")).ToHaveTextAsync(["{{ params.audience }}", "{{ params.tone }}"]);
+        await Expect(backdrop.Locator("mark.hl-unknown")).ToHaveCountAsync(0);
         await page.GetByRole(AriaRole.Group, new() { Name = "Parameter tone" }).GetByLabel("Default").FillAsync("friendly");
 
         // The edited instructions render with the values marked.

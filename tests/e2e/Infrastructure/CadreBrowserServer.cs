@@ -157,12 +157,15 @@ public sealed class InstanceWithOwner : CadreBrowserServer
     };
 
     /// <summary>Opens <paramref name="path"/>, which leads to sign-in, signs in as the owner and lands back on it.</summary>
-    public static async Task SignInAsync(IPage page, string path)
+    public static Task SignInAsync(IPage page, string path) => SignInAsync(page, path, OwnerEmail, OwnerPassword);
+
+    /// <summary>Opens <paramref name="path"/>, which leads to sign-in, signs in with the address and password and lands back on it.</summary>
+    public static async Task SignInAsync(IPage page, string path, string email, string password)
     {
         await page.GotoAsync(path);
         await Expect(page).ToHaveURLAsync(new Regex("/login\\?next="));
-        await page.GetByLabel("E-mail address").FillAsync(OwnerEmail);
-        await page.GetByLabel("Password").FillAsync(OwnerPassword);
+        await page.GetByLabel("E-mail address").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(path) + "$"));
     }
@@ -176,6 +179,29 @@ public sealed class InstanceWithOwner : CadreBrowserServer
         using var response = await admin.PostAsJsonAsync("/api/v1/workspaces", new { name, displayName });
         response.EnsureSuccessStatusCode();
         return name;
+    }
+
+    /// <summary>
+    /// Makes an account that signs in with <paramref name="password"/> (no instance role) and adds it to the workspace
+    /// with <paramref name="role"/>; answers its user ID.
+    /// </summary>
+    public async Task<string> CreateMemberAsync(string workspace, string email, string displayName, string password, string role)
+    {
+        using var admin = Admin();
+        using var created = await admin.PostAsJsonAsync("/api/v1/users", new { email, displayName, password });
+        if (!created.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Creating user {email}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        }
+
+        var user = await created.Content.ReadFromJsonAsync<JsonObject>();
+        using var added = await admin.PostAsJsonAsync($"/api/v1/workspaces/{workspace}/members", new { email, role });
+        if (!added.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Adding {email} to {workspace} as {role}: {(int)added.StatusCode} {await added.Content.ReadAsStringAsync()}");
+        }
+
+        return (string)user!["id"]!;
     }
 
     public async Task CreateWorkflowAsync(string workspace, string name, string description)

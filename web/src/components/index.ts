@@ -6,6 +6,7 @@ export { FieldFrame, useField } from "./Field";
 export { useUnsavedChanges } from "./UnsavedChanges";
 export { useSubmission } from "./useSubmission";
 export { EmptyState } from "./EmptyState";
+export { HighlightedTextArea, type Highlight } from "./HighlightedTextArea";
 export { Input } from "./Input";
 export { JsonField, parseJson } from "./JsonField";
 export { LoadFailed, ProblemBanner, ToastProvider, toProblem, useToast } from "./Problem";

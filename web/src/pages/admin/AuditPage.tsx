@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "rea
 import { useParams, useSearchParams } from "react-router";
 import { auditApi, auditFilterNames, type AuditEntry } from "../../api/audit";
 import { ProblemError, type Page } from "../../api/client";
-import { useIsAdmin } from "../../app/permissions";
+import { RequireRole } from "../../app/RequireRole";
 import { Button, type Column, EmptyState, Input, LoadFailed, Loading, Table, Time } from "../../components";
 
 type FilterName = (typeof auditFilterNames)[number] | "workspace";
@@ -43,20 +43,21 @@ const via: Record<string, string> = { session: "browser session", api_key: "API 
  */
 export function AuditPage() {
   const { workspace = "" } = useParams();
-  const isAdmin = useIsAdmin(workspace);
   const source: AuditSource = {
     key: workspace,
     filterNames: auditFilterNames,
     list: (filters, options, signal) => auditApi.list(workspace, filters, options, signal),
     exportUrl: (filters, format) => auditApi.exportUrl(workspace, filters, format),
-    canExport: isAdmin,
+    canExport: true,
     workspace,
   };
   return (
-    <div className="page">
-      <AuditLog source={source} title={<h1>Audit log</h1>}
-        notice={!isAdmin ? "Reading the audit log takes the admin role in this workspace; the API answers for it below." : null} />
-    </div>
+    <RequireRole workspace={workspace} least="admin" title="Audit log"
+      why="The audit log records who did what in the workspace, from where; only its admins and owners read it.">
+      <div className="page">
+        <AuditLog source={source} title={<h1>Audit log</h1>} />
+      </div>
+    </RequireRole>
   );
 }
 

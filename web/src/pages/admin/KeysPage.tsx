@@ -3,7 +3,8 @@ import { useParams } from "react-router";
 import { admin, type ApiKey, type CreatedApiKey, type ServiceAccount } from "../../api/admin";
 import type { WorkspaceRole } from "../../api/types";
 import { Button, Dialog, EmptyState, Input, ProblemBanner, Select, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
-import { useIsAdmin, useWorkspaceRole } from "../../app/permissions";
+import { useWorkspaceRole } from "../../app/permissions";
+import { RequireRole } from "../../app/RequireRole";
 import { atMost, grantableRoles } from "./roles";
 import { ActorName, ConfirmDialog, ListView, OneTimeSecret, plural, usePagedList } from "./shared";
 
@@ -13,7 +14,15 @@ import { ActorName, ConfirmDialog, ListView, OneTimeSecret, plural, usePagedList
  */
 export function KeysPage() {
   const { workspace = "" } = useParams();
-  const isAdmin = useIsAdmin(workspace);
+  return (
+    <RequireRole workspace={workspace} least="admin" title="API keys"
+      why="Service accounts and their API keys can act on the whole workspace, so only its admins and owners see them.">
+      <Keys workspace={workspace} />
+    </RequireRole>
+  );
+}
+
+function Keys({ workspace }: { workspace: string }) {
   const myRole = useWorkspaceRole(workspace);
   const toast = useToast();
   const [status, setStatus] = useState("");
@@ -26,17 +35,6 @@ export function KeysPage() {
   const accounts = usePagedList(loadAccounts, workspace);
   const loadKeys = useCallback((link: string | null, signal: AbortSignal) => admin.apiKeys(workspace, { status, link }, signal), [workspace, status]);
   const keys = usePagedList(loadKeys, `${workspace}|${status}`);
-
-  if (!isAdmin) {
-    return (
-      <div className="page">
-        <header className="page-header"><h1>API keys</h1></header>
-        <EmptyState title="Only admins manage keys">
-          <p>Service accounts and their API keys can act on the whole workspace, so only its admins and owners see them here.</p>
-        </EmptyState>
-      </div>
-    );
-  }
 
   const changeAccount = async (account: ServiceAccount, change: { role?: string; status?: string }, message: string) => {
     try {

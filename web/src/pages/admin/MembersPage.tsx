@@ -91,6 +91,11 @@ export function MembersPage() {
           {isAdmin && <Button variant="primary" onClick={() => setInviting(true)}>Invite people</Button>}
         </div>
       </header>
+      {!isAdmin && (
+        <p className="page-intro muted">
+          Only admins and owners of this workspace invite people and change roles{myRole && <>; your role here is <strong>{myRole}</strong></>}.
+        </p>
+      )}
 
       <section className="section" aria-labelledby="members-heading">
         <h2 id="members-heading" className="visually-hidden">Members</h2>

@@ -3,7 +3,8 @@ import { useParams, useSearchParams } from "react-router";
 import { useAddressSearch } from "../../app/useAddressSearch";
 import { admin, type Secret } from "../../api/admin";
 import { Button, Dialog, EmptyState, Input, ProblemBanner, Table, TextArea, Time, useSubmission, useToast, type Column } from "../../components";
-import { useCanEdit, useIsAdmin } from "../../app/permissions";
+import { useIsAdmin } from "../../app/permissions";
+import { RequireRole } from "../../app/RequireRole";
 import { ActorName, ConfirmDialog, ListView, plural, usePagedList } from "./shared";
 
 /**
@@ -12,11 +13,20 @@ import { ActorName, ConfirmDialog, ListView, plural, usePagedList } from "./shar
  */
 export function SecretsPage() {
   const { workspace = "" } = useParams();
+  // The API lists secrets' names to editors and above (they write the workflows that use them).
+  return (
+    <RequireRole workspace={workspace} least="editor" title="Secrets"
+      why="Secrets are the credentials workflows use; editors, admins and owners see which exist, and nobody sees their values.">
+      <Secrets workspace={workspace} />
+    </RequireRole>
+  );
+}
+
+function Secrets({ workspace }: { workspace: string }) {
   const [params, setParams] = useSearchParams();
   const q = params.get("q") ?? "";
   const [search, setSearch] = useAddressSearch(q, useCallback((text: string) => setParams(text ? { q: text } : {}, { replace: true }), [setParams]));
   const isAdmin = useIsAdmin(workspace);
-  const canRead = useCanEdit(workspace);
   const toast = useToast();
   const [editing, setEditing] = useState<Secret | "new" | null>(null);
   const [deleting, setDeleting] = useState<Secret | null>(null);
@@ -41,18 +51,6 @@ export function SecretsPage() {
   ];
 
   const newButton = isAdmin && <Button variant="primary" onClick={() => setEditing("new")}>New secret</Button>;
-
-  // The API lists secrets' names to editors and above (they write the workflows that use them).
-  if (!canRead) {
-    return (
-      <div className="page">
-        <header className="page-header"><h1>Secrets</h1></header>
-        <EmptyState title="Secrets are for editors">
-          <p>Editors, admins and owners of this workspace see which secrets exist; their values are shown to nobody.</p>
-        </EmptyState>
-      </div>
-    );
-  }
 
   return (
     <div className="page">

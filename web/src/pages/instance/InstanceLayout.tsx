@@ -1,10 +1,11 @@
 import { Outlet } from "react-router";
 import { useSignedIn } from "../../app/session";
-import { Tabs } from "../../components";
+import { EmptyState, Tabs } from "../../components";
 
 /**
  * The instance's administration (instance owners and admins): accounts, nodes, the encryption key and the
- * instance-wide audit log, one tab each. Others may open it; each page then shows the API's refusal.
+ * instance-wide audit log, one tab each. Anyone else who opens it by its address is told so, and the pages (which
+ * would ask the API for what it refuses) are not rendered.
  */
 export function InstanceLayout() {
   const { me } = useSignedIn();
@@ -16,14 +17,21 @@ export function InstanceLayout() {
           <p className="muted">Everything above the workspaces: who has an account, the nodes that run work, the key that seals secrets, and the whole audit trail.</p>
         </div>
       </header>
-      <Tabs label="Instance administration" tabs={[
-        { to: "/admin/users", label: "Users" },
-        { to: "/admin/nodes", label: "Nodes" },
-        { to: "/admin/encryption", label: "Encryption" },
-        { to: "/admin/audit", label: "Audit log" },
-      ]} />
-      {!me.instanceRole && <p className="muted">These pages are for the instance's owners and admins; the API answers for itself below.</p>}
-      <Outlet />
+      {me.instanceRole ? (
+        <>
+          <Tabs label="Instance administration" tabs={[
+            { to: "/admin/users", label: "Users" },
+            { to: "/admin/nodes", label: "Nodes" },
+            { to: "/admin/encryption", label: "Encryption" },
+            { to: "/admin/audit", label: "Audit log" },
+          ]} />
+          <Outlet />
+        </>
+      ) : (
+        <EmptyState title="You don't have access to this page">
+          <p>These pages are for the instance's owners and admins; you have no instance role. An instance owner can give you one.</p>
+        </EmptyState>
+      )}
     </div>
   );
 }

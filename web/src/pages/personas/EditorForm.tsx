@@ -2,9 +2,9 @@ import { useId, useMemo } from "react";
 import type {
   GuardrailRule, PersonaExample, PersonaParameter, PersonaSpec, ProviderSummary, SkillReference,
 } from "../../api/personas";
-import { Button, Input, Select, TextArea } from "../../components";
+import { Button, HighlightedTextArea, Input, Select, TextArea } from "../../components";
 import { CheckboxInput, JsonInput, LabelsInput, NumberInput } from "./fields";
-import { parseTemplate, usedParameters } from "./template";
+import { parseTemplate, placeholderRuns, usedParameters } from "./template";
 
 export type FieldErrors = Record<string, string[]>;
 
@@ -29,6 +29,7 @@ export function EditorForm({ form, onChange, errors, providers, disabled }: {
   const providerList = useId();
   const modelList = useId();
   const provider = providers.find((p) => p.name === model.provider);
+  const declared = useMemo(() => new Set((form.parameters ?? []).map((p) => p.name ?? "")), [form.parameters]);
 
   return (
     <div className="persona-form">
@@ -57,8 +58,8 @@ export function EditorForm({ form, onChange, errors, providers, disabled }: {
 
       <fieldset className="form-section" id="section-instructions" disabled={disabled}>
         <legend>Instructions</legend>
-        <TextArea label="Instructions" className="instructions-field" rows={12} value={form.instructions ?? ""} onChange={(ev) => set("instructions", ev.target.value)}
-          errors={e("instructions")} spellCheck
+        <HighlightedTextArea label="Instructions" className="instructions-field" rows={12} value={form.instructions ?? ""} onChange={(ev) => set("instructions", ev.target.value)}
+          highlight={(text) => placeholderRuns(text, declared)} errors={e("instructions")} spellCheck
           hint="The system prompt. Insert a parameter with {{ params.name }} (a json parameter's member with {{ params.name.member }}); write \{{ for literal braces." />
         <Placeholders instructions={form.instructions ?? ""} parameters={form.parameters ?? []} disabled={disabled}
           onDeclare={(name) => set("parameters", [...(form.parameters ?? []), { name, type: "string", required: false }])} />

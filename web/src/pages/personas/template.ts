@@ -2,8 +2,9 @@
 // (src/Cadre.Core/Personas/PromptTemplate.cs): `{{ params.name }}` or a path into a json parameter,
 // `\{{` for literal braces. The editor uses it to mark placeholders as you type; the API stays the judge.
 
+/** A piece of the instructions; the `source`s of all the pieces, in order, are exactly the text as written. */
 export type Segment =
-  | { kind: "text"; text: string }
+  | { kind: "text"; text: string; source: string }
   | { kind: "placeholder"; source: string; path: string[] }
   | { kind: "invalid"; source: string; message: string };
 
@@ -12,9 +13,11 @@ const parameterPath = /^params\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)
 export function parseTemplate(text: string): Segment[] {
   const segments: Segment[] = [];
   let literal = "";
-  const flush = () => { if (literal) { segments.push({ kind: "text", text: literal }); literal = ""; } };
   let i = 0;
+  let start = 0; // where the literal text began in `text`
+  const flush = () => { if (literal) { segments.push({ kind: "text", text: literal, source: text.slice(start, i) }); literal = ""; } };
   while (i < text.length) {
+    if (!literal) start = i;
     if (text[i] === "\\" && text.startsWith("{{", i + 1)) {
       literal += "{{";
       i += 3;
@@ -43,4 +46,16 @@ export function parseTemplate(text: string): Segment[] {
 /** Each parameter name the instructions use, once, in order of first use. */
 export function usedParameters(segments: Segment[]): string[] {
   return [...new Set(segments.flatMap((s) => (s.kind === "placeholder" && s.path[0] ? [s.path[0]] : [])))];
+}
+
+/**
+ * The text as written, cut into runs for `HighlightedTextArea`: each placeholder is marked as a declared parameter's
+ * (`hl-known`), an undeclared one's (`hl-unknown`) or not one Cadre reads (`hl-invalid`).
+ */
+export function placeholderRuns(text: string, declared: ReadonlySet<string>): { text: string; className?: string }[] {
+  return parseTemplate(text).map((s) => {
+    if (s.kind === "text") return { text: s.source };
+    if (s.kind === "invalid") return { text: s.source, className: "hl-invalid" };
+    return { text: s.source, className: declared.has(s.path[0] ?? "") ? "hl-known" : "hl-unknown" };
+  });
 }

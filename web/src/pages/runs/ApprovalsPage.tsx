@@ -4,9 +4,9 @@ import { useEffect, useState } from "react";
 import { useParams, useSearchParams } from "react-router";
 import type { Page } from "../../api/client";
 import { runsApi, type Approval } from "../../api/runs";
-import { useCanOperate } from "../../app/permissions";
 import { Button, EmptyState, LoadFailed, Loading, Select, useToast } from "../../components";
 import { ApprovalCard } from "./ApprovalCard";
+import { useCanDecide } from "./useCanDecide";
 
 const statuses = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
 const pollEvery = 10000;
@@ -22,7 +22,7 @@ export function ApprovalsPage() {
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const [runs, setRuns] = useState<Record<string, { displayId: string; workflow?: string }>>({});
-  const canOperate = useCanOperate(workspace);
+  const canDecide = useCanDecide(workspace, page?.results.filter((a) => a.status === "pending").map((a) => a.id).join());
   const toast = useToast();
 
   useEffect(() => { setLink(null); }, [status, mine, workspace]);
@@ -108,7 +108,7 @@ export function ApprovalsPage() {
         <div aria-busy={loading} className="stack">
           <div className="approval-list">
             {page.results.map((a) => (
-              <ApprovalCard key={a.id} workspace={workspace} approval={a} canDecide={canOperate} headingLevel={2}
+              <ApprovalCard key={a.id} workspace={workspace} approval={a} canDecide={canDecide(a)} headingLevel={2}
                 runLabel={runs[a.runId] ?? null} onDecided={decided} />
             ))}
           </div>

@@ -8,6 +8,7 @@ import { useCanOperate } from "../../app/permissions";
 import { Button, CopyButton, LoadFailed, Loading, ProblemBanner, Time, useToast } from "../../components";
 import { ActorName, useActorNames } from "./actors";
 import { ApprovalCard } from "./ApprovalCard";
+import { useCanDecide } from "./useCanDecide";
 import { RunConversation, PromptBox } from "./RunConversation";
 import { RunGraph, graphSteps } from "./RunGraph";
 import { RunTimeline } from "./RunTimeline";
@@ -26,6 +27,7 @@ export function RunPage() {
   const [tasks, setTasks] = useState<RunTask[]>([]);
   const [definition, setDefinition] = useState<WorkflowVersion["definition"] | null>(null);
   const [approvals, setApprovals] = useState<Approval[]>([]);
+  const canDecide = useCanDecide(workspace, approvals.filter((a) => a.status === "pending").map((a) => a.id).join(), runId);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [acting, setActing] = useState<string | null>(null);
@@ -192,7 +194,7 @@ export function RunPage() {
           <h2 id="run-approvals">Waiting for approval</h2>
           <div className="approval-list">
             {pendingApprovals.map((a) => (
-              <ApprovalCard key={a.id} workspace={workspace} approval={a} canDecide={canOperate}
+              <ApprovalCard key={a.id} workspace={workspace} approval={a} canDecide={canDecide(a)}
                 onDecided={(d) => { setApprovals((all) => all.map((x) => (x.id === d.id ? d : x))); toast.success(`Decision recorded for step ${d.stepId}${d.status === "pending" ? " (more approvals needed)" : ` (${d.status})`}.`); void load(); }} />
             ))}
           </div>

@@ -262,7 +262,7 @@ function Builder() {
     <div className="builder">
       <div className="builder-toolbar" role="toolbar" aria-label="Builder">
         {canEdit && <Button onClick={() => setAdding(true)}>Add step</Button>}
-        <Button onClick={layout}>Auto-layout</Button>
+        {canEdit && <Button onClick={layout}>Auto-layout</Button>}
         <Select label="Edit step" className="field-inline" value={selectedKey ?? ""} onChange={(e) => setSelectedKey(e.target.value || null)}
           options={[{ value: "", label: "Edit step…" }, ...drafts.map((d) => ({ value: d.key, label: d.id || "(no ID)" }))]} />
         <span className="builder-status" aria-live="polite">

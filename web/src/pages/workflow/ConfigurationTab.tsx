@@ -6,6 +6,7 @@ import { mergePatch, workflowsApi, type Schedule, type WebhookToken } from "../.
 import { useCanEdit } from "../../app/permissions";
 import { Button, Dialog, Input, JsonField, ProblemBanner, Select, TextArea, Time, useSubmission, useToast, useUnsavedChanges } from "../../components";
 import { AnnotationsField } from "./AnnotationsField";
+import { CredentialsField } from "./CredentialsField";
 import { useWorkflow } from "./WorkflowPage";
 
 type Obj = Record<string, unknown>;
@@ -320,8 +321,7 @@ function ConfigurationForm() {
             errors={fe("personaPipeline", ...(form.personaPipeline.trim() ? ["steps"] : []))}
             hint={'The designer → checker → optimizer loop, such as {"designer": {"persona": "writer"}, "checker": {"persona": "editor"}, "maxIterations": 3}; saving it re-derives the steps the Builder shows. Empty: none.'} />
           <AnnotationsField value={form.annotations} onChange={(v) => set("annotations", v)} errors={problemErrors} />
-          <JsonField label="Credentials" value={form.credentials} onChange={(v) => set("credentials", v)} errors={fe("credentials")} rows={3}
-            hint={'Names the steps use → secret names: {"crm": "crm-api-key"}.'} />
+          <CredentialsField workspace={workspace} value={form.credentials} onChange={(v) => set("credentials", v)} errors={fe("credentials")} />
           <JsonField label="Metadata" value={form.metadata} onChange={(v) => set("metadata", v)} errors={fe("metadata")} rows={3} hint="Free JSON, at most 64 KiB." />
         </fieldset>
       </details>
