@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cadre.Cli.Api;
 
@@ -73,8 +74,14 @@ internal static class Exporter
     private static JsonObject Document(ManifestKind kind, JsonObject item)
     {
         var document = new JsonObject { ["kind"] = kind.Kind, ["name"] = item["name"]?.DeepClone() };
+        var skipGraph = kind == ManifestKind.Workflow && IsAutomaticLayout(item);
         foreach (var (name, value) in item)
         {
+            if (name == "graph" && skipGraph)
+            {
+                continue;
+            }
+
             if (name != "name" && !ServerManaged.Contains(name) && WithoutNulls(value) is { } kept)
             {
                 document[kind == ManifestKind.Skill && name == "kind" ? ManifestKind.SkillKind : name] = kept;
@@ -82,6 +89,31 @@ internal static class Exporter
         }
 
         return document;
+    }
+
+    /// <summary>
+    /// Whether a workflow's graph is the layout the server makes by itself from the steps. Such a graph is left
+    /// out of the file: the server lays the steps out again, so a step can be added in the file without drawing
+    /// it. A layout someone arranged in the builder is kept.
+    /// </summary>
+    private static bool IsAutomaticLayout(JsonObject workflow)
+    {
+        if (workflow["graph"] is not JsonObject graph || workflow["steps"] is not JsonArray steps)
+        {
+            return false;
+        }
+
+        try
+        {
+            var options = Cadre.Common.StrictJson.Options;
+            var laidOut = Cadre.Workflows.WorkflowGraphs.Layout(steps.Deserialize<List<Cadre.Workflows.WorkflowStep>>(options) ?? []);
+            return JsonSerializer.Serialize(laidOut, options) == JsonSerializer.Serialize(graph.Deserialize<Cadre.Workflows.WorkflowGraph>(options), options);
+        }
+        catch (JsonException)
+        {
+            // A shape this CLI does not know (a newer server): keep the graph, which is always right.
+            return false;
+        }
     }
 
     // A null member says nothing a file needs to say: apply leaves undeclared members alone.
