@@ -46,6 +46,7 @@ internal static class ApplyCommands
                     $"Nothing was applied: {twice.Key} is declared more than once ({string.Join(", ", twice.Select(i => i.Source))}).", ExitCodes.Usage);
             }
 
+            // Without a server or a workspace, say so before any request (exit 3 or 2), not once per item.
             _ = session.Workspace;
             var isDryRun = parse.GetValue(dryRun);
             var outcomes = new List<ApplyOutcome>();
