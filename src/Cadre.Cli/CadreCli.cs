@@ -10,6 +10,18 @@ internal static class CadreCli
     {
         var root = CreateRootCommand();
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // System.CommandLine would answer 1, which here means "ran and failed": a wrong command line is 2.
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            await Console.Error.WriteLineAsync($"See `{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help`.");
+            return ExitCodes.Usage;
+        }
+
         return await parse.InvokeAsync();
     }
 
@@ -30,5 +42,18 @@ internal static class CadreCli
         }
 
         return root;
+    }
+
+    /// <summary><c>cadre personas list</c>: the names from the root down to <paramref name="command"/>.</summary>
+    private static List<string> CommandPath(Command command, RootCommand root)
+    {
+        var names = new List<string>();
+        for (Command? current = command; current is not null && current != root; current = current.Parents.OfType<Command>().FirstOrDefault())
+        {
+            names.Insert(0, current.Name);
+        }
+
+        names.Insert(0, "cadre");
+        return names;
     }
 }

@@ -39,8 +39,10 @@ public sealed class ResourceCommandTests(CadreInstance cadre) : IClassFixture<Ca
         yaml.Output.ShouldContain("name: billing");
         yaml.Output.ShouldMatch(@"- ['""]2024['""]");
 
-        var updated = (await cadre.RunAsync(workspace, ["personas", "update", "billing", "-f", "-", "-o", "json"], "{\"displayName\": \"Penny\"}")).ShouldSucceed();
+        var updated = (await cadre.RunAsync(workspace, ["personas", "update", "billing", "-f", "-", "-o", "json"], "{\"displayName\": \"Penny's desk\"}")).ShouldSucceed();
         updated.Json()["version"]!.GetValue<int>().ShouldBe(2);
+        // JSON for people and files: an apostrophe stays one (no \u0027).
+        updated.Output.ShouldContain("\"displayName\": \"Penny's desk\"");
 
         var stale = await cadre.RunAsync(workspace, ["personas", "update", "billing", "--if-match", "1", "-f", "-"], "{\"displayName\": \"Old\"}");
         stale.ShouldFailWith(5);
@@ -50,7 +52,7 @@ public sealed class ResourceCommandTests(CadreInstance cadre) : IClassFixture<Ca
         var bin = (await cadre.RunAsync(workspace, "personas", "list", "--deleted", "-o", "json")).ShouldSucceed();
         bin.Json().AsArray().Select(p => p!["name"]!.GetValue<string>()).ShouldBe(["billing"]);
         (await cadre.RunAsync(workspace, "personas", "restore", "billing")).ShouldSucceed();
-        (await cadre.RunAsync(workspace, "personas", "get", "billing", "-o", "json")).ShouldSucceed().Json()["displayName"]!.GetValue<string>().ShouldBe("Penny");
+        (await cadre.RunAsync(workspace, "personas", "get", "billing", "-o", "json")).ShouldSucceed().Json()["displayName"]!.GetValue<string>().ShouldBe("Penny's desk");
 
         // For good: from the bin, by name.
         (await cadre.RunAsync(workspace, "personas", "delete", "billing")).ShouldSucceed();
@@ -149,6 +151,12 @@ public sealed class ResourceCommandTests(CadreInstance cadre) : IClassFixture<Ca
         unreachable.Error.ShouldContain("Could not reach http://127.0.0.1:9/");
 
         var usage = await cadre.RunAsync("acme", "personas", "list", "--no-such-option");
-        usage.ExitCode.ShouldNotBe(0);
+        usage.ShouldFailWith(2);
+        usage.Error.ShouldContain("--no-such-option");
+        usage.Error.ShouldContain("See `cadre personas list --help`.");
+
+        var missingOption = await cadre.RunAsync("acme", "personas", "create");
+        missingOption.ShouldFailWith(2);
+        missingOption.Error.ShouldContain("--file");
     }
 }

@@ -13,7 +13,12 @@ namespace Cadre.Cli.Api;
 /// </summary>
 internal sealed class CadreApiClient : IDisposable
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>How the CLI writes JSON for people and files: indented, and with quotes and non-ASCII text as they are (never HTML).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly HttpClient _http;
 
