@@ -241,6 +241,28 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
         }
     }
 
+    /// <summary>
+    /// Renames the secrets one template reads. Only the name itself is replaced (a secret called <c>s</c> must not
+    /// touch the word <c>secrets</c>), and a new name that is not an identifier is read as <c>secrets['new-name']</c>.
+    /// </summary>
+    private static string RenameSecretReads(string template, IReadOnlyDictionary<string, string> secrets) =>
+        SecretRead().Replace(template, match =>
+        {
+            var name = match.Groups["name"];
+            if (!secrets.TryGetValue(name.Value, out var renamed))
+            {
+                return match.Value;
+            }
+
+            var dotted = match.Value[name.Index - match.Index - 1] != '\'' && match.Value[name.Index - match.Index - 1] != '"';
+            if (dotted && !Identifier().IsMatch(renamed))
+            {
+                return $"secrets['{renamed}']";
+            }
+
+            return string.Concat(match.Value.AsSpan(0, name.Index - match.Index), renamed, match.Value.AsSpan(name.Index - match.Index + name.Length));
+        });
+
     // Templates read secrets as secrets.name or secrets['name']: rewritten in every string that holds a template.
     private static void RenameSecretReads(JsonNode? node, IReadOnlyDictionary<string, string> secrets)
     {
@@ -251,9 +273,7 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
                 {
                     if (obj[key] is JsonValue value && value.TryGetValue<string>(out var text) && text.Contains("{{", StringComparison.Ordinal))
                     {
-                        obj[key] = SecretRead().Replace(text, m => secrets.TryGetValue(m.Groups["name"].Value, out var renamed)
-                            ? m.Value.Replace(m.Groups["name"].Value, renamed, StringComparison.Ordinal)
-                            : m.Value);
+                        obj[key] = RenameSecretReads(text, secrets);
                     }
                     else
                     {
@@ -267,9 +287,7 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
                 {
                     if (array[i] is JsonValue value && value.TryGetValue<string>(out var text) && text.Contains("{{", StringComparison.Ordinal))
                     {
-                        array[i] = SecretRead().Replace(text, m => secrets.TryGetValue(m.Groups["name"].Value, out var renamed)
-                            ? m.Value.Replace(m.Groups["name"].Value, renamed, StringComparison.Ordinal)
-                            : m.Value);
+                        array[i] = RenameSecretReads(text, secrets);
                     }
                     else
                     {
@@ -299,4 +317,7 @@ internal sealed partial class WorkflowTransferService(CadreDbContext db, Workflo
 
     [GeneratedRegex(@"\bsecrets\s*(?:\.\s*(?<name>[A-Za-z_$][A-Za-z0-9_$]*)|\[\s*['""](?<name>[^'""]+)['""]\s*\])", RegexOptions.CultureInvariant)]
     private static partial Regex SecretRead();
+
+    [GeneratedRegex(@"^[A-Za-z_$][A-Za-z0-9_$]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Identifier();
 }

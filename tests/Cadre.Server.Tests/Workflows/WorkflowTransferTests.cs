@@ -161,6 +161,26 @@ public sealed class WorkflowTransferTests
     }
 
     [Theory, AllDatabases]
+    public async Task Import_SecretMapping_RenamesOnlyTheName_AndQuotesANewNameThatIsNoIdentifier(DatabaseKind db)
+    {
+        var app = await SharedApps.Get(db);
+        var dev = await app.CreateWorkspaceAsync();
+        var prod = await app.CreateWorkspaceAsync();
+        var body = WorkflowApi.Body("short-names");
+        body["steps"]![0]!["input"]!["headers"] = new JsonObject { ["Authorization"] = "Bearer {{ secrets.s }}", ["X-Other"] = "{{ secrets.tok }}-{{ secrets['s'] }}" };
+        await (await dev.Owner.PostAsync(dev.Workflows(), Api.JsonContent(body))).ShouldBeAsync(HttpStatusCode.Created);
+        var document = await (await dev.Owner.GetAsync(dev.Workflows("/export"))).ReadObjectAsync();
+        document["mapping"] = new JsonObject { ["secrets"] = new JsonObject { ["s"] = "short-key", ["tok"] = "token2" } };
+
+        await (await prod.Owner.PostAsync(prod.Workflows("/import"), Api.JsonContent(document))).ShouldBeAsync(HttpStatusCode.OK);
+
+        var headers = (await prod.GetWorkflowAsync("short-names"))["steps"]![0]!["input"]!["headers"]!;
+        // A secret called s once turned "secrets.s" into "short-keyecrets.short-key": only the name is renamed.
+        ((string)headers["Authorization"]!).ShouldBe("Bearer {{ secrets['short-key'] }}");
+        ((string)headers["X-Other"]!).ShouldBe("{{ secrets.token2 }}-{{ secrets['short-key'] }}");
+    }
+
+    [Theory, AllDatabases]
     public async Task Import_MapsSigningSecretNames(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);
