@@ -24,6 +24,7 @@ internal enum Verbs
 /// <param name="Singular">For messages and argument names (<c>persona</c>).</param>
 /// <param name="Path">The collection's path: under the workspace (<c>personas</c>) or, when <paramref name="InWorkspace"/> is false, from the server's root.</param>
 /// <param name="Actions">Extra verbs that POST to <c>{item}/{action}</c> with no body (<c>runs halt</c>).</param>
+/// <param name="More">Verbs written by hand, each made fresh per command tree (<c>runs tail</c>, <c>keys create</c>).</param>
 internal sealed record Resource(
     string Name,
     string Singular,
@@ -33,7 +34,8 @@ internal sealed record Resource(
     IReadOnlyList<Column> Columns,
     bool InWorkspace = true,
     IReadOnlyList<string>? Actions = null,
-    bool HasBin = false)
+    bool HasBin = false,
+    IReadOnlyList<Func<System.CommandLine.Command>>? More = null)
 {
     public static readonly IReadOnlyList<Resource> All =
     [
@@ -51,7 +53,7 @@ internal sealed record Resource(
         new("runs", "run", "Runs of workflows; `cadre run` starts one", "runs", Verbs.Read,
             [Column.Of("ID", "id"), Column.Of("RUN", "displayId"), Column.Of("STATUS", "status"), Column.Of("TRIGGER", "trigger.type"),
              Column.Of("COST ($)", "usage.cost"), Column.Of("CREATED", "createdAt"), Column.Of("FINISHED", "finishedAt")],
-            Actions: ["halt", "resume", "retry", "rerun"]),
+            Actions: ["halt", "resume", "retry", "rerun"], More: [RunCommands.Tail]),
         new("events", "event", "Events: sent ones start the workflows that listen for their type", "events", Verbs.List | Verbs.Get | Verbs.Create,
             [Column.Of("ID", "id"), Column.Of("TYPE", "type"), Column.Of("SOURCE", "source"), Column.Of("ORIGIN", "origin"),
              new("RUNS", item => (item["runs"] as System.Text.Json.Nodes.JsonArray)?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
