@@ -43,6 +43,8 @@ public sealed partial class RunCommandTests(CadreInstance cadre) : IClassFixture
         tail.Output.ShouldMatch(@"▶ hello started\nHello from the mock\n");
         tail.Output.ShouldMatch(@"✓ hello succeeded in [\d.]+ m?s");
         tail.Output.ShouldContain("\"text\": \"Hello from the mock\"");
+        // The list's cost column (the mock costs nothing).
+        (await cadre.RunAsync(workspace, "runs", "list")).ShouldSucceed().Output.ShouldMatch(@"GREET-1\s+succeeded\s+manual\s+0\s");
     }
 
     [Fact]

@@ -52,7 +52,7 @@ internal sealed record Resource(
             Actions: ["activate", "deactivate", "restore"], HasBin: true),
         new("runs", "run", "Runs of workflows; `cadre run` starts one", "runs", Verbs.Read,
             [Column.Of("ID", "id"), Column.Of("RUN", "displayId"), Column.Of("STATUS", "status"), Column.Of("TRIGGER", "trigger.type"),
-             Column.Of("COST ($)", "usage.cost"), Column.Of("CREATED", "createdAt"), Column.Of("FINISHED", "finishedAt")],
+             Column.Of("COST ($)", "usage.costUsd"), Column.Of("CREATED", "createdAt"), Column.Of("FINISHED", "finishedAt")],
             Actions: ["halt", "resume", "retry", "rerun"], More: [RunCommands.Tail]),
         new("events", "event", "Events: sent ones start the workflows that listen for their type", "events", Verbs.List | Verbs.Get | Verbs.Create,
             [Column.Of("ID", "id"), Column.Of("TYPE", "type"), Column.Of("SOURCE", "source"), Column.Of("ORIGIN", "origin"),
