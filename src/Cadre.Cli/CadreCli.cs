@@ -35,6 +35,7 @@ internal static class CadreCli
             ResourceCommands.Create(),
             Apply.ApplyCommands.Create(),
             Mcp.McpCommands.Create(),
+            RunCommands.Create(),
         ];
         foreach (var command in groups.SelectMany(group => group))
         {

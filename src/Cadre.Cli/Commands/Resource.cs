@@ -24,6 +24,7 @@ internal enum Verbs
 /// <param name="Singular">For messages and argument names (<c>persona</c>).</param>
 /// <param name="Path">The collection's path: under the workspace (<c>personas</c>) or, when <paramref name="InWorkspace"/> is false, from the server's root.</param>
 /// <param name="Actions">Extra verbs that POST to <c>{item}/{action}</c> with no body (<c>runs halt</c>).</param>
+/// <param name="More">Verbs written by hand, each made fresh per command tree (<c>runs tail</c>, <c>keys create</c>).</param>
 internal sealed record Resource(
     string Name,
     string Singular,
@@ -33,7 +34,8 @@ internal sealed record Resource(
     IReadOnlyList<Column> Columns,
     bool InWorkspace = true,
     IReadOnlyList<string>? Actions = null,
-    bool HasBin = false)
+    bool HasBin = false,
+    IReadOnlyList<Func<System.CommandLine.Command>>? More = null)
 {
     public static readonly IReadOnlyList<Resource> All =
     [
@@ -50,8 +52,8 @@ internal sealed record Resource(
             Actions: ["activate", "deactivate", "restore"], HasBin: true),
         new("runs", "run", "Runs of workflows; `cadre run` starts one", "runs", Verbs.Read,
             [Column.Of("ID", "id"), Column.Of("RUN", "displayId"), Column.Of("STATUS", "status"), Column.Of("TRIGGER", "trigger.type"),
-             Column.Of("COST ($)", "usage.cost"), Column.Of("CREATED", "createdAt"), Column.Of("FINISHED", "finishedAt")],
-            Actions: ["halt", "resume", "retry", "rerun"]),
+             Column.Of("COST ($)", "usage.costUsd"), Column.Of("CREATED", "createdAt"), Column.Of("FINISHED", "finishedAt")],
+            Actions: ["halt", "resume", "retry", "rerun"], More: [RunCommands.Tail]),
         new("events", "event", "Events: sent ones start the workflows that listen for their type", "events", Verbs.List | Verbs.Get | Verbs.Create,
             [Column.Of("ID", "id"), Column.Of("TYPE", "type"), Column.Of("SOURCE", "source"), Column.Of("ORIGIN", "origin"),
              new("RUNS", item => (item["runs"] as System.Text.Json.Nodes.JsonArray)?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -61,7 +63,8 @@ internal sealed record Resource(
             [Column.Of("NAME", "name"), Column.Of("BUILT IN", "builtIn"), Column.Of("DESCRIPTION", "description"), Column.Of("VERSION", "version")]),
         new("approvals", "approval", "The approvals inbox; `cadre approvals approve|reject` decides", "approvals", Verbs.Read,
             [Column.Of("ID", "id"), Column.Of("STATUS", "status"), Column.Of("RUN", "runId"), Column.Of("STEP", "stepId"),
-             Column.Of("APPROVERS", "approvers"), Column.Of("DEADLINE", "deadline"), Column.Of("CREATED", "createdAt")]),
+             Column.Of("APPROVERS", "approvers"), Column.Of("DEADLINE", "deadline"), Column.Of("CREATED", "createdAt")],
+            More: [ApprovalCommands.Approve, ApprovalCommands.Reject]),
         new("skills", "skill", "Skills: tools agents may call", "skills", Verbs.All,
             [Column.Of("NAME", "name"), Column.Of("KIND", "kind"), Column.Of("DESCRIPTION", "description"), Column.Of("VERSION", "version"), Column.Of("UPDATED", "updatedAt")]),
         new("guardrails", "guardrail", "Guardrails: checks around model calls", "guardrails", Verbs.All,
@@ -69,10 +72,12 @@ internal sealed record Resource(
         new("providers", "provider", "Model providers (keys are write-only)", "providers", Verbs.All,
             [Column.Of("NAME", "name"), Column.Of("KIND", "kind"), Column.Of("SCOPE", "scope"), Column.Of("BASE URL", "baseUrl"), Column.Of("DEFAULT MODEL", "defaultModel"), Column.Of("KEY SET", "apiKeySet")]),
         new("secrets", "secret", "Secrets: names and metadata only; values are write-only", "secrets", Verbs.All,
-            [Column.Of("NAME", "name"), Column.Of("DESCRIPTION", "description"), Column.Of("VERSION", "version"), Column.Of("UPDATED", "updatedAt")]),
+            [Column.Of("NAME", "name"), Column.Of("DESCRIPTION", "description"), Column.Of("VERSION", "version"), Column.Of("UPDATED", "updatedAt")],
+            More: [SecretCommands.Set]),
         new("keys", "API key", "The workspace's API keys; `cadre keys create` makes one for a service account", "api-keys", Verbs.Read | Verbs.Delete,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("ROLE", "role"), Column.Of("PREFIX", "prefix"), Column.Of("STATUS", "status"),
-             Column.Of("OWNER", "owner.name"), Column.Of("LAST USED", "lastUsedAt"), Column.Of("EXPIRES", "expiresAt")]),
+             Column.Of("OWNER", "owner.name"), Column.Of("LAST USED", "lastUsedAt"), Column.Of("EXPIRES", "expiresAt")],
+            More: [KeyCommands.Create]),
         new("service-accounts", "service account", "Service accounts: the identities machines act as", "service-accounts", Verbs.All,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("ROLE", "role"), Column.Of("DESCRIPTION", "description")]),
         new("webhooks", "webhook subscription", "Outbound webhook subscriptions to event types", "webhook-subscriptions", Verbs.All,

@@ -73,6 +73,11 @@ internal static class ResourceCommands
             command.Subcommands.Add(ActionCommand(resource, action));
         }
 
+        foreach (var make in resource.More ?? [])
+        {
+            command.Subcommands.Add(make());
+        }
+
         return command;
     }
 

@@ -58,6 +58,34 @@ public sealed class CadreInstance : IAsyncLifetime
     public async Task<CliResult> RunAsync(string? workspace, IEnumerable<string> arguments, string? input = null,
         IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
     {
+        var start = StartInfo(workspace, arguments, environment);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+        }
+
+        process.StandardInput.Close();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cadre {string.Join(' ', arguments)} did not exit.\nstdout:\n{await output}\nstderr:\n{await error}");
+        }
+
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    public Task<CliResult> RunAsync(string? workspace, params string[] arguments) => RunAsync(workspace, (IEnumerable<string>)arguments);
+
+    /// <summary>How <see cref="RunAsync"/> starts <c>cadre</c>, for a test that watches the process as it runs (<see cref="CliProcess"/>).</summary>
+    public ProcessStartInfo StartInfo(string? workspace, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -97,27 +125,6 @@ public sealed class CadreInstance : IAsyncLifetime
             }
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(90));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cadre {string.Join(' ', arguments)} did not exit.\nstdout:\n{await output}\nstderr:\n{await error}");
-        }
-
-        return new CliResult(process.ExitCode, await output, await error);
+        return start;
     }
-
-    public Task<CliResult> RunAsync(string? workspace, params string[] arguments) => RunAsync(workspace, (IEnumerable<string>)arguments);
 }
