@@ -23,7 +23,8 @@ internal static class CommandActions
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Ctrl+C: System.CommandLine answers 130 for it.
+                // Cancelled from outside (run and tail turn Ctrl+C into this; elsewhere Ctrl+C ends the process,
+                // which a shell also reports as 130): the exit code of an interrupt.
                 return 130;
             }
         });
