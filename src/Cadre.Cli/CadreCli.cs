@@ -21,6 +21,7 @@ internal static class CadreCli
         [
             LoginCommands.Create(),
             ResourceCommands.Create(),
+            OperatorCommands.Create(),
         ];
         foreach (var command in groups.SelectMany(group => group))
         {
