@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Cadre.Cli.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Cadre.Cli.Tests;
 
@@ -46,6 +47,31 @@ public sealed class OperatorCommandTests
         ((string)afterJson["state"]!).ShouldBe("up-to-date");
         ((int)afterJson["currentVersion"]!).ShouldBe(latest);
         afterJson["pending"]!.AsArray().ShouldBeEmpty();
+    }
+
+    [PostgresFact]
+    public async Task DbCommandsAndCreateKey_OnPostgreSql_CreateMigrateAndAddAKey()
+    {
+        var directory = TestDirectories.Create("cli-db");
+        // A database of that name does not exist yet on the test cluster: migrating creates it.
+        var database = new NpgsqlConnectionStringBuilder(await TestPostgres.CreateDatabaseAsync()) { Database = $"cli_{Guid.NewGuid():N}"[..20] };
+        var settings = new Dictionary<string, string> { ["CADRE_DATABASE"] = database.ConnectionString };
+
+        var before = (await CadreCommand.RunAsync(directory, ["db", "status", "-o", "json"], settings)).ShouldSucceed().Json();
+        var migrate = (await CadreCommand.RunAsync(directory, ["db", "migrate"], settings)).ShouldSucceed();
+        var again = (await CadreCommand.RunAsync(directory, ["db", "migrate"], settings)).ShouldSucceed();
+        var after = (await CadreCommand.RunAsync(directory, ["db", "status", "-o", "json"], settings)).ShouldSucceed().Json();
+        var created = (await CadreCommand.RunAsync(directory, ["admin", "create-key"], settings)).ShouldSucceed();
+        var keys = (await CadreCommand.RunAsync(directory, ["admin", "list-keys", "-o", "json"], settings)).ShouldSucceed().Json().AsArray();
+
+        ((string)before["state"]!).ShouldBe("not-created");
+        ((string)before["database"]!).ShouldBe($"PostgreSQL 127.0.0.1:{database.Port}/{database.Database}");
+        migrate.Output.ShouldContain("Applied migration 1 (initial)");
+        again.Output.ShouldStartWith("Nothing to apply");
+        ((string)after["state"]!).ShouldBe("up-to-date");
+        created.Output.Trim().ShouldStartWith("cadre_");
+        ((string)keys.ShouldHaveSingleItem()!["prefix"]!).ShouldBe(created.Output.Trim()[..12]);
+        File.Exists(Path.Combine(directory, "data", "cadre.db")).ShouldBeFalse();
     }
 
     [Fact]
