@@ -36,6 +36,7 @@ internal static class CadreCli
             Apply.ApplyCommands.Create(),
             Mcp.McpCommands.Create(),
             RunCommands.Create(),
+            OperatorCommands.Create(),
         ];
         foreach (var command in groups.SelectMany(group => group))
         {

@@ -20,8 +20,8 @@ public sealed record AuditEntryResponse(
     JsonObject? Details);
 
 /// <summary>Who acted, as they were when it happened.</summary>
-/// <param name="Kind"><c>user</c>, <c>service_account</c>, <c>instance_key</c> or <c>anonymous</c>.</param>
-/// <param name="Via"><c>session</c>, <c>api_key</c> or <c>none</c>.</param>
+/// <param name="Kind"><c>user</c>, <c>service_account</c>, <c>instance_key</c>, <c>operator</c> (the <c>cadre</c> command on the server's machine) or <c>anonymous</c>.</param>
+/// <param name="Via"><c>session</c>, <c>api_key</c>, <c>console</c> (an operator) or <c>none</c>.</param>
 /// <param name="KeyPrefix">The API key's visible prefix, never its secret.</param>
 public sealed record AuditActorResponse(string Kind, string? Id, string? Name, string? Email, string Via, string? KeyId, string? KeyPrefix);
 
@@ -52,7 +52,13 @@ public sealed record AuditQuery(
 /// <summary>Who an entry is written for: a known caller, a person who just signed in, or nobody.</summary>
 internal sealed record AuditActor(CallerKind? Kind, string? Id, string? KeyId, string Via)
 {
+    /// <summary>How an operator at the server's machine acts: the <c>cadre</c> command on the database itself, no credential.</summary>
+    public const string ConsoleVia = "console";
+
     public static AuditActor Anonymous { get; } = new(null, null, null, "none");
+
+    /// <summary>An operator using the <c>cadre</c> command on the server's machine, known by their account there (<c>alice@host</c>).</summary>
+    public static AuditActor Operator(string account) => new(null, account, null, ConsoleVia);
 
     public static AuditActor For(Caller caller)
     {

@@ -23,10 +23,10 @@ internal sealed class AuditEntry
 
     public DateTime At { get; init; }
 
-    /// <summary><c>user</c>, <c>service_account</c>, <c>instance_key</c> or <c>anonymous</c> (a webhook, a signed URL, a failed sign-in).</summary>
+    /// <summary><c>user</c>, <c>service_account</c>, <c>instance_key</c>, <c>operator</c> (the <c>cadre</c> command on the server's machine) or <c>anonymous</c> (a webhook, a signed URL, a failed sign-in).</summary>
     public required string ActorKind { get; init; }
 
-    /// <summary>The user (<c>usr_…</c>), service account (<c>sa_…</c>) or instance key (<c>key_…</c>); null for anonymous.</summary>
+    /// <summary>The user (<c>usr_…</c>), service account (<c>sa_…</c>), instance key (<c>key_…</c>) or operator's account (<c>alice@host</c>); null for anonymous.</summary>
     public string? ActorId { get; init; }
 
     /// <summary>The person's display name, the account's or the instance key's name, when it happened.</summary>
@@ -35,7 +35,7 @@ internal sealed class AuditEntry
     /// <summary>The person's address, when it happened.</summary>
     public string? ActorEmail { get; init; }
 
-    /// <summary>The credential: <c>session</c>, <c>api_key</c> or <c>none</c> (public endpoints: the token, URL or password is in the request).</summary>
+    /// <summary>The credential: <c>session</c>, <c>api_key</c>, <c>console</c> (an operator on the server's machine) or <c>none</c> (public endpoints: the token, URL or password is in the request).</summary>
     public required string Via { get; init; }
 
     /// <summary>The API key used, if any.</summary>

@@ -46,6 +46,9 @@ internal sealed class AuditLog(IDbContextFactory<CadreDbContext> contexts, Cadre
             case CallerKind.InstanceKey when name is null:
                 name = await context.ApiKeys.AsNoTracking().Where(k => k.Id == actor.Id).Select(k => k.Name).FirstOrDefaultAsync(cancellationToken);
                 break;
+            case null when actor.Via == AuditActor.ConsoleVia:
+                name = actor.Id;
+                break;
         }
 
         var workspaceId = record.WorkspaceId ?? await WorkspaceOfAsync(context, record.ResourceType, record.ResourceId, cancellationToken);
@@ -63,6 +66,7 @@ internal sealed class AuditLog(IDbContextFactory<CadreDbContext> contexts, Cadre
                 CallerKind.User => "user",
                 CallerKind.ServiceAccount => "service_account",
                 CallerKind.InstanceKey => "instance_key",
+                null when actor.Via == AuditActor.ConsoleVia => "operator",
                 _ => "anonymous",
             },
             ActorId = actor.Id,

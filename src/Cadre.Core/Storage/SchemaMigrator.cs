@@ -20,6 +20,12 @@ public sealed record SchemaStatus(int CurrentVersion, int LatestVersion, int Old
     public bool IsUsable => CurrentVersion >= LatestVersion && OldestCompatibleVersion <= LatestVersion;
 }
 
+/// <summary>What a database holds against this build's scripts, read without changing anything.</summary>
+/// <param name="Exists">False when there is no database yet (no SQLite file, no PostgreSQL database of that name).</param>
+/// <param name="Pending">This build's scripts the database has not applied, in order.</param>
+/// <param name="Problem">Why this build cannot use the database (newer and incompatible, or an applied script edited), or null.</param>
+internal sealed record SchemaInspection(bool Exists, SchemaStatus Status, IReadOnlyList<MigrationScript> Pending, string? Problem);
+
 /// <summary>The database cannot be used by this build: its schema is newer, or an applied script was edited.</summary>
 public sealed class SchemaMigrationException(string message) : Exception(message);
 
@@ -52,7 +58,10 @@ internal sealed class SchemaMigrator(
 
     /// <summary>Brings the database to <see cref="LatestVersion"/>, creating it first if it does not exist.</summary>
     /// <exception cref="SchemaMigrationException">The database is newer than this build, or was migrated by different scripts.</exception>
-    public async Task<SchemaStatus> MigrateAsync(CancellationToken cancellationToken)
+    public Task<SchemaStatus> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(null, cancellationToken);
+
+    /// <summary>As <see cref="MigrateAsync(CancellationToken)"/>, telling <paramref name="applied"/> of each script once its transaction commits.</summary>
+    public async Task<SchemaStatus> MigrateAsync(Action<MigrationScript>? applied, CancellationToken cancellationToken)
     {
         await storage.PrepareAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -63,7 +72,7 @@ internal sealed class SchemaMigrator(
             logger.LogInformation("Created database {Database}", storage.Target.Description);
         }
 
-        var applied = 0;
+        var count = 0;
         while (true)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -80,9 +89,9 @@ internal sealed class SchemaMigrator(
             if (next is null)
             {
                 await transaction.CommitAsync(cancellationToken);
-                if (applied > 0)
+                if (count > 0)
                 {
-                    logger.LogInformation("Database schema is at version {Version} after applying {Count} migration(s)", LatestVersion, applied);
+                    logger.LogInformation("Database schema is at version {Version} after applying {Count} migration(s)", LatestVersion, count);
                 }
 
                 var status = StatusOf(history);
@@ -118,7 +127,8 @@ internal sealed class SchemaMigrator(
             }
 
             await transaction.CommitAsync(cancellationToken);
-            applied++;
+            count++;
+            applied?.Invoke(next);
         }
     }
 
@@ -139,6 +149,51 @@ internal sealed class SchemaMigrator(
         {
             // The history table does not exist yet: nothing has been migrated.
             return new SchemaStatus(0, LatestVersion, 0);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// Everything an operator asks before an upgrade (<c>cadre db status</c>): whether the database exists,
+    /// its version, the scripts it lacks and whether this build may run on it. Changes nothing: a database
+    /// that does not exist is not created, and nothing is locked, so it may run beside a live server.
+    /// </summary>
+    public async Task<SchemaInspection> InspectAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
+        {
+            return new SchemaInspection(false, new SchemaStatus(0, LatestVersion, 0), _scripts, null);
+        }
+
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            SortedDictionary<int, AppliedMigration> history;
+            try
+            {
+                history = await ReadHistoryAsync(connection, null, cancellationToken);
+            }
+            catch (DbException ex) when (storage.IsMissingTable(ex))
+            {
+                history = [];
+            }
+
+            string? problem = null;
+            try
+            {
+                Verify(history);
+            }
+            catch (SchemaMigrationException ex)
+            {
+                problem = ex.Message;
+            }
+
+            return new SchemaInspection(true, StatusOf(history), [.. _scripts.Where(script => !history.ContainsKey(script.Version))], problem);
         }
         finally
         {

@@ -37,9 +37,17 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
-    public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment)
+    public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment) =>
+        Start(workingDirectory, environment, ["Cadre.Server.dll"]);
+
+    /// <summary>
+    /// Starts <paramref name="program"/>, a program of the test's output and its arguments (<c>cadre.dll server</c>),
+    /// that runs the server, in <paramref name="workingDirectory"/> on a free port.
+    /// </summary>
+    public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment, IReadOnlyList<string> program)
     {
-        var start = StartInfo(workingDirectory, environment, "--urls", "http://127.0.0.1:0");
+        ArgumentNullException.ThrowIfNull(program);
+        var start = StartInfo(workingDirectory, environment, program[0], [.. program.Skip(1), "--urls", "http://127.0.0.1:0"]);
         var server = new ServerProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
@@ -53,14 +61,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>Runs <c>dotnet Cadre.Server.dll</c> with arguments (a command such as <c>healthcheck</c>) to its end.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(IDictionary<string, string> environment, params string[] arguments)
     {
-        using var process = Process.Start(StartInfo(TestDirectories.Create("command"), environment, arguments))!;
+        using var process = Process.Start(StartInfo(TestDirectories.Create("command"), environment, "Cadre.Server.dll", arguments))!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         return (process.ExitCode, await output + await error);
     }
 
-    private static ProcessStartInfo StartInfo(string workingDirectory, IDictionary<string, string> environment, params string[] arguments)
+    private static ProcessStartInfo StartInfo(string workingDirectory, IDictionary<string, string> environment, string program, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -69,7 +77,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cadre.Server.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
