@@ -81,7 +81,7 @@ internal sealed record Resource(
         new("service-accounts", "service account", "Service accounts: the identities machines act as", "service-accounts", Verbs.All,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("ROLE", "role"), Column.Of("DESCRIPTION", "description")]),
         new("webhooks", "webhook subscription", "Outbound webhook subscriptions to event types", "webhook-subscriptions", Verbs.All,
-            [Column.Of("ID", "id"), Column.Of("URL", "url"), Column.Of("EVENT TYPES", "eventTypes"), Column.Of("ACTIVE", "active"), Column.Of("UPDATED", "updatedAt")]),
+            [Column.Of("ID", "id"), Column.Of("URL", "url"), Column.Of("EVENT TYPES", "eventTypes"), Column.Of("ACTIVE", "isActive"), Column.Of("UPDATED", "updatedAt")]),
         new("files", "file", "Files the workspace keeps for runs", "files", Verbs.Read | Verbs.Delete,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("TYPE", "contentType"), Column.Of("SIZE", "size"), Column.Of("STATUS", "status"), Column.Of("CREATED", "createdAt")]),
     ];
