@@ -286,7 +286,7 @@ public sealed class EveryVerbTests(CadreInstance cadre) : IClassFixture<CadreIns
             .Single(k => (string)k!["name"]! == "ci")!["id"]!;
         (await cadre.RunAsync(workspace, "keys", "get", keyId)).ShouldSucceed().Output.ShouldContain("deployer");
         ((string)(await GetAsync(workspace, "keys", keyId))["status"]!).ShouldBe("active");
-        (await cadre.RunAsync(workspace, "keys", "delete", keyId)).ShouldSucceed();
+        (await cadre.RunAsync(workspace, "keys", "delete", keyId)).ShouldSucceed().Error.ShouldContain($"Revoked API key {keyId}.");
         // Deleting a key revokes it: it stays on record (for the audit), no longer a 404.
         ((string)(await GetAsync(workspace, "keys", keyId))["status"]!).ShouldBe("revoked");
 

@@ -35,7 +35,8 @@ internal sealed record Resource(
     bool InWorkspace = true,
     IReadOnlyList<string>? Actions = null,
     bool HasBin = false,
-    IReadOnlyList<Func<System.CommandLine.Command>>? More = null)
+    IReadOnlyList<Func<System.CommandLine.Command>>? More = null,
+    bool DeleteRevokes = false)
 {
     public static readonly IReadOnlyList<Resource> All =
     [
@@ -77,7 +78,7 @@ internal sealed record Resource(
         new("keys", "API key", "The workspace's API keys; `cadre keys create` makes one for a service account", "api-keys", Verbs.Read | Verbs.Delete,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("ROLE", "role"), Column.Of("PREFIX", "prefix"), Column.Of("STATUS", "status"),
              Column.Of("OWNER", "owner.name"), Column.Of("LAST USED", "lastUsedAt"), Column.Of("EXPIRES", "expiresAt")],
-            More: [KeyCommands.Create]),
+            More: [KeyCommands.Create], DeleteRevokes: true),
         new("service-accounts", "service account", "Service accounts: the identities machines act as", "service-accounts", Verbs.All,
             [Column.Of("ID", "id"), Column.Of("NAME", "name"), Column.Of("ROLE", "role"), Column.Of("DESCRIPTION", "description")]),
         new("webhooks", "webhook subscription", "Outbound webhook subscriptions to event types", "webhook-subscriptions", Verbs.All,

@@ -174,7 +174,8 @@ internal static class ResourceCommands
     private static Command DeleteCommand(Resource resource)
     {
         var id = Id(resource);
-        var command = new Command("delete", resource.HasBin ? $"Move a {resource.Singular} to the bin (--permanent: delete for good)" : $"Delete a {resource.Singular}")
+        var command = new Command("delete", resource.HasBin ? $"Move a {resource.Singular} to the bin (--permanent: delete for good)"
+            : resource.DeleteRevokes ? $"Revoke an {resource.Singular} (it stays listed, as revoked)" : $"Delete a {resource.Singular}")
         {
             id, IfMatch,
         };
@@ -196,7 +197,8 @@ internal static class ResourceCommands
             }
 
             await session.Api.SendAsync(HttpMethod.Delete, path, null, cancellationToken, IfMatchHeader(parse.GetValue(IfMatch)));
-            session.Printer.Messages.WriteLine($"Deleted {resource.Singular} {name}.");
+            // A key's DELETE revokes it: the record stays, listed as revoked, so the message says what happened.
+            session.Printer.Messages.WriteLine($"{(resource.DeleteRevokes ? "Revoked" : "Deleted")} {resource.Singular} {name}.");
             return ExitCodes.Success;
         });
         return command;
