@@ -278,15 +278,15 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
             using var admin = cadre.Admin();
             var users = await admin.GetFromJsonAsync<JsonObject>("/api/v1/users");
             var owner = (string)users!["results"]!.AsArray().Single(u => (string?)u!["email"] == InstanceWithOwner.OwnerEmail)!["id"]!;
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas", new
             {
                 name = "reviewer", displayName = "Reviewer", description = "Reviews what the workflow did.", instructions = "You review changes carefully.",
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/event-types", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/event-types", new
             {
                 name = "change.proposed", description = "A change was proposed.", schema = new { type = "object" },
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
             {
                 name = "audited", description = "Checks a change and waits for an approval",
                 annotations = new[] { new { id = "reviewer", annotator = "persona", input = new { name = "reviewer" }, required = new[] { "name" }, relations = new[] { "workflows" } } },
@@ -301,23 +301,23 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
                     },
                 },
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
             {
                 name = "on-change", type = "event", trigger = new { eventType = "change.proposed" },
                 steps = new[] { new { id = "note", activity = new { uniqueIdentifier = "transform" }, input = new { id = "{{ context.event.payload.id }}" } } },
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/on-change/activate", null);
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas/reviewer/memory", new { content = "The team prefers small changes." });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/webhook-subscriptions", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/on-change/activate", null);
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas/reviewer/memory", new { content = "The team prefers small changes." });
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/webhook-subscriptions", new
             {
                 url = "https://hooks.example.com/cadre", eventTypes = new[] { "change.*" }, description = "Changes to the tracker",
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/events", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/events", new
             {
                 type = "change.proposed", source = "git", id = "CHG-1", payload = new { id = 1 },
             });
-            var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/audited/runs", new { input = new { change = "42" } });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/secrets", new { name = "DEPLOY_TOKEN", value = "not-a-real-token", description = "Deploys" });
+            var run = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/audited/runs", new { input = new { change = "42" } });
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/secrets", new { name = "DEPLOY_TOKEN", value = "not-a-real-token", description = "Deploys" });
             await ApiFiles.UploadAsync(admin, Workspace, "change.md", "text/markdown", Encoding.UTF8.GetBytes("# Change 42\n"));
             await ApiFiles.DeclareAsync(admin, Workspace, "diff.txt", "text/plain", Encoding.UTF8.GetBytes("+ one line\n"));
             _arranged = ((string)run["id"]!, "reviewer");
@@ -327,18 +327,5 @@ public sealed class AccessibilityTests(InstanceWithOwner cadre) : IClassFixture<
         {
             Arranging.Release();
         }
-    }
-
-    private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
     }
 }

@@ -24,12 +24,12 @@ public sealed class FilesAndAnnotationsTests(InstanceWithOwner cadre) : IClassFi
         await ApiFiles.DeclareAsync(admin, workspace, "later.csv", "text/csv", Encoding.UTF8.GetBytes("a,b\n1,2\n"));
         // A run still in progress uses this one, so it cannot be deleted yet.
         var held = await ApiFiles.UploadAsync(admin, workspace, "held.json", "application/json", Encoding.UTF8.GetBytes("""{"a": 1}"""));
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
         {
             name = "napper",
             steps = new object[] { new { id = "nap", activity = new { uniqueIdentifier = "sleep" }, input = new JsonObject { ["duration"] = "1h" } } },
         });
-        var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/napper/runs", new { attachments = new[] { new { storageId = held } } });
+        var run = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/napper/runs", new { attachments = new[] { new { storageId = held } } });
         var runId = (string)run["id"]!;
 
         await InstanceWithOwner.SignInAsync(page, "/w/library/files");
@@ -110,11 +110,11 @@ public sealed class FilesAndAnnotationsTests(InstanceWithOwner cadre) : IClassFi
     {
         var workspace = await cadre.CreateWorkspaceAsync("enrich", "Enrich");
         using var admin = cadre.Admin();
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/personas", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/personas", new
         {
             name = "reviewer", displayName = "Reviewer", description = "Reviews changes.", instructions = "You review changes carefully.",
         });
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
         {
             name = "enriched",
             steps = new[] { new { id = "only", activity = new { uniqueIdentifier = "transform" }, input = new JsonObject { ["ok"] = true } } },
@@ -189,17 +189,4 @@ public sealed class FilesAndAnnotationsTests(InstanceWithOwner cadre) : IClassFi
         await Expect(self.GetByLabel("ID", new() { Exact = true })).ToHaveValueAsync("self");
         await Expect(preview.GetByRole(AriaRole.Note)).ToHaveCountAsync(0);
     });
-
-    private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-    }
 }

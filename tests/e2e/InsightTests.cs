@@ -16,13 +16,13 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var workspace = await cadre.CreateWorkspaceAsync("insight-stats", "Insight stats");
         using var admin = cadre.Admin();
         // The mock model costs nothing until priced: a price makes the cost figures real.
-        await SendAsync(admin, HttpMethod.Put, $"/api/v1/workspaces/{workspace}/prices/reply:Checked.", new { input = 1000m, output = 2000m });
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/personas", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Put, $"/api/v1/workspaces/{workspace}/prices/reply:Checked.", new { input = 1000m, output = 2000m });
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/personas", new
         {
             name = "checker", instructions = "You check invoices.", model = new { provider = "mock", model = "reply:Checked." },
         });
         // The second step divides by the input: a divisor of 0 is an evaluation error, which fails the run on purpose.
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
         {
             name = "invoice-audit",
             steps = new object[]
@@ -37,11 +37,11 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         {
             if (divisor == 5)
             {
-                await SendAsync(admin, HttpMethod.Patch, $"/api/v1/workspaces/{workspace}/personas/checker", new { instructions = "You audit invoices." });
+                await ApiCalls.SendAsync(admin, HttpMethod.Patch, $"/api/v1/workspaces/{workspace}/personas/checker", new { instructions = "You audit invoices." });
             }
 
             // ?wait answers when the run has come to rest (or after 30 s, which fails the test here).
-            var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/invoice-audit/runs?wait=30s", new { input = new { divisor } });
+            var run = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/invoice-audit/runs?wait=30s", new { input = new { divisor } });
             ((string)run["status"]!).ShouldBe(divisor == 0 ? "failed" : "succeeded", run.ToJsonString());
             lastRun = (string)run["id"]!;
         }
@@ -110,17 +110,17 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
     {
         var workspace = await cadre.CreateWorkspaceAsync("insight-events", "Insight events");
         using var admin = cadre.Admin();
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/event-types", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/event-types", new
         {
             name = "invoice.received", description = "An invoice arrived from the ERP.", schema = new { type = "object" },
         });
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows", new
         {
             name = "on-invoice", type = "event", trigger = new { eventType = "invoice.received" },
             steps = new[] { new { id = "note", activity = new { uniqueIdentifier = "transform" }, input = new { amount = "{{ context.event.payload.amount }}" } } },
         });
-        await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/on-invoice/activate", null);
-        var sent = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/events", new
+        await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/workflows/on-invoice/activate", null);
+        var sent = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{workspace}/events", new
         {
             type = "invoice.received", source = "erp", id = "INV-1001", payload = new { amount = 42 },
         });
@@ -172,7 +172,7 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         var workspace = await cadre.CreateWorkspaceAsync("insight-audit", "Insight audit");
         await cadre.CreateWorkflowAsync(workspace, "audited-flow", "Before");
         using var admin = cadre.Admin();
-        await SendAsync(admin, HttpMethod.Patch, $"/api/v1/workspaces/{workspace}/workflows/audited-flow", new { description = "After" });
+        await ApiCalls.SendAsync(admin, HttpMethod.Patch, $"/api/v1/workspaces/{workspace}/workflows/audited-flow", new { description = "After" });
 
         await InstanceWithOwner.SignInAsync(page, $"/w/{workspace}/audit");
 
@@ -214,17 +214,4 @@ public sealed class InsightTests(InstanceWithOwner cadre) : IClassFixture<Instan
         await page.GetByRole(AriaRole.Link, new() { Name = "Analytics" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No runs in the last 30 days" })).ToBeVisibleAsync();
     });
-
-    private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
-    }
 }

@@ -307,12 +307,12 @@ public sealed class RoleTests(InstanceWithOwner cadre) : IClassFixture<InstanceW
             var operatorId = await cadre.CreateMemberAsync(Workspace, Operator, "Otto Operator", Password, "operator");
             await cadre.CreateMemberAsync(Workspace, Editor, "Edie Editor", Password, "editor");
             using var admin = cadre.Admin();
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas", new
             {
                 name = "helper", displayName = "Helper", description = "Helps.", instructions = "You help.",
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas/helper/memory", new { content = "Likes short answers." });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/skills", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/personas/helper/memory", new { content = "Likes short answers." });
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/skills", new
             {
                 name = "lookup", kind = "http", description = "Looks an order up.",
                 config = new
@@ -321,20 +321,20 @@ public sealed class RoleTests(InstanceWithOwner cadre) : IClassFixture<InstanceW
                     parameters = new { type = "object", properties = new { order = new { type = "integer" } } },
                 },
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/guardrails", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/guardrails", new
             {
                 name = "calm", kind = "deny_topic", action = "warn", config = new { phrase = "storm" },
             });
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/event-types", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/event-types", new
             {
                 name = "change.proposed", description = "A change was proposed.", schema = new { type = "object" },
             });
-            var sent = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/events", new
+            var sent = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/events", new
             {
                 type = "change.proposed", source = "git", id = "CHG-1", payload = new { id = 1 },
             });
             _eventId = (string)sent["id"]!;
-            await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
+            await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows", new
             {
                 name = "review", description = "Checks a change and asks the operator",
                 steps = new object[]
@@ -348,7 +348,7 @@ public sealed class RoleTests(InstanceWithOwner cadre) : IClassFixture<InstanceW
                     },
                 },
             });
-            var run = await SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/review/runs", new { input = new { change = "42" } });
+            var run = await ApiCalls.SendAsync(admin, HttpMethod.Post, $"/api/v1/workspaces/{Workspace}/workflows/review/runs", new { input = new { change = "42" } });
             _runId = (string)run["id"]!;
             return _runId;
         }
@@ -356,18 +356,5 @@ public sealed class RoleTests(InstanceWithOwner cadre) : IClassFixture<InstanceW
         {
             Arranging.Release();
         }
-    }
-
-    private static async Task<JsonObject> SendAsync(HttpClient client, HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
     }
 }

@@ -1,7 +1,6 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cadre.Cli.Output;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.EventEmitters;
@@ -22,7 +21,7 @@ internal static class ManifestYaml
         .WithEventEmitter(next => new LiteralBlocks(next))
         .Build();
 
-    public static string Serialize(JsonNode? document) => Serializer.Serialize(Plain(document));
+    public static string Serialize(JsonNode? document) => Serializer.Serialize(Printer.Plain(document));
 
     /// <summary>Several documents in one file, each after a <c>---</c>.</summary>
     public static string SerializeAll(IEnumerable<JsonNode> documents)
@@ -36,22 +35,6 @@ internal static class ManifestYaml
 
         return text.ToString();
     }
-
-    private static object? Plain(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject obj => obj.ToDictionary(pair => pair.Key, pair => Plain(pair.Value)),
-        JsonArray array => array.Select(Plain).ToList(),
-        JsonValue value => value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.GetValue<string>(),
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Number => value.TryGetValue<long>(out var whole) ? whole : decimal.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
-            _ => null,
-        },
-        _ => null,
-    };
 
     private sealed class LiteralBlocks(IEventEmitter next) : ChainedEventEmitter(next)
     {

@@ -122,7 +122,7 @@ internal sealed class Printer(TextWriter output, TextWriter messages, OutputForm
     }
 
     /// <summary>JSON as plain objects YamlDotNet writes naturally (numbers stay numbers, strings stay strings).</summary>
-    private static object? Plain(JsonNode? node) => node switch
+    public static object? Plain(JsonNode? node) => node switch
     {
         null => null,
         JsonObject obj => obj.ToDictionary(pair => pair.Key, pair => Plain(pair.Value)),

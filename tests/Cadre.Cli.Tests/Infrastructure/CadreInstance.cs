@@ -55,57 +55,16 @@ public sealed class CadreInstance : IAsyncLifetime
     /// otherwise it talks to this server with the admin key in <paramref name="workspace"/>, and keeps its
     /// configuration in a fresh file, so no test sees another's contexts (or the machine's own).
     /// </summary>
-    public async Task<CliResult> RunAsync(string? workspace, IEnumerable<string> arguments, string? input = null,
-        IDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
-    {
-        var start = StartInfo(workspace, arguments, environment);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(90));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cadre {string.Join(' ', arguments)} did not exit.\nstdout:\n{await output}\nstderr:\n{await error}");
-        }
-
-        return new CliResult(process.ExitCode, await output, await error);
-    }
+    public Task<CliResult> RunAsync(string? workspace, IEnumerable<string> arguments, string? input = null,
+        IDictionary<string, string?>? environment = null, TimeSpan? timeout = null) =>
+        CadreCommand.RunToEndAsync(StartInfo(workspace, arguments, environment), input, timeout);
 
     public Task<CliResult> RunAsync(string? workspace, params string[] arguments) => RunAsync(workspace, (IEnumerable<string>)arguments);
 
     /// <summary>How <see cref="RunAsync"/> starts <c>cadre</c>, for a test that watches the process as it runs (<see cref="CliProcess"/>).</summary>
     public ProcessStartInfo StartInfo(string? workspace, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestDirectories.Create("cli"),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cadre.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("CADRE_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        start.Environment["CADRE_CONFIG"] = Path.Combine(start.WorkingDirectory, "config.yaml");
+        var start = CadreCommand.StartInfo(TestDirectories.Create("cli"), arguments);
         start.Environment["CADRE_SERVER"] = Url;
         start.Environment["CADRE_KEY"] = AdminKey;
         if (workspace is not null)
