@@ -41,8 +41,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
         Start(workingDirectory, environment, ["Cadre.Server.dll"]);
 
     /// <summary>
-    /// Starts <paramref name="program"/>, a program of the test's output and its arguments (<c>cadre.dll server</c>),
-    /// that runs the server, in <paramref name="workingDirectory"/> on a free port.
+    /// Starts <paramref name="program"/>, a program of the test's output and its arguments (<c>cadre.dll server</c>) or
+    /// a program's full path (an installed tool), that runs the server, in <paramref name="workingDirectory"/> on a free port.
     /// </summary>
     public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment, IReadOnlyList<string> program)
     {
@@ -70,14 +70,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     private static ProcessStartInfo StartInfo(string workingDirectory, IDictionary<string, string> environment, string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // A .dll of the test's output runs under dotnet; a full path is a program of its own (an installed cadre tool).
+        var assembly = program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(assembly ? "dotnet" : program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
+        if (assembly)
+        {
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
