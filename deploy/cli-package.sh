@@ -74,7 +74,8 @@ cat >"$work/nuget.config" <<EOF
   </packageSources>
 </configuration>
 EOF
-dotnet tool install --tool-path "$out/tool" --configfile "$work/nuget.config" --version "$version" Cadre.Cli
+# Its own package cache: the machine's may hold an older Cadre.Cli of the same version, which would be installed instead.
+NUGET_PACKAGES="$work/packages" dotnet tool install --tool-path "$out/tool" --configfile "$work/nuget.config" --version "$version" Cadre.Cli
 installed=$("$out/tool/cadre" --version)
 [ "${installed%%+*}" = "$version" ] || fail "the installed tool says $installed, not $version"
 echo "tool: $out/tool/cadre --version → $installed"

@@ -42,7 +42,9 @@ public sealed class PackagingTests
             <configuration><packageSources><clear /><add key="cadre" value="{packages}" /></packageSources></configuration>
             """);
         var tools = Path.Combine(work, "tools");
-        (await DotnetAsync(work, "tool", "install", "--tool-path", tools, "--configfile", config, "Cadre.Cli")).ShouldSucceed();
+        // Its own package cache too: the machine's may hold an older Cadre.Cli of the same version, which would be installed instead.
+        (await RunAsync(work, "dotnet", new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(work, "packages") },
+            "tool", "install", "--tool-path", tools, "--configfile", config, "Cadre.Cli")).ShouldSucceed();
         var cadre = Path.Combine(tools, "cadre");
         var version = await RunAsync(work, cadre, "--version");
         version.ShouldSucceed().Output.Trim().ShouldStartWith(typeof(CadreInstance).Assembly.GetName().Version!.ToString(3));
@@ -59,9 +61,12 @@ public sealed class PackagingTests
     }
 
     private static Task<CliResult> DotnetAsync(string workingDirectory, params string[] arguments) =>
-        RunAsync(workingDirectory, "dotnet", arguments);
+        RunAsync(workingDirectory, "dotnet", new Dictionary<string, string>(), arguments);
 
-    private static async Task<CliResult> RunAsync(string workingDirectory, string program, params string[] arguments)
+    private static Task<CliResult> RunAsync(string workingDirectory, string program, params string[] arguments) =>
+        RunAsync(workingDirectory, program, new Dictionary<string, string>(), arguments);
+
+    private static async Task<CliResult> RunAsync(string workingDirectory, string program, IDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -74,6 +79,11 @@ public sealed class PackagingTests
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         return await CadreCommand.RunToEndAsync(start, null, TimeSpan.FromMinutes(5));
