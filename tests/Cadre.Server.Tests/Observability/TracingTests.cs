@@ -43,8 +43,12 @@ public sealed class TracingTests
 
         ((string)run["status"]!).ShouldBe("succeeded", run.ToJsonString());
         var runId = (string)run["id"]!;
-        var inTrace = await Eventually.HoldsAsync(() => spans.InTrace(trace), s => s.Any(span => span.OperationName.StartsWith("cadre.run ", StringComparison.Ordinal)), "the run's span is recorded");
-        var request = inTrace.Single(s => s.Kind == ActivityKind.Server && s.GetTagItem("http.route") is string route && route.Contains("/workflows/{workflow}/runs", StringComparison.Ordinal));
+        static bool IsStartRequest(Activity span) =>
+            span.Kind == ActivityKind.Server && span.GetTagItem("http.route") is string route && route.Contains("/workflows/{workflow}/runs", StringComparison.Ordinal);
+        // The request's span ends after its response is sent, which may be after the run (and its span) ended: wait for both.
+        var inTrace = await Eventually.HoldsAsync(() => spans.InTrace(trace),
+            s => s.Any(span => span.OperationName.StartsWith("cadre.run ", StringComparison.Ordinal)) && s.Any(IsStartRequest), "the run's and the request's spans are recorded");
+        var request = inTrace.Single(IsStartRequest);
         var creation = inTrace.Single(s => s.OperationName == $"cadre.run.create {flow}");
         creation.ParentSpanId.ShouldBe(request.SpanId);
         creation.GetTagItem("cadre.run.id").ShouldBe(runId);
