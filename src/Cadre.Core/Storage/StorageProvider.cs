@@ -53,8 +53,26 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether a query failed because a table does not exist (a database nothing has migrated yet).</summary>
     public abstract bool IsMissingTable(DbException exception);
 
-    /// <summary>Whether an exception means the database is unreachable or busy, so a retry may succeed (answered 503).</summary>
+    /// <summary>Whether an exception means the database is unreachable, busy or out of space, so a retry may succeed (answered 503).</summary>
     public abstract bool IsTransientFailure(Exception exception);
+
+    /// <summary>Whether an exception means the disk holding the database or the data directory is full.</summary>
+    public abstract bool IsOutOfSpace(Exception exception);
+
+    /// <summary>A file write that found no space left on its device (an uploaded file's bytes), wrapped or not.</summary>
+    protected static bool IsDiskFull(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            // .NET's IOException carries the errno on Unix (ENOSPC is 28 on Linux and macOS), the HRESULT on Windows.
+            if (exception is IOException { HResult: 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A read-only transaction whose reads all see one moment of the database.</summary>
     public abstract Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginSnapshotAsync(CadreDbContext db, CancellationToken cancellationToken);

@@ -63,7 +63,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
     }
 }
 
-/// <summary>Answers 503 with <c>Retry-After</c> when the database is unreachable or busy, rather than a bare 500.</summary>
+/// <summary>Answers 503 with <c>Retry-After</c> when the database is unreachable or busy, or the disk is full, rather than a bare 500.</summary>
 internal sealed class StorageUnavailableExceptionHandler(StorageProvider storage, IProblemDetailsService problems, ILogger<StorageUnavailableExceptionHandler> logger)
     : IExceptionHandler
 {
@@ -74,9 +74,19 @@ internal sealed class StorageUnavailableExceptionHandler(StorageProvider storage
             return false;
         }
 
-        logger.LogWarning(exception, "Database unavailable while serving {Path}", httpContext.Request.Path);
+        // A full disk lasts until an operator frees space: worth a longer wait than a busy database.
+        var full = storage.IsOutOfSpace(exception);
+        if (full)
+        {
+            logger.LogWarning(exception, "Disk full while serving {Path}", httpContext.Request.Path);
+        }
+        else
+        {
+            logger.LogWarning(exception, "Database unavailable while serving {Path}", httpContext.Request.Path);
+        }
+
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        httpContext.Response.Headers.RetryAfter = "1";
+        httpContext.Response.Headers.RetryAfter = full ? "30" : "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -84,8 +94,10 @@ internal sealed class StorageUnavailableExceptionHandler(StorageProvider storage
             ProblemDetails = new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Database unavailable",
-                Detail = "The database could not be reached or is busy. Retry shortly; nothing was changed unless a later read shows it.",
+                Title = full ? "Storage full" : "Database unavailable",
+                Detail = full
+                    ? "The server's disk is full, so nothing could be written. Retry once space is freed; nothing was changed unless a later read shows it."
+                    : "The database could not be reached or is busy. Retry shortly; nothing was changed unless a later read shows it.",
             },
         });
     }

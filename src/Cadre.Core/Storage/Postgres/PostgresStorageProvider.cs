@@ -225,12 +225,21 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
     public override bool IsMissingTable(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
 
+    // Npgsql counts disk_full (53100) as transient, so IsTransientFailure covers it too.
+    public override bool IsOutOfSpace(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.DiskFull } => true,
+        DbUpdateException { InnerException: { } inner } => IsOutOfSpace(inner),
+        InvalidOperationException { InnerException: { } inner } => IsOutOfSpace(inner),
+        _ => IsDiskFull(exception),
+    };
+
     public override bool IsTransientFailure(Exception exception) => exception switch
     {
         NpgsqlException { IsTransient: true } => true,
         NpgsqlException { InnerException: SocketException or TimeoutException } => true,
         DbUpdateException { InnerException: { } inner } => IsTransientFailure(inner),
         InvalidOperationException { InnerException: { } inner } => IsTransientFailure(inner),
-        _ => false,
+        _ => IsDiskFull(exception),
     };
 }

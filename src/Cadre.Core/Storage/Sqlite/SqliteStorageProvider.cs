@@ -12,6 +12,7 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     // https://www.sqlite.org/rescode.html
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
+    private const int SqliteFull = 13;
     private const int SqliteConstraintUnique = 2067;
     private const int SqliteConstraintPrimaryKey = 1555;
 
@@ -156,9 +157,16 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
     public override bool IsMissingTable(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 1 } sqlite && sqlite.Message.Contains("no such table", StringComparison.Ordinal);
 
+    // A full disk passes once space is freed: retried by the engine, answered 503 meanwhile.
     public override bool IsTransientFailure(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
-        || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
+        || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
+        || IsOutOfSpace(exception!);
+
+    public override bool IsOutOfSpace(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteFull }
+        || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteFull }
+        || IsDiskFull(exception);
 }
 
 /// <summary>
