@@ -5,8 +5,8 @@ namespace Cadre.Server.Tests.Battery;
 
 /// <summary>
 /// Listeners on internal addresses that count every connection made to them: 127.0.0.2, 127.0.0.1 and ::1 on one
-/// free port (the one the SSRF targets name), and 127.0.0.2 on ports 80 and 443 when they are free (targets that
-/// name no port). A guarded outbound path must never connect: <see cref="Connections"/> stays 0.
+/// free port (the one the SSRF targets name), and, when asked, 127.0.0.2 on ports 80 and 443 if they are free
+/// (targets that name no port). A guarded outbound path must never connect: <see cref="Connections"/> stays 0.
 /// </summary>
 internal sealed class Canary : IAsyncDisposable
 {
@@ -26,7 +26,8 @@ internal sealed class Canary : IAsyncDisposable
     /// <summary>Connections accepted on any of its addresses.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
-    public static Canary Start()
+    /// <summary>Starts listening; <paramref name="defaultPorts"/> adds 127.0.0.2:80 and :443 (one canary at a time can hold them).</summary>
+    public static Canary Start(bool defaultPorts = false)
     {
         for (var tries = 0; ; tries++)
         {
@@ -39,8 +40,12 @@ internal sealed class Canary : IAsyncDisposable
             if (canary.TryListen(IPAddress.Loopback, canary.Port) && canary.TryListen(IPAddress.IPv6Loopback, canary.Port))
             {
                 // Default ports, for URLs that name none: best effort (another process may hold them).
-                canary.TryListen(IPAddress.Parse("127.0.0.2"), 80);
-                canary.TryListen(IPAddress.Parse("127.0.0.2"), 443);
+                if (defaultPorts)
+                {
+                    canary.TryListen(IPAddress.Parse("127.0.0.2"), 80);
+                    canary.TryListen(IPAddress.Parse("127.0.0.2"), 443);
+                }
+
                 return canary;
             }
 

@@ -103,7 +103,7 @@ public sealed class SsrfTests(ITestOutputHelper output)
     [Fact]
     public async Task EveryOutboundPath_RefusesEveryInternalTarget_AndTheCanaryHearsNothing()
     {
-        await using var canary = Canary.Start();
+        await using var canary = Canary.Start(defaultPorts: true);
         await canary.SelfTestAsync();
         // The "public" server: allowed by the operator (Cadre:Outbound:AllowedHosts), it redirects wherever it is asked
         // (/r/{the target in hex}/…).
