@@ -143,9 +143,15 @@ internal static class ModelTurns
         ["cachedInputTokens"] = cached,
     };
 
-    /// <summary>A provider failure as the attempt's outcome: retryable unless the provider refused the request itself.</summary>
+    /// <summary>
+    /// A provider failure as the attempt's outcome: retryable unless the provider refused the request itself,
+    /// or the outbound guard did (a workspace provider's address is internal: no retry will change that). The
+    /// guard's reason is given whatever the SDK wrapped it in (Anthropic's says only "I/O exception").
+    /// </summary>
     public static ActivityOutcome Failure(ResolvedProvider provider, Exception ex) =>
-        ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {ex.Message}", retryable: !IsRefusal(ex));
+        Net.OutboundRefusedException.In(ex) is { } refused
+            ? ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {refused.Message}", retryable: false)
+            : ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {ex.Message}", retryable: !IsRefusal(ex));
 
     /// <summary>A 4xx other than 408 and 429: the request itself is wrong (a bad key, an unknown model), and sending it again will not help.</summary>
     private static bool IsRefusal(Exception ex)

@@ -195,4 +195,19 @@ internal sealed class CredentialSafeRedirects(HttpMessageHandler inner) : Delega
 }
 
 /// <summary>A request Cadre refused to send: it would reach an internal address.</summary>
-public sealed class OutboundRefusedException(string message) : Exception(message);
+public sealed class OutboundRefusedException(string message) : Exception(message)
+{
+    /// <summary>The refusal behind <paramref name="exception"/>, however deep the clients (the model SDKs) wrapped it; null when it is none.</summary>
+    public static OutboundRefusedException? In(Exception? exception)
+    {
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is OutboundRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+}
