@@ -58,6 +58,9 @@ public sealed class OutboundHttp : IDisposable
         if (guarded)
         {
             handler.ConnectCallback = ConnectAsync;
+            // Through a proxy (HTTP_PROXY) the callback would connect to, and check, only the proxy's
+            // address, never the destination a workspace chose: guarded requests go direct.
+            handler.UseProxy = false;
         }
 
         return handler;
@@ -106,6 +109,11 @@ public sealed class OutboundHttp : IDisposable
             return true;
         }
 
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && EmbeddedIPv4(address.GetAddressBytes()) is { } embedded)
+        {
+            return IsInternal(embedded);
+        }
+
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             var bytes = address.GetAddressBytes();
@@ -125,6 +133,25 @@ public sealed class OutboundHttp : IDisposable
             >= 224 => true, // multicast and reserved
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// The IPv4 address inside IPv6 forms that reach it: IPv4-compatible <c>::a.b.c.d</c> (some stacks
+    /// still route it), NAT64 <c>64:ff9b::a.b.c.d</c> and 6to4 <c>2002:aabb:ccdd::</c>.
+    /// </summary>
+    private static IPAddress? EmbeddedIPv4(byte[] bytes)
+    {
+        if (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && !(bytes[12] == 0 && bytes[13] == 0 && bytes[14] == 0))
+        {
+            return new IPAddress(bytes.AsSpan(12, 4));
+        }
+
+        if (bytes is [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, ..])
+        {
+            return new IPAddress(bytes.AsSpan(12, 4));
+        }
+
+        return bytes is [0x20, 0x02, ..] ? new IPAddress(bytes.AsSpan(2, 4)) : null;
     }
 }
 

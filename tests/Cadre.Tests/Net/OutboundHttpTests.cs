@@ -22,6 +22,12 @@ public sealed class OutboundHttpTests
     [InlineData("::ffff:10.0.0.1")]
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("2001:db8::1")]
+    [InlineData("::127.0.0.2")]
+    [InlineData("::169.254.169.254")]
+    [InlineData("64:ff9b::7f00:2")]
+    [InlineData("64:ff9b::a9fe:a9fe")]
+    [InlineData("2002:7f00:2::1")]
+    [InlineData("2002:c0a8:101::")]
     public void IsInternal_RecognisesTheServersOwnNetworks(string address) => OutboundHttp.IsInternal(IPAddress.Parse(address)).ShouldBeTrue();
 
     [Theory]
@@ -31,5 +37,7 @@ public sealed class OutboundHttpTests
     [InlineData("100.128.0.1")]
     [InlineData("2606:4700:4700::1111")]
     [InlineData("::ffff:8.8.4.4")]
+    [InlineData("64:ff9b::808:808")]
+    [InlineData("2002:808:808::1")]
     public void IsInternal_LeavesThePublicInternet(string address) => OutboundHttp.IsInternal(IPAddress.Parse(address)).ShouldBeFalse();
 }
