@@ -46,7 +46,7 @@ internal sealed class ProviderService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return new ProviderTestResponse(false, model, time.GetElapsedTime(started).TotalMilliseconds, null, ex.Message);
+            return new ProviderTestResponse(false, model, time.GetElapsedTime(started).TotalMilliseconds, null, provider.WithoutKey(ex.Message));
         }
     }
 
