@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cadre.Storage;
 using Microsoft.AspNetCore.Http;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace Cadre.Server.Tests.Battery;
@@ -17,10 +19,11 @@ namespace Cadre.Server.Tests.Battery;
 [Trait("Battery", "9")]
 public sealed class KeysAndSecretsTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task KeysAndSecrets_NeverInTheClear_AndGuessingKeysIsRateLimited()
+    [Theory, AllDatabases]
+    public async Task KeysAndSecrets_NeverInTheClear_AndGuessingKeysIsRateLimited(DatabaseKind db)
     {
         var directory = TestDirectories.Create("battery-keys");
+        var postgres = db == DatabaseKind.Postgres ? await TestPostgres.CreateDatabaseAsync() : null;
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
         await using var echo = await FakeHttpServer.StartAsync(async context =>
         {
@@ -31,13 +34,19 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
                 error = new { message = $"seen {context.Request.Path} with {context.Request.Headers.Authorization} {context.Request.Headers["X-Token"]}" },
             });
         });
-        await using var server = ServerProcess.Start(directory, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["CADRE_ADMIN_KEY"] = adminKey,
             ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
             ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
             ["Logging__LogLevel__Default"] = "Debug",
-        });
+        };
+        if (postgres is not null)
+        {
+            environment["CADRE_DATABASE"] = postgres;
+        }
+
+        await using var server = ServerProcess.Start(directory, environment);
         await server.WaitUntilListeningAsync();
         var seen = new Seen();
         using var admin = server.Client(adminKey);
@@ -158,7 +167,19 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
             places.Add(($"file {Path.GetRelativePath(directory, file)}", copy.ToArray()));
         }
 
-        places.ShouldContain(p => p.Place.EndsWith("cadre.db", StringComparison.Ordinal), "the SQLite file was searched");
+        if (postgres is not null)
+        {
+            places.Add(("PostgreSQL: every row of every table, as text", Encoding.UTF8.GetBytes(await EveryRowAsync(postgres))));
+        }
+        else
+        {
+            places.ShouldContain(p => p.Place.EndsWith("cadre.db", StringComparison.Ordinal), "the SQLite file was searched");
+        }
+
+        // The search looks at live data: the workflow's name and the run's ID are stored where it looks.
+        var stored = places.Where(p => !p.Place.StartsWith("response", StringComparison.Ordinal) && !p.Place.StartsWith("server output", StringComparison.Ordinal)).ToList();
+        var runBytes = Encoding.UTF8.GetBytes(runId);
+        stored.Count(p => p.Bytes.AsSpan().IndexOf(runBytes) >= 0).ShouldBeGreaterThan(0, "the run is in the searched storage");
         var leaks = new List<string>();
         foreach (var (canaryName, canary) in canaries)
         {
@@ -172,11 +193,41 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
         var (attempts, unauthorized, throttled) = await GuessKeysAsync(server, BatteryScale.Pick(3_000, 10_000));
         await (await owner.GetAsync(w)).ShouldBeAsync(HttpStatusCode.OK);
 
-        BatteryReport.Write(output, 9, "keys and secrets", ("canaries", canaries.Count), ("places searched", places.Count),
+        BatteryReport.Write(output, 9, $"keys and secrets, {db.ToString().ToLowerInvariant()}", ("canaries", canaries.Count), ("places searched", places.Count),
             ("bytes searched", places.Sum(p => (long)p.Bytes.Length)), ("leaks", leaks.Count), ("brute-force attempts", attempts), ("401s", unauthorized), ("429s", throttled));
         leaks.ShouldBeEmpty(string.Join('\n', leaks));
         throttled.ShouldBeGreaterThan(0, "guessing keys never hit the rate limiter");
         (unauthorized + throttled).ShouldBe(attempts, "every guess was refused");
+    }
+
+    /// <summary>Every row of every table of the database, as PostgreSQL writes it as text (byte arrays in hex).</summary>
+    private static async Task<string> EveryRowAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        tables.ShouldNotBeEmpty();
+        var text = new StringBuilder();
+        foreach (var table in tables)
+        {
+            await using var select = new NpgsqlCommand($"SELECT t::text FROM {table} t", connection);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                text.AppendLine(reader.GetString(0));
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>A key's creation answer shows it (once); that answer is the one place it may be, so it is not searched.</summary>
@@ -204,9 +255,11 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
     {
         using var client = server.Client();
         int attempts = 0, unauthorized = 0, throttled = 0, other = 0;
+        // Reduced: until the limiter has clearly engaged. Full: the whole budget, to see it hold.
+        var throttledEnough = BatteryScale.Pick(200, maximum);
         var workers = Enumerable.Range(0, 16).Select(async _ =>
         {
-            while (Interlocked.Increment(ref attempts) <= maximum && Volatile.Read(ref throttled) < 200)
+            while (Interlocked.Increment(ref attempts) <= maximum && Volatile.Read(ref throttled) < throttledEnough)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/workspaces/keys");
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "cadre_" + System.Security.Cryptography.RandomNumberGenerator.GetString(
