@@ -151,7 +151,7 @@ internal static class ModelTurns
     public static ActivityOutcome Failure(ResolvedProvider provider, Exception ex) =>
         Net.OutboundRefusedException.In(ex) is { } refused
             ? ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {refused.Message}", retryable: false)
-            : ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {ex.Message}", retryable: !IsRefusal(ex));
+            : ActivityOutcome.Failure("provider_error", $"Provider '{provider.Name}' failed: {provider.WithoutKey(ex.Message)}", retryable: !IsRefusal(ex));
 
     /// <summary>A 4xx other than 408 and 429: the request itself is wrong (a bad key, an unknown model), and sending it again will not help.</summary>
     private static bool IsRefusal(Exception ex)

@@ -22,7 +22,12 @@ public sealed record PriceRequest(decimal? Input = null, decimal? Output = null,
 /// <summary>Everything a model call needs to reach a provider, wherever it was configured.</summary>
 /// <param name="Trusted">Configured by the operator (environment, settings): may reach private addresses without the outbound allow-list.</param>
 internal sealed record ResolvedProvider(
-    string Name, string Kind, Uri? BaseUrl, string? ApiKey, string? DefaultModel, TimeSpan Timeout, int MaxRetries, bool Trusted);
+    string Name, string Kind, Uri? BaseUrl, string? ApiKey, string? DefaultModel, TimeSpan Timeout, int MaxRetries, bool Trusted)
+{
+    /// <summary>The text with this provider's key blanked out: a provider's error message may quote the key it was sent.</summary>
+    public string WithoutKey(string text) =>
+        string.IsNullOrEmpty(ApiKey) ? text : text.Replace(ApiKey, "[provider key]", StringComparison.Ordinal);
+}
 
 /// <summary>Body of POST …/providers/{provider}/test: the model to ask (default: the provider's default model).</summary>
 public sealed record ProviderTestRequest(string? Model = null);

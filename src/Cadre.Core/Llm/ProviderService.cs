@@ -46,7 +46,8 @@ internal sealed class ProviderService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return new ProviderTestResponse(false, model, time.GetElapsedTime(started).TotalMilliseconds, null, (Net.OutboundRefusedException.In(ex) ?? ex).Message);
+            return new ProviderTestResponse(false, model, time.GetElapsedTime(started).TotalMilliseconds, null,
+                Net.OutboundRefusedException.In(ex)?.Message ?? provider.WithoutKey(ex.Message));
         }
     }
 

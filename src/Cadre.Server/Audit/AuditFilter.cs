@@ -83,9 +83,10 @@ internal sealed class AuditFilter(int bodyParameter) : IEndpointFilter
             if (action.Name == "auth.signed_in")
             {
                 (name, resourceType) = (AuditActions.SignInFailed, null);
-                if (context.Arguments.ElementAtOrDefault(bodyParameter) is LoginRequest login)
+                // The address tried, and only an address: people type their password into the email field, and the log must not keep it.
+                if (context.Arguments.ElementAtOrDefault(bodyParameter) is LoginRequest { Email: { } email } && System.Net.Mail.MailAddress.TryCreate(email, out _))
                 {
-                    details["email"] = login.Email;
+                    details["email"] = email;
                 }
             }
             else if (status == StatusCodes.Status403Forbidden && caller is not null)
