@@ -19,6 +19,7 @@ namespace Cadre.Server.Tests.Battery;
 /// item generates its requests from the published contract instead.)
 /// </summary>
 [Trait("Battery", "7")]
+[Collection(ServerUnderTest.Collection)]
 public sealed partial class FuzzingTests(ITestOutputHelper output)
 {
     private const long MiB = 1024 * 1024;

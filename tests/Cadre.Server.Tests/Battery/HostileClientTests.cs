@@ -16,6 +16,7 @@ namespace Cadre.Server.Tests.Battery;
 /// server's descriptors fall back once the attackers go. Latency and memory are printed, not asserted.
 /// </summary>
 [Trait("Battery", "12")]
+[Collection(ServerUnderTest.Collection)]
 public sealed class HostileClientTests(ITestOutputHelper output)
 {
     private const long MiB = 1024 * 1024;

@@ -13,6 +13,7 @@ namespace Cadre.Server.Tests.Battery;
 /// server's memory hardly moves; a body within a larger limit (the import's) is read and refused as bad input.
 /// </summary>
 [Trait("Battery", "13")]
+[Collection(ServerUnderTest.Collection)]
 public sealed class OversizedInputTests(ITestOutputHelper output)
 {
     private const long MiB = 1024 * 1024;

@@ -10,6 +10,9 @@ namespace Cadre.Server.Tests.Battery;
 /// </summary>
 internal sealed class ServerUnderTest : IAsyncDisposable
 {
+    /// <summary>The items that measure a server process's memory and latency run one at a time, so they measure their own load.</summary>
+    public const string Collection = "Battery server processes";
+
     private ServerUnderTest(ServerProcess process, string adminKey, string workspace)
     {
         Process = process;
