@@ -77,8 +77,14 @@ internal static class RawHttp
             }
 
             // The whole body went out unrefused: end it, so the server answers what it made of it.
-            sent += length is null ? 0 : await WriteAsync(stream, end, chunked: false, answered.Token);
-            await stream.WriteAsync(length is null ? "0\r\n\r\n"u8.ToArray() : [], answered.Token);
+            if (length is null)
+            {
+                await stream.WriteAsync("0\r\n\r\n"u8.ToArray(), answered.Token);
+            }
+            else
+            {
+                sent += await WriteAsync(stream, end, chunked: false, answered.Token);
+            }
         }
         catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
         {
