@@ -1,9 +1,11 @@
+using System.Text;
 using System.Text.Json;
 using Cadre.Common;
 using Cadre.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Net.Http.Headers;
 
 namespace Cadre.Server.Http;
 
@@ -32,6 +34,14 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                     Detail = parameter.Name == "body" ? parameter.Message : "One or more query parameters are invalid.",
                 };
                 break;
+            case InvalidOperationException when UnknownCharset(httpContext.Request) is { } charset:
+                // ReadFromJsonAsync throws this (not a BadHttpRequestException) for a charset no Encoding knows.
+                problem = new ProblemDetails
+                {
+                    Status = StatusCodes.Status415UnsupportedMediaType,
+                    Detail = $"The Content-Type names the character set '{charset}', which this server does not know. Send JSON as UTF-8 (charset=utf-8, or no charset).",
+                };
+                break;
             case BadHttpRequestException bad:
                 // Title from the status; for 413 and 415 ProblemDefaults supplies a detail that says what to do.
                 problem = new ProblemDetails
@@ -46,6 +56,24 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
 
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static string? UnknownCharset(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset is not { Length: > 0 } charset)
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = Encoding.GetEncoding(charset.Value!);
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return charset.Value;
+        }
     }
 
     private static HttpValidationProblemDetails Describe(JsonException exception, HttpContext httpContext)

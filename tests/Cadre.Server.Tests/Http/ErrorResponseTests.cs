@@ -61,6 +61,23 @@ public sealed class ErrorResponseTests
     }
 
     [Theory, AllDatabases]
+    public async Task UnknownCharset_Returns415(DatabaseKind db)
+    {
+        // Found by the fuzzing battery (item 7): the JSON reader threw, and the answer was a 500.
+        var app = await SharedApps.Get(db);
+        using var admin = app.AdminClient();
+        var name = Api.UniqueName();
+        var content = new StringContent($$"""{"name":"{{name}}"}""", Encoding.UTF8);
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=bogus");
+
+        var response = await admin.PostAsync("/api/v1/workspaces", content);
+
+        (await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType)).Detail!.ShouldContain("bogus");
+        await (await admin.GetAsync($"/api/v1/workspaces/{name}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Theory, AllDatabases]
     public async Task BodyOverLimit_WithContentLength_Returns413BeforeReadingIt(DatabaseKind db)
     {
         var app = await SharedApps.Get(db);

@@ -34,6 +34,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process ID, to read its memory and open descriptors from <c>/proc</c>.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
