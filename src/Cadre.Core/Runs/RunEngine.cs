@@ -834,7 +834,22 @@ internal sealed partial class RunEngine(
                     state.NewTask(row.StepId, "timer", row.Attempt, state.Now);
                     break;
                 case "compensation" when step.Status == "compensating":
-                    ApplyCompensation(state, row.StepId, row.Attempt, new FailedOutcome(error));
+                    // As for a step: whether the lost undo happened is unknown, so the same attempt is
+                    // delivered again under the same idempotency key, and each delivery counts.
+                    var undoMax = RetryPolicyFor(state, row.StepId).MaximumAttempts ?? 1;
+                    var undoStepId = row.StepId;
+                    var undoRunId = row.RunId;
+                    var undoSpent = await db.Tasks.CountAsync(
+                        t => t.RunId == undoRunId && t.StepId == undoStepId && t.Kind == "compensation" && (t.Status == "failed" || t.Status == "abandoned"),
+                        cancellationToken);
+                    if (undoMax != 0 && undoSpent + 1 >= undoMax)
+                    {
+                        ApplyCompensation(state, row.StepId, row.Attempt, new FailedOutcome(error with { Retryable = false }));
+                        break;
+                    }
+
+                    state.NewTask(row.StepId, "compensation", row.Attempt, state.Now);
+                    state.EmitStep(row.StepId, "compensation_retrying", new JsonObject { ["error"] = error.ToJson(), ["retryAt"] = state.Now });
                     break;
                 case "step" when step.Status is "queued" or "retrying" or "running" && !state.IsTerminal:
                     if (state.Run.HaltRequested)
