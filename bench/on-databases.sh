@@ -1,9 +1,10 @@
 # Sourced by the workload scripts: builds the Release server and harness, then calls the script's
 # `run` function on SQLite, then on CADRE_BENCH_DATABASE when set, else on a throw-away PostgreSQL 15
 # cluster when its binaries are installed (max_connections 300: agent runs hold many at once).
+# The web UI is left out of the build (-p:CadreBuildWeb=false): no workload uses it.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-dotnet build src/Cadre.Server -c Release -v quiet -nologo >/dev/null
-dotnet build bench/Cadre.Bench -c Release -v quiet -nologo >/dev/null
+dotnet build src/Cadre.Server -c Release -p:CadreBuildWeb=false -v quiet -nologo >/dev/null
+dotnet build bench/Cadre.Bench -c Release -p:CadreBuildWeb=false -v quiet -nologo >/dev/null
 server="$PWD/src/Cadre.Server/bin/Release/net10.0/Cadre.Server.dll"
 
 on_databases() {

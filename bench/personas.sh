@@ -5,6 +5,6 @@
 # runs the same against PostgreSQL. CADRE_BENCH_KEEP_DATA=1 keeps the data directory for a look inside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build src/Cadre.Server -c Release -v quiet -nologo >/dev/null
-dotnet run -c Release --project bench/Cadre.Bench -- \
+dotnet build src/Cadre.Server -c Release -p:CadreBuildWeb=false -v quiet -nologo >/dev/null
+dotnet run -c Release -p:CadreBuildWeb=false --project bench/Cadre.Bench -- \
   "$PWD/src/Cadre.Server/bin/Release/net10.0/Cadre.Server.dll" "${PERSONAS:-10000}" "${REQUESTS:-2000}" "${CONCURRENCY:-8}"

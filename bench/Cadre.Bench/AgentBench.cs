@@ -22,8 +22,9 @@ public static class AgentBench
     private static readonly TimeSpan FirstToken = TimeSpan.FromMilliseconds(200);
     private const double TokensPerSecond = 50;
 
-    public static async Task RunAsync(BenchServer server, BenchSettings settings, int streamingRuns, int subscribers, TextWriter output)
+    public static async Task<Figures> RunAsync(BenchServer server, BenchSettings settings, int streamingRuns, int subscribers, TextWriter output)
     {
+        var figures = new Figures("Agent overhead", Figures.DatabaseOf(settings.Database));
         using var model = new FakeStreamingModel(FirstToken, TokensPerSecond);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 4096, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
@@ -55,6 +56,9 @@ public static class AgentBench
         output.WriteLine($"{"fake server, called directly",-34} {straight.P50,8:F1} {straight.P99,8:F1}");
         output.WriteLine($"{"run started, first SSE delta",-34} {through.P50,8:F1} {through.P99,8:F1}");
         output.WriteLine($"{"added by Cadre",-34} {through.P50 - straight.P50,8:F1} {through.P99 - straight.P99,8:F1}   (target under 5 and 20)");
+        figures.Add("time to first token through a run and its SSE stream, p50", through.P50, "ms", "the fake provider called directly, p50", straight.P50);
+        figures.Add("time to first token through a run and its SSE stream, p99", through.P99, "ms", "the fake provider called directly, p99", straight.P99);
+        figures.Add("added by Cadre, p50", through.P50 - straight.P50, "ms");
         output.WriteLine();
         output.WriteLine("where the added time goes (p50 ms each, from the run's event times and the fake server's arrival times; same clock):");
         string[] names = ["start request, to its commit", "commit, to the attempt's start", "attempt start, to the model request", "model's first token, to the delta's commit", "delta's commit, to the SSE client"];
@@ -79,6 +83,9 @@ public static class AgentBench
         output.WriteLine();
         output.WriteLine($"{streamingRuns} runs streaming at once (CADRE_ENGINE_WORKERS={streamingRuns}), {perRun} SSE subscribers each ({streamingRuns * perRun} in all): " +
             $"{complete} of {received.Length} subscribers received every token, in {clock.Elapsed.TotalSeconds:F1} s (each stream lasts about {FirstToken.TotalSeconds + (100 / TokensPerSecond):F1} s)");
+        figures.Add($"{streamingRuns} runs streaming at once: subscribers that received every token", complete, "subscribers", "subscribers", received.Length);
+        figures.Add($"{streamingRuns} runs streaming at once: time until every stream ended", clock.Elapsed.TotalSeconds, "s", "one stream's own length", FirstToken.TotalSeconds + (100 / TokensPerSecond));
+        return figures;
     }
 
     private static async Task<double> DirectFirstTokenAsync(HttpClient direct, Uri address)

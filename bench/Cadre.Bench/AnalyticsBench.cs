@@ -11,15 +11,17 @@ namespace Cadre.Bench;
 /// into the database with the server stopped; the restarted server's own drain folds the facts into
 /// rollups (timed: the fold rate), so the rollups are what production would hold. Then each analytics
 /// endpoint is timed one request at a time and 4 at a time, with every fact folded and again with
-/// about 5 000 facts waiting to be folded, against <c>GET /healthz</c> in the same run.
+/// about 5 000 facts waiting to be folded, against the bare Kestrel JSON endpoint measured the same
+/// way in the same run (<c>GET /healthz</c> is an extra row).
 /// </summary>
 public static class AnalyticsBench
 {
     private const int Warmup = 20;
     private const int PendingRuns = 2_000;
 
-    public static async Task RunAsync(BenchSettings settings, int runs, TextWriter output)
+    public static async Task<Figures> RunAsync(BenchSettings settings, BareHttpServer bare, int runs, TextWriter output)
     {
+        var figures = new Figures("Analytics", Figures.DatabaseOf(settings.Database));
         var engine = settings.Database is null ? "SQLite" : "PostgreSQL";
         var server = await BenchServer.StartAsync(settings);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 8, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
@@ -87,7 +89,8 @@ public static class AnalyticsBench
         }
 
         Task<double[]> Folded(string path, int count, int concurrency) => MeasureAsync(client, path, count, concurrency);
-        await Measure("GET /healthz (baseline)", "/healthz", Folded);
+        await Measure("bare Kestrel JSON (baseline)", bare.Address.ToString(), Folded);
+        await Measure("GET /healthz", "/healthz", Folded);
         foreach (var (name, path) in endpoints)
         {
             await Measure(name, path, Folded);
@@ -139,6 +142,14 @@ public static class AnalyticsBench
         var worst = rows.Skip(1).Max(r => Math.Max(r.One.P99, r.Four.P99));
         output.WriteLine();
         output.WriteLine($"worst p99: {worst:F1} ms (target: analytics of a workflow with {runs:N0} runs under 100 ms)");
+        figures.Add($"fold rate, {facts:N0} facts of {runs:N0} runs (server start included)", facts / foldSeconds, "facts/s");
+        foreach (var (name, one, _) in rows.Skip(1))
+        {
+            figures.Add($"{name}: p50", one.P50, "ms", "bare Kestrel JSON p50", baseline.One.P50);
+            figures.Add($"{name}: p99", one.P99, "ms", "bare Kestrel JSON p99", baseline.One.P99);
+        }
+
+        return figures;
     }
 
     private static HttpClient Client(SocketsHttpHandler handler, BenchServer server)

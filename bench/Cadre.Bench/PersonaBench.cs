@@ -7,14 +7,16 @@ namespace Cadre.Bench;
 
 /// <summary>
 /// Seeds a workspace with many personas, then measures list, filter, search, get and create over
-/// HTTP, each against GET /healthz measured in the same run.
+/// HTTP, each against the bare Kestrel JSON endpoint measured the same way in the same run (GET
+/// /healthz is an extra row).
 /// </summary>
 public static class PersonaBench
 {
     private const int Warmup = 200;
 
-    public static async Task RunAsync(BenchServer server, BenchSettings settings, TextWriter output)
+    public static async Task<Figures> RunAsync(BenchServer server, BareHttpServer bare, BenchSettings settings, TextWriter output)
     {
+        var figures = new Figures("Persona search", Figures.DatabaseOf(settings.Database));
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
@@ -42,7 +44,8 @@ public static class PersonaBench
 
         var scenarios = new (string Name, Func<int, HttpRequestMessage> Request, int Requests)[]
         {
-            ("GET /healthz (baseline)", _ => new(HttpMethod.Get, "/healthz"), settings.Requests),
+            ("bare Kestrel JSON (baseline)", _ => new(HttpMethod.Get, bare.Address), settings.Requests),
+            ("GET /healthz", _ => new(HttpMethod.Get, "/healthz"), settings.Requests),
             ("get by name", i => new(HttpMethod.Get, $"{personas}/persona-{Pick(i, settings.Personas):D5}"), settings.Requests),
             ("get, unknown name (404)", i => new(HttpMethod.Get, $"{personas}/missing-{i}"), settings.Requests),
             ("list, first page of 50", _ => new(HttpMethod.Get, $"{personas}?limit=50"), settings.Requests),
@@ -72,9 +75,16 @@ public static class PersonaBench
             output.WriteLine($"{name,-30} {latency.P50,7:F2} {latency.P99,7:F2} {latency.P99 / baseLatency.P99,11:F1} {load.Throughput,13:F0} {load.Throughput / baseLoad.Throughput,7:F2}");
         }
 
+        foreach (var (name, latency, load) in results.Skip(1))
+        {
+            figures.Add($"{name}: p99", latency.P99, "ms", "bare Kestrel JSON p99", baseLatency.P99);
+            figures.Add($"{name}: {settings.Concurrency} in flight", load.Throughput, "req/s", $"bare Kestrel JSON, {settings.Concurrency} in flight", baseLoad.Throughput);
+        }
+
         var worstSearch = results.Where(r => r.Name.StartsWith("search", StringComparison.Ordinal)).Max(r => r.Latency.P99);
         output.WriteLine();
         output.WriteLine($"search p99, worst of the three: {worstSearch:F2} ms (target: under 20 ms with {settings.Personas} personas)");
+        return figures;
     }
 
     private sealed record Measurement(double Throughput, double P50, double P99);

@@ -18,14 +18,20 @@ namespace Cadre.Bench;
 /// 1…N worker nodes started together: tasks/s and queue latency (available_at → started_at) read from
 /// the tasks table, with PostgreSQL's commits per task and the machine's CPU over the drain.</item>
 /// </list>
-/// Ratios are against one node, measured in the same run.
+/// Ratios are against one node, measured in the same run; the figures for the report read runs/s
+/// and tasks/s against raw single-row commits on the same PostgreSQL at the same concurrency.
 /// </summary>
 public static class ScaleOutBench
 {
     private const int Clients = 16;
 
-    public static async Task RunAsync(string serverDll, string server, int maxNodes, int drainRuns, TimeSpan loadDuration, TextWriter output)
+    public static async Task<Figures> RunAsync(string serverDll, string server, int maxNodes, int drainRuns, TimeSpan loadDuration, TextWriter output)
     {
+        var figures = new Figures("Backlog drain", "PostgreSQL");
+        // A worker node runs 4 × cores attempts at once (CADRE_ENGINE_WORKERS' default).
+        var slots = 4 * Environment.ProcessorCount;
+        var commitsClients = await CommitRate.MeasureAsync(server, Clients, TimeSpan.FromSeconds(5));
+        var commitsSlots = await CommitRate.MeasureAsync(server, slots, TimeSpan.FromSeconds(5));
         output.WriteLine($"PostgreSQL; W2: {Clients} clients for {loadDuration.TotalSeconds:0} s over 1…{maxNodes} nodes; drain: {drainRuns} one-step runs, then 1…{maxNodes} worker nodes");
         var chains = new List<(int Nodes, Load One, Load Spread)>();
         for (var nodes = 1; nodes <= maxNodes; nodes++)
@@ -63,6 +69,22 @@ public static class ScaleOutBench
                 $"{drain.WaitP50,11:F1} {drain.WaitP99,11:F1} {drain.TransactionsPerTask,11:F2} {drain.FlushesPerTask,13:F2} {drain.CpuBusy,9:P0} " +
                 $"{drain.WorkerCpuPerTask,16:F2} {drain.PostgresCpuPerTask,19:F2}");
         }
+
+        figures.Add($"enqueue {drainRuns:N0} runs through the intake node, {Clients} clients", drains.Average(d => d.Drain.EnqueuedPerSecond), "runs/s",
+            $"single-row commits, {Clients} connections", commitsClients, "commits/s");
+        foreach (var (workers, drain) in drains)
+        {
+            figures.Add($"drain, {workers} worker node(s): tasks/s", drain.TasksPerSecond, "tasks/s", $"single-row commits, {slots} connections", commitsSlots, "commits/s");
+            figures.Add($"drain, {workers} worker node(s): queue wait p50", drain.WaitP50, "s");
+            figures.Add($"drain, {workers} worker node(s): transactions per task", drain.TransactionsPerTask, "xacts");
+        }
+
+        foreach (var (nodes, one, _) in chains)
+        {
+            figures.Add($"W2 chain40 through {nodes} node(s), one workflow, {Clients} clients", one.RunsPerSecond, "runs/s", $"single-row commits, {Clients} connections", commitsClients, "commits/s");
+        }
+
+        return figures;
     }
 
     /// <summary>A load pass; CPU is the machine's busy share, and the nodes' and PostgreSQL's CPU per run.</summary>

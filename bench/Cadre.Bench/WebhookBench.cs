@@ -13,14 +13,16 @@ namespace Cadre.Bench;
 /// object as the answer), and W2 chain40 and W3 fanout10 (the engine's workloads) started by
 /// webhooks; then event ingestion (<c>POST …/events</c> starting one run each). Latency one request
 /// at a time from this harness (every answer checked); throughput with <c>wrk</c> (closed loop,
-/// 2 threads), with <c>GET /healthz</c> measured the same way as the baseline; each after a warm-up
+/// 2 threads), with the bare Kestrel JSON endpoint measured the same way as the baseline (and
+/// <c>GET /healthz</c> as an extra row), and raw single-row commits at the same concurrency; each after a warm-up
 /// under load (up to 10 s), so the figures are the server's steady state. Afterwards the runs
 /// stored are counted against the requests answered: every answered request must have its run.
 /// </summary>
 public static partial class WebhookBench
 {
-    public static async Task RunAsync(BenchServer server, BenchSettings settings, TimeSpan loadDuration, TextWriter output)
+    public static async Task<Figures> RunAsync(BenchServer server, BareHttpServer bare, BenchSettings settings, TimeSpan loadDuration, TextWriter output)
     {
+        var figures = new Figures(Workload, Figures.DatabaseOf(settings.Database));
         using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
         var workspace = "hooks-" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
@@ -67,13 +69,25 @@ public static partial class WebhookBench
         // The runtime keeps recompiling hot code (tiered compilation) for several seconds of load: measuring
         // before that settles measures the compiler. Each workload is loaded for the warm-up time first.
         var warmUp = TimeSpan.FromSeconds(Math.Min(10, loadDuration.TotalSeconds));
+        var commits16 = await CommitRate.MeasureAsync(settings.Database, 16, TimeSpan.FromSeconds(5));
+        var commits8 = await CommitRate.MeasureAsync(settings.Database, 8, TimeSpan.FromSeconds(5));
+        var bareBase = new Uri(bare.Address, "/");
+        Func<int, string> w1Body = n => $$"""{"id":{{n}},"payload":"hello"}""";
+        var w2Body = $$"""{"id":7,"counter":0}""";
+        await WrkAsync(bareBase, BareHttpServer.Path, w1Body, 16, warmUp);
+        var bareLatency = await LatencyAsync(anonymous, n => Post(bare.Address.ToString(), w1Body(n)), null, settings.Requests);
+        var bareLoad16 = await WrkAsync(bareBase, BareHttpServer.Path, w1Body, 16, loadDuration);
+        var bareLoad8 = await WrkAsync(bareBase, BareHttpServer.Path, null, 8, loadDuration, w2Body);
         await WrkAsync(server.BaseAddress, "/healthz", null, 16, warmUp);
         var baseLatency = await LatencyAsync(anonymous, _ => new HttpRequestMessage(HttpMethod.Get, "/healthz"), null, settings.Requests);
         var baseLoad16 = await WrkAsync(server.BaseAddress, "/healthz", null, 16, loadDuration);
         var baseLoad8 = await WrkAsync(server.BaseAddress, "/healthz", null, 8, loadDuration);
         output.WriteLine();
         output.WriteLine($"{"workload",-22} {"p50 ms",7} {"p99 ms",7} {"p99 × base",10} {"wrk conc.",9} {"req/s",8} {"÷ base",7} {"wrk p50",8} {"wrk p99",8} {"non-2xx",8} {"runs ok",8}");
-        output.WriteLine($"{"GET /healthz (base)",-22} {baseLatency.P50,7:F2} {baseLatency.P99,7:F2} {"",10} {"16 / 8",9} {baseLoad16.RequestsPerSecond,8:F0} {"",7} {baseLoad16.P50,8:F2} {baseLoad16.P99,8:F2} {"",8} {"",8}");
+        output.WriteLine($"{"bare Kestrel (base)",-22} {bareLatency.P50,7:F2} {bareLatency.P99,7:F2} {"",10} {"16",9} {bareLoad16.RequestsPerSecond,8:F0} {"",7} {bareLoad16.P50,8:F2} {bareLoad16.P99,8:F2} {"",8} {"",8}");
+        output.WriteLine($"{"GET /healthz",-22} {baseLatency.P50,7:F2} {baseLatency.P99,7:F2} {baseLatency.P99 / bareLatency.P99,10:F1} {"16",9} {baseLoad16.RequestsPerSecond,8:F0} {baseLoad16.RequestsPerSecond / bareLoad16.RequestsPerSecond,7:F3} {baseLoad16.P50,8:F2} {baseLoad16.P99,8:F2} {"",8} {"",8}");
+        figures.Add("GET /healthz p50, one at a time", baseLatency.P50, "ms", "bare Kestrel JSON p50", bareLatency.P50);
+        figures.Add("GET /healthz req/s, 16 in flight (wrk)", baseLoad16.RequestsPerSecond, "req/s", "bare Kestrel JSON, 16 in flight (wrk)", bareLoad16.RequestsPerSecond);
         foreach (var (name, path, concurrency, body, expected) in workloads)
         {
             var workflow = name.Split(' ')[1];
@@ -83,8 +97,16 @@ public static partial class WebhookBench
             var load = await WrkAsync(server.BaseAddress, path, name.StartsWith("W1", StringComparison.Ordinal) ? body : null, concurrency, loadDuration, body(7));
             var stored = (int)(await client.GetFromJsonAsync<JsonObject>($"{api}/workflows/{workflow}/runs?limit=1"))!["count"]!;
             var answered = warm.Requests - warm.Non2xx + 50 + settings.Requests + load.Requests - load.Non2xx;
-            var baseLoad = concurrency == 16 ? baseLoad16 : baseLoad8;
-            output.WriteLine($"{name,-22} {latency.P50,7:F2} {latency.P99,7:F2} {latency.P99 / baseLatency.P99,10:F1} {concurrency,9} {load.RequestsPerSecond,8:F0} {load.RequestsPerSecond / baseLoad.RequestsPerSecond,7:F3} {load.P50,8:F2} {load.P99,8:F2} {load.Non2xx,8} {(stored >= answered ? "yes" : $"{stored}/{answered}"),8}");
+            var baseLoad = concurrency == 16 ? bareLoad16 : bareLoad8;
+            var commits = concurrency == 16 ? commits16 : commits8;
+            figures.Add($"{name} p50, one at a time", latency.P50, "ms", "bare Kestrel JSON p50", bareLatency.P50);
+            figures.Add($"{name} p99, one at a time", latency.P99, "ms", "bare Kestrel JSON p99", bareLatency.P99);
+            figures.Add($"{name} req/s, {concurrency} in flight (wrk)", load.RequestsPerSecond, "req/s", $"bare Kestrel JSON, {concurrency} in flight (wrk)", baseLoad.RequestsPerSecond);
+            figures.Add($"{name} runs/s, {concurrency} in flight (wrk)", load.RequestsPerSecond, "runs/s", $"single-row commits, {concurrency} connections", commits, "commits/s");
+            figures.Add($"{name} runs stored, for every answered request", stored, "runs", "answered requests", answered, "requests");
+            figures.Add($"{name} non-2xx answers under load", load.Non2xx, "answers");
+
+            output.WriteLine($"{name,-22} {latency.P50,7:F2} {latency.P99,7:F2} {latency.P99 / bareLatency.P99,10:F1} {concurrency,9} {load.RequestsPerSecond,8:F0} {load.RequestsPerSecond / baseLoad.RequestsPerSecond,7:F3} {load.P50,8:F2} {load.P99,8:F2} {load.Non2xx,8} {(stored >= answered ? "yes" : $"{stored}/{answered}"),8}");
         }
 
         // Event ingestion: each event recorded and its run started before the answer.
@@ -102,7 +124,11 @@ public static partial class WebhookBench
         var started = (int)(await client.GetFromJsonAsync<JsonObject>($"{api}/workflows/on-ping/runs?limit=1"))!["count"]!;
         output.WriteLine();
         output.WriteLine($"event ingestion (16 at a time, each starting one run): {perSecond:F0} events/s; {started} runs for {pings} events");
+        figures.Add("event ingestion, 16 at a time, one run each", perSecond, "events/s", "single-row commits, 16 connections", commits16, "commits/s");
+        return figures;
     }
+
+    public const string Workload = "Webhooks: W1 echo, W2 chain40, W3 fanout10, events";
 
     private static HttpRequestMessage Post(string path, string body) =>
         new(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };

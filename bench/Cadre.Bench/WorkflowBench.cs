@@ -12,11 +12,14 @@ namespace Cadre.Bench;
 /// W2 chain40 (40 sequential transforms), W3 fanout10 (10 parallel branches and a merge), and the
 /// engine's overhead per side-effecting step (20 http steps against a local no-op server, minus the
 /// same 20 calls made directly, over 20). Latency one request at a time; throughput closed-loop.
+/// Baselines: the bare Kestrel JSON endpoint driven by the same client the same way (latency and
+/// throughput), and raw single-row commits at the same concurrency (runs/s and steps/s).
 /// </summary>
 public static class WorkflowBench
 {
-    public static async Task RunAsync(BenchServer server, NoopServer noop, BenchSettings settings, TimeSpan loadDuration, TextWriter output)
+    public static async Task<Figures> RunAsync(BenchServer server, NoopServer noop, BareHttpServer bare, BenchSettings settings, TimeSpan loadDuration, TextWriter output)
     {
+        var figures = new Figures("W2 chain40 and W3 fanout10", Figures.DatabaseOf(settings.Database));
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
@@ -33,23 +36,35 @@ public static class WorkflowBench
         }
 
         output.WriteLine($"{(settings.Database is null ? "SQLite" : "PostgreSQL")}; latency one run at a time ({settings.Requests} runs), throughput {settings.Concurrency} at a time for {loadDuration.TotalSeconds:0} s");
+        var commits = await CommitRate.MeasureAsync(settings.Database, settings.Concurrency, TimeSpan.FromSeconds(5));
+        HttpRequestMessage Bare(int n) => new(HttpMethod.Get, bare.Address);
+        await MeasureAsync(client, Bare, _ => { }, 200, settings.Concurrency);
+        var bareLatency = await MeasureAsync(client, Bare, _ => { }, settings.Requests, 1);
+        var bareLoad = await MeasureForAsync(client, Bare, _ => { }, loadDuration, settings.Concurrency, offset: 0);
         var baseline = await MeasureAsync(client, _ => new HttpRequestMessage(HttpMethod.Get, "/healthz"), _ => { }, settings.Requests, 1);
+        figures.Add("GET /healthz p50", baseline.P50, "ms", "bare Kestrel JSON p50", bareLatency.P50);
         var w2 = Workload(client, workflows, "chain40", n => new { id = n, counter = 0 }, (n, output) => Expect(output, $$"""{"id":{{n}},"counter":40}"""));
         var w3 = Workload(client, workflows, "fanout10", n => new { id = n, value = n % 97 }, (n, output) => Expect(output, $$"""{"id":{{n}},"branches":10,"sum":{{55 * (n % 97)}}}"""));
-        var rows = new List<(string Name, Measurement Latency, Measurement? Load)> { ("GET /healthz (baseline)", baseline, null) };
-        foreach (var (name, request, check) in new[] { ("W2 chain40", w2.Request, w2.Check), ("W3 fanout10", w3.Request, w3.Check) })
+        var rows = new List<(string Name, Measurement Latency, Measurement? Load)> { ("bare Kestrel JSON (baseline)", bareLatency, bareLoad), ("GET /healthz", baseline, null) };
+        foreach (var (name, request, check, steps) in new[] { ("W2 chain40", w2.Request, w2.Check, 40), ("W3 fanout10", w3.Request, w3.Check, 11) })
         {
             await MeasureAsync(client, request, check, 50, settings.Concurrency);
             var latency = await MeasureAsync(client, request, check, settings.Requests, 1, offset: 1_000_000);
             var load = await MeasureForAsync(client, request, check, loadDuration, settings.Concurrency, offset: 2_000_000);
             rows.Add((name, latency, load));
+            var concurrency = settings.Concurrency;
+            figures.Add($"{name} p50, one at a time", latency.P50, "ms", "bare Kestrel JSON p50", bareLatency.P50);
+            figures.Add($"{name} p99, one at a time", latency.P99, "ms", "bare Kestrel JSON p99", bareLatency.P99);
+            figures.Add($"{name} runs/s, {concurrency} in flight", load.Throughput, "runs/s", $"bare Kestrel JSON, {concurrency} in flight", bareLoad.Throughput, "req/s");
+            figures.Add($"{name} runs/s, {concurrency} in flight", load.Throughput, "runs/s", $"single-row commits, {concurrency} connections", commits, "commits/s");
+            figures.Add($"{name} steps/s, {concurrency} in flight", load.Throughput * steps, "steps/s", $"single-row commits, {concurrency} connections", commits, "commits/s");
         }
 
         output.WriteLine();
         output.WriteLine($"{"workload",-26} {"p50 ms",7} {"p99 ms",7} {"p50 × base",11} {$"runs/s ({settings.Concurrency}×)",14}");
         foreach (var (name, latency, load) in rows)
         {
-            output.WriteLine($"{name,-26} {latency.P50,7:F2} {latency.P99,7:F2} {latency.P50 / baseline.P50,11:F1} {(load is null ? "" : load.Throughput.ToString("F0", CultureInfo.InvariantCulture)),14}");
+            output.WriteLine($"{name,-26} {latency.P50,7:F2} {latency.P99,7:F2} {latency.P50 / bareLatency.P50,11:F1} {(load is null ? "" : load.Throughput.ToString("F0", CultureInfo.InvariantCulture)),14}");
         }
 
         // Overhead per side-effecting step: the same 20 calls, through the engine and directly.
@@ -62,6 +77,9 @@ public static class WorkflowBench
         output.WriteLine();
         output.WriteLine($"http20: p50 {engine.P50:F2} ms through the engine, {calls.P50:F2} ms for the same 20 calls made directly");
         output.WriteLine($"engine overhead per side-effecting step: {perStep:F3} ms (p50; target under 1 ms)");
+        figures.Add("20 `http` steps, run p50", engine.P50, "ms", "the same 20 calls made directly, p50", calls.P50);
+        figures.Add("overhead per side-effecting step, p50", perStep, "ms");
+        return figures;
     }
 
     private static (Func<int, HttpRequestMessage> Request, Action<JsonObject> Check) Workload(
