@@ -39,9 +39,12 @@ internal static class WebUi
         return app;
     }
 
+    // An empty segment (//api/v1//…) is no page of the UI: answered 404 rather than a 200 page shell
+    // that scanners and caches would take for the API path it resembles.
     private static bool IsPageRequest(HttpContext context) =>
         context.GetEndpoint() is null
         && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        && !context.Request.Path.Value!.Contains("//", StringComparison.Ordinal)
         && !ServerPaths.Any(path => context.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase));
 
     private static async Task SendIndexAsync(HttpContext context, IFileInfo index)

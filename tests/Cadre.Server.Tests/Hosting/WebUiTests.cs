@@ -33,6 +33,7 @@ public sealed partial class WebUiTests
     [InlineData("/hooks")]
     [InlineData("/openapi/nothing.txt")]
     [InlineData("/metrics/nothing")]
+    [InlineData("/w//acme//workflows")]
     public async Task UnknownServerPath_IsAProblem404_EvenForABrowser(string path)
     {
         var app = await SharedApps.Get(DatabaseKind.Sqlite);
