@@ -64,21 +64,8 @@ public sealed class DurableWaitKillTests(ITestOutputHelper output)
         });
         var directory = TestDirectories.Create("waits");
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
-        var environment = new Dictionary<string, string>
-        {
-            ["CADRE_ADMIN_KEY"] = adminKey,
-            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
-            // PostgreSQL is multi-node, so a dead process's leases are only taken back when they lapse.
-            ["CADRE_ENGINE_LEASE_DURATION"] = "00:00:02",
-            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
-        };
-        string? postgres = null;
-        if (db == DatabaseKind.Postgres)
-        {
-            postgres = await TestPostgres.CreateDatabaseAsync();
-            environment["CADRE_DATABASE"] = postgres;
-        }
+        var postgres = db == DatabaseKind.Postgres ? await TestPostgres.CreateDatabaseAsync() : null;
+        var environment = ServerProcess.KillableEnvironment(adminKey, postgres);
 
         var server = ServerProcess.Start(directory, environment);
         HttpClient? owner = null, approver = null;

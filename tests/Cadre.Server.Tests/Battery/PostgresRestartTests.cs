@@ -51,18 +51,11 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         await using var cluster = await PostgresCluster.StartAsync();
         var database = await cluster.CreateDatabaseAsync();
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
-        var environment = new Dictionary<string, string>
-        {
-            ["CADRE_DATABASE"] = database,
-            ["CADRE_ADMIN_KEY"] = adminKey,
-            ["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
-            ["CADRE_ENGINE_LEASE_DURATION"] = "00:00:02",
-            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
-            // A start whose response was lost with the database holds its key this long (default 1 min) before a retry may run.
-            ["Cadre__Idempotency__LockTimeout"] = "00:00:05",
-        };
+        var environment = ServerProcess.KillableEnvironment(adminKey, database);
+        // Every node must open what another sealed.
+        environment["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        // A start whose response was lost with the database holds its key this long (default 1 min) before a retry may run.
+        environment["Cadre__Idempotency__LockTimeout"] = "00:00:05";
         var nodes = Enumerable.Range(0, Nodes).Select(_ => ServerProcess.Start(TestDirectories.Create("node"), environment)).ToArray();
         var clients = new HttpClient[Nodes];
         try

@@ -39,6 +39,29 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// Settings for a server that a test kills and restarts: its admin key, outbound calls to the test's local sinks,
+    /// a 100 ms poll, and 2 s leases (on PostgreSQL a dead process's leases are only taken back when they lapse), no
+    /// rate limit; on <paramref name="database"/> (a PostgreSQL connection string) when given, else SQLite.
+    /// </summary>
+    public static Dictionary<string, string> KillableEnvironment(string adminKey, string? database = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["CADRE_ADMIN_KEY"] = adminKey,
+            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
+            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
+            ["CADRE_ENGINE_LEASE_DURATION"] = "00:00:02",
+            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
+        };
+        if (database is not null)
+        {
+            environment["CADRE_DATABASE"] = database;
+        }
+
+        return environment;
+    }
+
     /// <summary>Starts the server in <paramref name="workingDirectory"/> with the given environment, on a free port.</summary>
     public static ServerProcess Start(string workingDirectory, IDictionary<string, string> environment) =>
         Start(workingDirectory, environment, ["Cadre.Server.dll"]);

@@ -48,18 +48,9 @@ public sealed class ScaleOutFaultTests
         await using var cluster = await PostgresCluster.StartAsync();
         var database = await cluster.CreateDatabaseAsync();
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
-        var environment = new Dictionary<string, string>
-        {
-            ["CADRE_DATABASE"] = database,
-            ["CADRE_ADMIN_KEY"] = adminKey,
-            // Every node must open what another sealed.
-            ["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["CADRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["CADRE_ENGINE_POLL_INTERVAL"] = "00:00:00.100",
-            // A dead node's leases are taken back when they lapse.
-            ["CADRE_ENGINE_LEASE_DURATION"] = "00:00:02",
-            ["CADRE_RATE_LIMIT_PERMITS_PER_SECOND"] = "0",
-        };
+        var environment = ServerProcess.KillableEnvironment(adminKey, database);
+        // Every node must open what another sealed.
+        environment["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var directories = Enumerable.Range(0, Nodes).Select(_ => TestDirectories.Create("node")).ToArray();
         var nodes = directories.Select(d => ServerProcess.Start(d, environment)).ToArray();
         var clients = new HttpClient[Nodes];
