@@ -33,20 +33,8 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         var rate = BatteryScale.Pick(10, 20);
         var seconds = BatteryScale.Pick(12, 30);
         var total = rate * seconds;
-        var inFlight = 0;
-        await using var sink = await FakeHttpServer.StartAsync(async _ =>
-        {
-            Interlocked.Increment(ref inFlight);
-            try
-            {
-                // An outside service's latency: it widens the window in which a restart lands mid-request.
-                await Task.Delay(Random.Shared.Next(2, 20));
-            }
-            finally
-            {
-                Interlocked.Decrement(ref inFlight);
-            }
-        });
+        // An outside service's latency: it widens the window in which a restart lands mid-request.
+        await using var sink = await FakeHttpServer.StartAsync(_ => Task.Delay(Random.Shared.Next(2, 20)));
         // A cluster of the test's own: restarting the shared one would break every other test's connections.
         await using var cluster = await PostgresCluster.StartAsync();
         var database = await cluster.CreateDatabaseAsync();
@@ -145,7 +133,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
                         await Task.Delay(due);
                     }
 
-                    await Eventually.HoldsAsync(() => Volatile.Read(ref inFlight) > 0, "a step is calling the sink");
+                    await Eventually.HoldsAsync(() => sink.InFlight > 0, "a step is calling the sink");
                     await cluster.RestartServerAsync();
                     restartedAt.Add(DateTime.UtcNow);
                 }

@@ -9,6 +9,7 @@ namespace Cadre.Server.Tests.Infrastructure;
 public sealed class FakeHttpServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _inFlight;
 
     private FakeHttpServer(WebApplication app, Uri address)
     {
@@ -17,6 +18,9 @@ public sealed class FakeHttpServer : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>Requests whose handler has not finished: a test that breaks things mid-call waits for one.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
     public List<(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)> Requests { get; } = [];
 
@@ -38,7 +42,15 @@ public sealed class FakeHttpServer : IAsyncDisposable
                 server.Requests.Add((context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body));
             }
 
-            await handler(context);
+            Interlocked.Increment(ref server._inFlight);
+            try
+            {
+                await handler(context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref server._inFlight);
+            }
         });
         await app.StartAsync();
         server = new FakeHttpServer(app, new Uri(app.Urls.First()));

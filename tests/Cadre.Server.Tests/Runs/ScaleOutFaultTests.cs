@@ -31,20 +31,8 @@ public sealed class ScaleOutFaultTests
     public async Task ThreeNodes_OneKilledTwice_PostgresRestarted_EveryRunSucceeds_NoAttemptTwice_EveryEffectUnderItsKey()
     {
         var runs = int.TryParse(Environment.GetEnvironmentVariable("CADRE_TEST_SCALEOUT_RUNS"), CultureInfo.InvariantCulture, out var size) ? size : DefaultRuns;
-        var inFlight = 0;
-        await using var sink = await FakeHttpServer.StartAsync(async _ =>
-        {
-            Interlocked.Increment(ref inFlight);
-            try
-            {
-                // An outside service's latency: it widens the window in which a fault lands mid-request.
-                await Task.Delay(Random.Shared.Next(2, 20));
-            }
-            finally
-            {
-                Interlocked.Decrement(ref inFlight);
-            }
-        });
+        // An outside service's latency: it widens the window in which a fault lands mid-request.
+        await using var sink = await FakeHttpServer.StartAsync(_ => Task.Delay(Random.Shared.Next(2, 20)));
         await using var cluster = await PostgresCluster.StartAsync();
         var database = await cluster.CreateDatabaseAsync();
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
@@ -101,7 +89,7 @@ public sealed class ScaleOutFaultTests
 
             async Task WhileAStepCallsTheSinkAsync(Func<Task> fault)
             {
-                await Eventually.HoldsAsync(() => Volatile.Read(ref inFlight) > 0, "a step is calling the sink");
+                await Eventually.HoldsAsync(() => sink.InFlight > 0, "a step is calling the sink");
                 await fault();
             }
 
