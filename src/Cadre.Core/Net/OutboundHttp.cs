@@ -141,12 +141,7 @@ public sealed class OutboundHttp : IDisposable
     /// </summary>
     private static IPAddress? EmbeddedIPv4(byte[] bytes)
     {
-        if (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && !(bytes[12] == 0 && bytes[13] == 0 && bytes[14] == 0))
-        {
-            return new IPAddress(bytes.AsSpan(12, 4));
-        }
-
-        if (bytes is [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, ..])
+        if (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 || bytes is [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, ..])
         {
             return new IPAddress(bytes.AsSpan(12, 4));
         }

@@ -23,6 +23,7 @@ public sealed class OutboundHttpTests
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("2001:db8::1")]
     [InlineData("::127.0.0.2")]
+    [InlineData("::2")]
     [InlineData("::169.254.169.254")]
     [InlineData("64:ff9b::7f00:2")]
     [InlineData("64:ff9b::a9fe:a9fe")]
