@@ -1,5 +1,6 @@
 using System.Net;
 using Cadre.Net;
+using Microsoft.Extensions.Options;
 
 namespace Cadre.Tests.Net;
 
@@ -41,4 +42,17 @@ public sealed class OutboundHttpTests
     [InlineData("64:ff9b::808:808")]
     [InlineData("2002:808:808::1")]
     public void IsInternal_LeavesThePublicInternet(string address) => OutboundHttp.IsInternal(IPAddress.Parse(address)).ShouldBeFalse();
+
+    [Fact]
+    public void GuardedHandler_NeverUsesAProxy_WhileTheOperatorsProvidersMay()
+    {
+        // Through HTTP_PROXY the address check would see only the proxy, never the destination a workspace chose.
+        using var outbound = new OutboundHttp(Options.Create(new OutboundOptions()));
+        using var guarded = outbound.CreateHandler(guarded: true);
+        using var trusted = outbound.CreateHandler(guarded: false);
+
+        guarded.UseProxy.ShouldBeFalse();
+        guarded.ConnectCallback.ShouldNotBeNull();
+        trusted.UseProxy.ShouldBeTrue();
+    }
 }
