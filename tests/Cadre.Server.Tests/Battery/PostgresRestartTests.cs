@@ -196,14 +196,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
                 "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE status = 'succeeded' GROUP BY run_id, step_id, iteration, kind HAVING COUNT(*) > 1) AS twice");
 
             // Every http step reached the sink under the key of its one completed attempt, and only under that key.
-            var keysAtSink = new HashSet<string>(StringComparer.Ordinal);
-            lock (sink.Requests)
-            {
-                foreach (var request in sink.Requests)
-                {
-                    keysAtSink.Add(request.Headers.GetValueOrDefault("Idempotency-Key", "(none)"));
-                }
-            }
+            var keysAtSink = sink.IdempotencyKeys();
 
             var completed = new HashSet<string>(StringComparer.Ordinal);
             await using (var tasks = new NpgsqlCommand("SELECT run_id, step_id, attempt, iteration FROM tasks WHERE kind = 'step' AND status = 'succeeded' AND step_id <> 's2'", connection))

@@ -24,6 +24,15 @@ public sealed class FakeHttpServer : IAsyncDisposable
 
     public List<(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)> Requests { get; } = [];
 
+    /// <summary>Every <c>Idempotency-Key</c> the server was called under (<c>(none)</c> for a call without one).</summary>
+    public HashSet<string> IdempotencyKeys()
+    {
+        lock (Requests)
+        {
+            return Requests.Select(r => r.Headers.GetValueOrDefault("Idempotency-Key", "(none)")).ToHashSet(StringComparer.Ordinal);
+        }
+    }
+
     public static async Task<FakeHttpServer> StartAsync(Func<HttpContext, Task> handler)
     {
         var builder = WebApplication.CreateSlimBuilder();

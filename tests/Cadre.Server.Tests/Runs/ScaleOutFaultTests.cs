@@ -142,14 +142,7 @@ public sealed class ScaleOutFaultTests
             (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status = 'abandoned'")).ShouldBeGreaterThan(0);
 
             // Every http step reached the sink under the key of its one completed attempt, and only under that key.
-            var keysAtSink = new HashSet<string>(StringComparer.Ordinal);
-            lock (sink.Requests)
-            {
-                foreach (var request in sink.Requests)
-                {
-                    keysAtSink.Add(request.Headers.GetValueOrDefault("Idempotency-Key", "(none)"));
-                }
-            }
+            var keysAtSink = sink.IdempotencyKeys();
 
             var completed = new HashSet<string>(StringComparer.Ordinal);
             await using (var tasks = new NpgsqlCommand("SELECT run_id, step_id, attempt, iteration FROM tasks WHERE kind = 'step' AND status = 'succeeded'", connection))
