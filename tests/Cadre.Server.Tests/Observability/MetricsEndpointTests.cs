@@ -37,7 +37,13 @@ public sealed class MetricsEndpointTests
         }
 
         using var anonymous = app.Client();
-        var samples = await Exposition.ScrapeAsync(anonymous);
+        // A worker records its attempt's duration just after the commit that ends the attempt, and that
+        // commit can end the run and answer the waiting start first: wait until the workers' steps are in.
+        var samples = await Eventually.HoldsAsync(
+            () => Exposition.ScrapeAsync(anonymous),
+            s => s.Find("cadre_step_duration_seconds_count", ("cadre_activity", "sleep"), ("cadre_outcome", "waiting"))?.Value >= 2
+                && s.Find("cadre_step_duration_seconds_count", ("cadre_activity", "llm"), ("cadre_outcome", "succeeded")) is not null,
+            "the workers' step durations are recorded");
         samples.Find("cadre_runs_finished_total", ("cadre_run_status", "succeeded"))!.Value.ShouldBe(3);
         samples.Find("cadre_runs_finished_total", ("cadre_run_status", "failed"))!.Value.ShouldBe(1);
         samples.Find("cadre_runs_started_total", ("cadre_run_trigger", "manual"))!.Value.ShouldBe(4);
