@@ -96,6 +96,7 @@ internal static class CadreServer
         services.AddScoped<WorkspaceAccess>();
         services.AddScoped<RequestAudit>();
         services.AddSingleton<UploadUrls>();
+        services.AddSingleton<SharedEventReads>();
         services.AddCadreRateLimiting();
         services.AddCadreOpenApi();
         services.AddHostedService<StartupBanner>();

@@ -1,11 +1,16 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
 namespace Cadre.Runs;
 
-/// <summary>"Run <see cref="RunId"/> has new events": what wakes a stream to read on from the log.</summary>
-public sealed record RunSignal(string WorkspaceId, string RunId);
+/// <summary>
+/// "Run <see cref="RunId"/> has new events": what wakes a stream to read on from the log. <see cref="At"/> is when it
+/// was raised (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), after the commit it announces: a read of the log
+/// that starts no earlier sees that commit.
+/// </summary>
+public sealed record RunSignal(string WorkspaceId, string RunId, long At);
 
 /// <summary>A run event as streams read it from the log.</summary>
 public sealed record RunEventMessage(long Id, string RunId, string WorkspaceId, string Type, JsonObject Data, DateTime CreatedAt);
@@ -106,7 +111,7 @@ public sealed class RunNotifier : IDisposable
     {
         foreach (var subscription in _subscriptions.Values)
         {
-            if (!subscription.Writer.TryWrite(new RunSignal(subscription.WorkspaceId, subscription.RunId ?? "")))
+            if (!subscription.Writer.TryWrite(new RunSignal(subscription.WorkspaceId, subscription.RunId ?? "", Stopwatch.GetTimestamp())))
             {
                 subscription.CutOff();
             }
@@ -117,7 +122,7 @@ public sealed class RunNotifier : IDisposable
 
     private void PublishHere(string workspaceId, string runId)
     {
-        var signal = new RunSignal(workspaceId, runId);
+        var signal = new RunSignal(workspaceId, runId, Stopwatch.GetTimestamp());
         foreach (var subscription in _subscriptions.Values)
         {
             if (subscription.WorkspaceId == workspaceId && (subscription.RunId is null || subscription.RunId == runId)

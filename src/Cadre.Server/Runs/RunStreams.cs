@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
@@ -15,10 +16,12 @@ namespace Cadre.Server.Runs;
 /// <summary>
 /// Server-sent events of runs. The event log is the stream: a subscriber replays from the log what
 /// its Last-Event-ID has not seen, then each local commit wakes it to read on from the log, so it
-/// gets every event exactly once and in order however commits and wake-ups interleave. Idle, it
-/// still looks every second (events of other nodes) and sends a heartbeat every 15 seconds. A client
-/// that stops reading is disconnected once a write has waited <see cref="HttpOptions.StreamStallTimeout"/>,
-/// so it holds no more than the socket's buffers and one page of the log.
+/// gets every event exactly once and in order however commits and wake-ups interleave. Subscribers
+/// at the same place share one read (<see cref="SharedEventReads"/>). Idle, a subscriber still looks
+/// every second (events of other nodes; a stream's subscribers look at the same moment, so they share
+/// that read too) and sends a heartbeat every 15 seconds. A client that stops reading is disconnected
+/// once a write has waited <see cref="HttpOptions.StreamStallTimeout"/>, so it holds no more than the
+/// socket's buffers and one shared page of the log.
 /// </summary>
 internal static class RunStreams
 {
@@ -27,15 +30,10 @@ internal static class RunStreams
     /// <summary>How often an idle stream reads the log anyway, for events committed by other nodes.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Events read from the log at a time. Each subscriber holds one page, parsed, while its client reads it: 500 cost
-    /// about 1.5 MiB per stalled client (battery item 12: 500 clients that never read took the server up by 770 MiB).
-    /// </summary>
-    private const int PageSize = 100;
-
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamRun(
         string run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
-        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, HttpContext http)
+        WorkspaceAccess access, RunService runs, SharedEventReads reads, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options,
+        HttpContext http)
     {
         if (await runs.StatusAsync(access.Workspace.Id, run, http.RequestAborted) is null)
         {
@@ -49,13 +47,14 @@ internal static class RunStreams
 
         var filter = Types(type);
         await WriteAsync(http, lifetime, options.Value.StreamStallTimeout, notifier.Subscribe(access.Workspace.Id, run), (subscription, stall) =>
-            Events(runs, access.Workspace.Id, run, null, from, filter, subscription, stall, http.RequestAborted));
+            Events(runs, reads, new(access.Workspace.Id, run, null, from), filter, subscription, stall, http.RequestAborted));
         return TypedResults.Empty;
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamWorkspace(
         [FromQuery(Name = "workflow")] string? workflow, [FromQuery(Name = "run")] string? run, [FromQuery(Name = "after")] long? after, [FromQuery(Name = "type")] string? type,
-        WorkspaceAccess access, RunService runs, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, HttpContext http)
+        WorkspaceAccess access, RunService runs, SharedEventReads reads, RunNotifier notifier, IHostApplicationLifetime lifetime, IOptions<HttpOptions> options,
+        HttpContext http)
     {
         if (LastEventId(http.Request, after) is not { } from)
         {
@@ -70,7 +69,7 @@ internal static class RunStreams
 
         var filter = Types(type);
         await WriteAsync(http, lifetime, options.Value.StreamStallTimeout, notifier.Subscribe(access.Workspace.Id, run), (subscription, stall) =>
-            Events(runs, access.Workspace.Id, run, workflowId, from, filter, subscription, stall, http.RequestAborted, endWithRun: false));
+            Events(runs, reads, new(access.Workspace.Id, run, workflowId, from), filter, subscription, stall, http.RequestAborted, endWithRun: false));
         return TypedResults.Empty;
     }
 
@@ -153,43 +152,47 @@ internal static class RunStreams
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(
-        RunService runs, string workspaceId, string? runId, string? workflowId, long from, string[]? types, RunNotifier.Subscription subscription,
+        RunService runs, SharedEventReads reads, SharedEventReads.StreamPosition position, string[]? types, RunNotifier.Subscription subscription,
         StallWatch stall, [EnumeratorCancellation] CancellationToken cancellationToken, bool endWithRun = true)
     {
-        var last = from;
+        // Subscribed already: whatever commits from here on wakes this stream, so a read from now on misses nothing.
+        var freshAsOf = Stopwatch.GetTimestamp();
+        var pollPhase = PollPhase(position);
         var sinceHeartbeat = DateTime.UtcNow;
         while (!cancellationToken.IsCancellationRequested && !subscription.CutOffToken.IsCancellationRequested)
         {
-            List<RunEventMessage> page;
+            IReadOnlyList<StreamEvent> page;
             var endedLast = false;
             do
             {
-                page = await runs.EventsAfterAsync(workspaceId, runId, last, PageSize, cancellationToken, workflowId);
-                foreach (var message in page)
+                page = await reads.ReadAsync(position, freshAsOf, cancellationToken);
+                foreach (var item in page)
                 {
-                    last = message.Id;
-                    if (types is null || types.Contains(message.Type))
+                    position = position with { After = item.Id };
+                    if (types is null || types.Contains(item.Type))
                     {
                         // The consumer asks for the next item only once this one is written: the time between is the write.
                         stall.Writing();
-                        yield return new SseItem<string>(message.Data.ToJsonString(), message.Type) { EventId = message.Id.ToString(CultureInfo.InvariantCulture) };
+                        yield return new SseItem<string>(item.Data, item.Type) { EventId = item.EventId };
                         stall.Written();
                         sinceHeartbeat = DateTime.UtcNow;
                     }
 
-                    endedLast = message.Type == "status" && (string?)message.Data["status"] is "succeeded" or "failed" or "compensated";
+                    endedLast = item.EndsRun;
                 }
             }
-            while (page.Count == PageSize);
+            while (page.Count == SharedEventReads.PageSize);
 
             // A final status ends the stream only while it is the run's last word: a failed run that was
             // retried since has more to say, and a replay carries on past its first ending.
-            if (endWithRun && endedLast && await runs.StatusAsync(workspaceId, runId!, cancellationToken) is "succeeded" or "failed" or "compensated")
+            if (endWithRun && endedLast && await runs.StatusAsync(position.WorkspaceId, position.RunId!, cancellationToken) is "succeeded" or "failed" or "compensated")
             {
                 yield break;
             }
 
-            if (await WaitForNewsAsync(subscription, cancellationToken) && DateTime.UtcNow - sinceHeartbeat >= HeartbeatInterval)
+            var (idle, news) = await WaitForNewsAsync(subscription, pollPhase, cancellationToken);
+            freshAsOf = news;
+            if (idle && DateTime.UtcNow - sinceHeartbeat >= HeartbeatInterval)
             {
                 stall.Writing();
                 yield return new SseItem<string>("{}", "heartbeat");
@@ -199,30 +202,46 @@ internal static class RunStreams
         }
     }
 
-    /// <summary>Waits for a local commit's wake-up or the poll interval; true when it was only the interval.</summary>
-    private static async Task<bool> WaitForNewsAsync(RunNotifier.Subscription subscription, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where in each <see cref="PollInterval"/> this stream's idle subscribers look, in <see cref="Stopwatch"/> ticks: the same
+    /// for every subscriber of the stream, so they look together and share the read; spread over the interval across streams.
+    /// </summary>
+    private static long PollPhase(SharedEventReads.StreamPosition position) =>
+        (long)((uint)HashCode.Combine(position.WorkspaceId, position.RunId, position.WorkflowId) % (ulong)PollTicks);
+
+    private static long PollTicks => (long)(PollInterval.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>
+    /// Waits for a local commit's wake-up or this stream's next poll. Answers whether it was only the poll, and how fresh
+    /// the next read must be: no older than the latest wake-up (raised after its commit), or than the poll's moment.
+    /// </summary>
+    private static async Task<(bool Idle, long FreshAsOf)> WaitForNewsAsync(RunNotifier.Subscription subscription, long pollPhase, CancellationToken cancellationToken)
     {
+        var now = Stopwatch.GetTimestamp();
+        var poll = (now - pollPhase) / PollTicks * PollTicks + PollTicks + pollPhase;
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(PollInterval);
+        wait.CancelAfter(Stopwatch.GetElapsedTime(now, poll));
         try
         {
             if (!await subscription.Reader.WaitToReadAsync(wait.Token))
             {
                 // Completed: cut off for falling behind, or disposed.
                 await Task.Delay(Timeout.Infinite, subscription.CutOffToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                return false;
+                return (false, Stopwatch.GetTimestamp());
             }
 
-            while (subscription.Reader.TryRead(out _))
+            var freshAsOf = 0L;
+            while (subscription.Reader.TryRead(out var signal))
             {
                 // Only a wake-up: the events are read from the log, in order.
+                freshAsOf = Math.Max(freshAsOf, signal.At);
             }
 
-            return false;
+            return (false, freshAsOf);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return true;
+            return (true, poll);
         }
     }
 }

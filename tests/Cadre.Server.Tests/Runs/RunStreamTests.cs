@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cadre.Runs;
+using Cadre.Server.Runs;
 using Cadre.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -54,6 +56,90 @@ public sealed class RunStreamTests
         var history = (await workspace.ListAllAsync(workspace.Runs($"/{id}/events"))).Select(e => (long)e["id"]!).ToList();
         history.Count.ShouldBeGreaterThan(40);
         results.ShouldAllBe(events => events.Select(e => e.Id).SequenceEqual(history));
+    }
+
+    [Fact]
+    public async Task Stream_FiftySubscribersOfAWorkspace_ShareTheirReads_AndEachGetsEveryEventOnce()
+    {
+        // An app of its own: the reads counted are these subscribers' alone.
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, EngineApps.Settings);
+        var workspace = await app.CreateWorkspaceAsync();
+        var reads = app.Services.GetRequiredService<SharedEventReads>();
+        // Each sleep makes two commits (its wait, then its timer): many commits, each waking every subscriber.
+        var flow = await workspace.CreateFlowAsync(
+        [
+            new { id = "a", activity = new { uniqueIdentifier = "sleep" }, input = new { duration = "1ms" } },
+            new { id = "b", activity = new { uniqueIdentifier = "sleep" }, dependsOn = new[] { "a" }, input = new { duration = "1ms" } },
+            new { id = "c", activity = new { uniqueIdentifier = "sleep" }, dependsOn = new[] { "b" }, input = new { duration = "1ms" } },
+        ]);
+        const int Subscribers = 50, Runs = 10;
+        using var stop = new CancellationTokenSource();
+        var received = Enumerable.Range(0, Subscribers).Select(_ => new List<StreamEvent>()).ToList();
+        var streams = received.Select(into => Follow(workspace.Owner, $"/api/v1/workspaces/{workspace.Name}/stream", into, stop.Token)).ToList();
+        var notifier = app.Services.GetRequiredService<RunNotifier>();
+        await WaitUntilAsync(() => notifier.SubscriberCount == Subscribers);
+
+        var runIds = await Task.WhenAll(Enumerable.Range(0, Runs).Select(async _ => (string)(await workspace.StartAsync(flow, wait: null))["id"]!));
+        foreach (var id in runIds)
+        {
+            await workspace.WaitForRunAsync(id);
+        }
+
+        var history = new List<long>();
+        foreach (var id in runIds)
+        {
+            history.AddRange((await workspace.ListAllAsync(workspace.Runs($"/{id}/events"))).Select(e => (long)e["id"]!));
+        }
+
+        history.Sort();
+        await WaitUntilAsync(() => received.All(events => events.Count >= history.Count));
+        await stop.CancelAsync();
+        await Task.WhenAll(streams);
+
+        history.Count.ShouldBeGreaterThanOrEqualTo(Runs * 8);
+        received.ShouldAllBe(events => events.Select(e => e.Id).SequenceEqual(history), "every subscriber got every event once, in order");
+        // Alone, each subscriber reads once per wake-up (over a thousand reads here); together they read about once per commit.
+        reads.Queries.ShouldBeLessThan(Subscribers * Runs, $"{reads.Queries} reads for {Subscribers} subscribers and {history.Count} events");
+    }
+
+    [Fact]
+    public async Task SharedReads_JoinOnlyAReadFreshEnough_OrAFullPage()
+    {
+        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, EngineApps.Settings);
+        var workspace = await app.CreateWorkspaceAsync();
+        await workspace.StartAsync(await workspace.CreateFlowAsync(Chain(60)));
+        var reads = app.Services.GetRequiredService<SharedEventReads>();
+        var tail = new SharedEventReads.StreamPosition(workspace.Id, null, null, 0);
+
+        var first = await reads.ReadAsync(tail, Stopwatch.GetTimestamp(), CancellationToken.None);
+        first.Count.ShouldBe(SharedEventReads.PageSize);
+        var afterFirstPage = tail with { After = first[^1].Id };
+        var before = Stopwatch.GetTimestamp();
+        var second = await reads.ReadAsync(afterFirstPage, before, CancellationToken.None);
+        second.Count.ShouldBeLessThan(SharedEventReads.PageSize);
+        reads.Queries.ShouldBe(2);
+
+        // A full page is final: a subscriber needing news from now on still shares it.
+        (await reads.ReadAsync(tail, Stopwatch.GetTimestamp(), CancellationToken.None)).ShouldBeSameAs(first);
+        // The tail read started after 'before': as fresh as a wake-up raised then needs, so shared.
+        (await reads.ReadAsync(afterFirstPage, before, CancellationToken.None)).ShouldBeSameAs(second);
+        reads.Queries.ShouldBe(2);
+        // A wake-up raised since (a commit since) needs a read that started after it: a new query.
+        (await reads.ReadAsync(afterFirstPage, Stopwatch.GetTimestamp(), CancellationToken.None)).Count.ShouldBe(second.Count);
+        reads.Queries.ShouldBe(3);
+    }
+
+    /// <summary>Follows a stream that does not end until <paramref name="stop"/>, collecting into <paramref name="into"/>.</summary>
+    private static async Task Follow(HttpClient client, string path, List<StreamEvent> into, CancellationToken stop)
+    {
+        try
+        {
+            await ReadStreamAsync(client, path, into: into, cancellation: stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped by the test.
+        }
     }
 
     [Fact]
