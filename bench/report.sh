@@ -4,7 +4,7 @@
 # search; analytics) on SQLite, then on a throw-away PostgreSQL 15 cluster (or CADRE_BENCH_DATABASE),
 # plus the backlog drain on PostgreSQL, each with its baselines measured in the same run (a bare
 # Kestrel JSON endpoint, raw single-row commits, the fake provider called directly), and writes the
-# figures into docs/benchmarks.md between its report markers. The defaults take roughly 10-20
+# figures into docs/benchmarks.md between its report markers. The defaults take about 10
 # minutes on 2 cores; the knobs below make bigger runs (the individual bench/*.sh scripts' defaults
 # are the full sizes). Needs wrk (apt-get install -y wrk).
 set -euo pipefail

@@ -65,8 +65,8 @@ public static class ReportWriter
         Line($"- **Sizes**: {sizes}");
         Line();
         Line("Every baseline was measured in the same run, on the same machine, by the same client at the same");
-        Line("concurrency as the figure it is read against. The machine was shared with other work while this ran:");
-        Line("the absolute figures move with that load, the ratios much less; read the ratios.");
+        Line("concurrency as the figure it is read against. Absolute figures move with whatever else the machine");
+        Line("is doing, the ratios much less: read the ratios.");
         Line("`ratio` is figure ÷ baseline: above 1 is slower for a latency, below 1 is fewer for a rate.");
         foreach (var workload in figures.Select(f => f.Workload).Distinct().OrderBy(w => Array.IndexOf(Order, w) is var i and >= 0 ? i : Order.Length))
         {
