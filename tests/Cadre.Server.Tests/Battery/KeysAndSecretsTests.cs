@@ -24,6 +24,8 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
     {
         var directory = TestDirectories.Create("battery-keys");
         var postgres = db == DatabaseKind.Postgres ? await TestPostgres.CreateDatabaseAsync() : null;
+        // The write-ahead log from here on is this test's (and whatever else runs on the shared cluster meanwhile).
+        var firstWalSegment = postgres is null ? null : await ScalarAsync(postgres, "SELECT pg_walfile_name(pg_current_wal_lsn())");
         var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
         await using var echo = await FakeHttpServer.StartAsync(async context =>
         {
@@ -170,6 +172,7 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
         if (postgres is not null)
         {
             places.Add(("PostgreSQL: every row of every table, as text", Encoding.UTF8.GetBytes(await EveryRowAsync(postgres))));
+            places.AddRange(await DataFilesAsync(postgres, firstWalSegment!));
         }
         else
         {
@@ -180,6 +183,14 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
         var stored = places.Where(p => !p.Place.StartsWith("response", StringComparison.Ordinal) && !p.Place.StartsWith("server output", StringComparison.Ordinal)).ToList();
         var runBytes = Encoding.UTF8.GetBytes(runId);
         stored.Count(p => p.Bytes.AsSpan().IndexOf(runBytes) >= 0).ShouldBeGreaterThan(0, "the run is in the searched storage");
+        if (postgres is not null)
+        {
+            foreach (var kind in new[] { "PostgreSQL file", "PostgreSQL WAL" })
+            {
+                stored.Count(p => p.Place.StartsWith(kind, StringComparison.Ordinal) && p.Bytes.AsSpan().IndexOf(runBytes) >= 0).ShouldBeGreaterThan(0, $"the run is in a {kind}");
+            }
+        }
+
         var leaks = new List<string>();
         foreach (var (canaryName, canary) in canaries)
         {
@@ -228,6 +239,59 @@ public sealed class KeysAndSecretsTests(ITestOutputHelper output)
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The database's files as the server keeps them on disk, read through the server (superuser's
+    /// <c>pg_read_binary_file</c>, so the test needs no access to the cluster's directory): its tables,
+    /// indexes and TOAST after a checkpoint (dead row versions included), and the write-ahead log since
+    /// <paramref name="firstWalSegment"/>. Values PostgreSQL compresses (TOASTed, over about 2 KiB) are not
+    /// in the files verbatim; the rows as text (<see cref="EveryRowAsync"/>) cover those.
+    /// </summary>
+    private static async Task<List<(string Place, byte[] Bytes)>> DataFilesAsync(string connectionString, string firstWalSegment)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var checkpoint = new NpgsqlCommand("CHECKPOINT", connection))
+        {
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+
+        var files = new List<(string Place, string Path)>();
+        await using (var list = new NpgsqlCommand(
+            "SELECT 'base/' || d.oid || '/' || f FROM pg_database d, pg_ls_dir('base/' || d.oid) f WHERE d.datname = current_database() " +
+            "UNION ALL SELECT 'pg_wal/' || name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name >= @first", connection))
+        {
+            list.Parameters.AddWithValue("first", firstWalSegment);
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var path = reader.GetString(0);
+                files.Add((path.StartsWith("pg_wal/", StringComparison.Ordinal) ? $"PostgreSQL WAL {path}" : $"PostgreSQL file {path}", path));
+            }
+        }
+
+        var places = new List<(string Place, byte[] Bytes)>();
+        foreach (var (place, path) in files)
+        {
+            await using var read = new NpgsqlCommand("SELECT pg_read_binary_file(@path, 0, s.size, true) FROM pg_stat_file(@path, true) s", connection);
+            read.Parameters.AddWithValue("path", path);
+            // Missing now (a WAL segment recycled, a relation dropped since the listing): nothing to search.
+            if (await read.ExecuteScalarAsync() is byte[] bytes)
+            {
+                places.Add((place, bytes));
+            }
+        }
+
+        return places;
+    }
+
+    private static async Task<string> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>A key's creation answer shows it (once); that answer is the one place it may be, so it is not searched.</summary>
