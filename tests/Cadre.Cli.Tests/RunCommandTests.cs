@@ -204,15 +204,9 @@ public sealed partial class RunCommandTests(CadreInstance cadre) : IClassFixture
         tail.Error.ShouldContain("at step signoff: approval_rejected");
     }
 
-    [Fact]
+    [InterruptibleFact]
     public async Task Run_Follow_CtrlC_Detaches_AndTheRunGoesOn()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            // Ctrl+C is sent as SIGINT.
-            return;
-        }
-
         var workspace = await cadre.CreateWorkspaceAsync("run-detach");
         var (accountId, _) = await CreateApproverAsync(workspace);
         await CreateGateAsync(workspace, accountId);

@@ -31,8 +31,9 @@ internal static class RunWatch
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(run);
         var id = run["id"]?.ToString() ?? throw new CliException("The server answered a run without an id.", ExitCodes.Unavailable);
-        // Ctrl+C detaches: the run is the server's, and goes on. (System.CommandLine leaves the signal alone unless told,
-        // and telling it would also take SIGTERM from `cadre server`.)
+        // Ctrl+C detaches: the run is the server's, and goes on. System.CommandLine's own SIGINT handler cancels the
+        // command's token as well (and ends the invocation with 130 if the command takes over 2 s to stop): whichever
+        // comes first, the interrupt below is what the detach answers to.
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler detach = (_, e) =>
         {
