@@ -59,6 +59,12 @@ internal abstract class StorageProvider(DatabaseTarget target)
     /// <summary>Whether an exception means the disk holding the database or the data directory is full.</summary>
     public abstract bool IsOutOfSpace(Exception exception);
 
+    /// <summary>
+    /// Whether run events of different runs become visible in id order. One run's events always do (its commits are
+    /// serialised by its row version); across runs only where commits are one at a time.
+    /// </summary>
+    public abstract bool EventsVisibleInIdOrder { get; }
+
     /// <summary>A file write that found no space left on its device (an uploaded file's bytes), wrapped or not.</summary>
     protected static bool IsDiskFull(Exception? exception)
     {

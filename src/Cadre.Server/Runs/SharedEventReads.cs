@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Cadre.Runs;
+using Cadre.Storage;
 
 namespace Cadre.Server.Runs;
 
@@ -21,7 +22,7 @@ internal sealed record StreamEvent(long Id, string EventId, string Type, string 
 /// commit. Timestamps are <see cref="Stopwatch"/> ticks, not the injected clock: this orders real
 /// queries against real commits, which a test's frozen clock must not make look simultaneous.
 /// </remarks>
-internal sealed class SharedEventReads(IServiceScopeFactory scopes, IHostApplicationLifetime lifetime)
+internal sealed class SharedEventReads(IServiceScopeFactory scopes, StorageProvider storage, IHostApplicationLifetime lifetime)
 {
     /// <summary>
     /// Events read from the log at a time. A page is shared, but a subscriber still holds the one it is writing
@@ -42,14 +43,14 @@ internal sealed class SharedEventReads(IServiceScopeFactory scopes, IHostApplica
     /// <summary>
     /// The page of events after <paramref name="position"/>, from a query that started no earlier than
     /// <paramref name="freshAsOf"/> (a <see cref="Stopwatch"/> timestamp), or from any query if it read a
-    /// full page: one already under way or just finished, or a new one.
+    /// final full page: one already under way or just finished, or a new one.
     /// </summary>
     public Task<IReadOnlyList<StreamEvent>> ReadAsync(StreamPosition position, long freshAsOf, CancellationToken cancellationToken)
     {
         while (true)
         {
             var existing = _reads.TryGetValue(position, out var read) ? read : null;
-            if (existing is not null && (existing.StartedAt >= freshAsOf ? !existing.Failed : existing.Full))
+            if (existing is not null && (existing.StartedAt >= freshAsOf ? !existing.Failed : existing.Full && IsFinal(position)))
             {
                 return existing.Page.Value.WaitAsync(cancellationToken);
             }
@@ -65,6 +66,13 @@ internal sealed class SharedEventReads(IServiceScopeFactory scopes, IHostApplica
             // Another subscriber put its read there meanwhile: look again, it is probably fresh enough.
         }
     }
+
+    /// <summary>
+    /// Whether a full page at this position is final however old: no event can later appear inside it, since newer
+    /// commits' events come after it. True of a run's stream; of a workspace's only where events of different runs
+    /// become visible in id order. Replays from far back then share their pages too.
+    /// </summary>
+    private bool IsFinal(StreamPosition position) => position.RunId is not null || storage.EventsVisibleInIdOrder;
 
     private async Task<IReadOnlyList<StreamEvent>> QueryAsync(StreamPosition position)
     {
@@ -108,10 +116,7 @@ internal sealed class SharedEventReads(IServiceScopeFactory scopes, IHostApplica
         /// <summary>Nobody joins a failed read: the next subscriber to come asks again.</summary>
         public bool Failed => Page.IsValueCreated && Page.Value is { IsCompleted: true, IsCompletedSuccessfully: false };
 
-        /// <summary>
-        /// A full page is as good as a fresh one, however old: a newer commit's events come after its last
-        /// event, not inside it. So replays from far back share their pages too.
-        /// </summary>
+        /// <summary>A full page, which <see cref="IsFinal"/> may make as good as a fresh one.</summary>
         public bool Full => Page.IsValueCreated && Page.Value is { IsCompletedSuccessfully: true, Result.Count: PageSize };
     }
 }

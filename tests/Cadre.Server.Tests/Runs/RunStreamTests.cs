@@ -102,12 +102,12 @@ public sealed class RunStreamTests
         reads.Queries.ShouldBeLessThan(Subscribers * Runs, $"{reads.Queries} reads for {Subscribers} subscribers and {history.Count} events");
     }
 
-    [Fact]
-    public async Task SharedReads_JoinOnlyAReadFreshEnough_OrAFullPage()
+    [Theory, AllDatabases]
+    public async Task SharedReads_JoinOnlyAReadFreshEnough_OrAFinalFullPage(DatabaseKind db)
     {
-        await using var app = await CadreApp.StartAsync(DatabaseKind.Sqlite, EngineApps.Settings);
+        await using var app = await CadreApp.StartAsync(db, EngineApps.Settings);
         var workspace = await app.CreateWorkspaceAsync();
-        await workspace.StartAsync(await workspace.CreateFlowAsync(Chain(60)));
+        var run = await workspace.StartAsync(await workspace.CreateFlowAsync(Chain(60)));
         var reads = app.Services.GetRequiredService<SharedEventReads>();
         var tail = new SharedEventReads.StreamPosition(workspace.Id, null, null, 0);
 
@@ -119,14 +119,32 @@ public sealed class RunStreamTests
         second.Count.ShouldBeLessThan(SharedEventReads.PageSize);
         reads.Queries.ShouldBe(2);
 
-        // A full page is final: a subscriber needing news from now on still shares it.
-        (await reads.ReadAsync(tail, Stopwatch.GetTimestamp(), CancellationToken.None)).ShouldBeSameAs(first);
         // The tail read started after 'before': as fresh as a wake-up raised then needs, so shared.
         (await reads.ReadAsync(afterFirstPage, before, CancellationToken.None)).ShouldBeSameAs(second);
         reads.Queries.ShouldBe(2);
         // A wake-up raised since (a commit since) needs a read that started after it: a new query.
         (await reads.ReadAsync(afterFirstPage, Stopwatch.GetTimestamp(), CancellationToken.None)).Count.ShouldBe(second.Count);
         reads.Queries.ShouldBe(3);
+
+        // A full page of a run's stream is final: a subscriber needing news from now on still shares it.
+        var ofRun = tail with { RunId = (string)run["id"]! };
+        var runPage = await reads.ReadAsync(ofRun, Stopwatch.GetTimestamp(), CancellationToken.None);
+        runPage.Count.ShouldBe(SharedEventReads.PageSize);
+        (await reads.ReadAsync(ofRun, Stopwatch.GetTimestamp(), CancellationToken.None)).ShouldBeSameAs(runPage);
+        reads.Queries.ShouldBe(4);
+        // So is a workspace's on SQLite; on PostgreSQL two runs' events can become visible out of id order, so not there.
+        var again = await reads.ReadAsync(tail, Stopwatch.GetTimestamp(), CancellationToken.None);
+        if (db == DatabaseKind.Sqlite)
+        {
+            again.ShouldBeSameAs(first);
+            reads.Queries.ShouldBe(4);
+        }
+        else
+        {
+            again.ShouldNotBeSameAs(first);
+            again.Select(e => e.Id).ShouldBe(first.Select(e => e.Id));
+            reads.Queries.ShouldBe(5);
+        }
     }
 
     /// <summary>Follows a stream that does not end until <paramref name="stop"/>, collecting into <paramref name="into"/>.</summary>

@@ -226,6 +226,9 @@ internal sealed class PostgresStorageProvider(DatabaseTarget target) : StoragePr
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
 
     // Npgsql counts disk_full (53100) as transient, so IsTransientFailure covers it too.
+    // Two runs' commits take ids from one sequence and may commit in the other order (docs/runs.md).
+    public override bool EventsVisibleInIdOrder => false;
+
     public override bool IsOutOfSpace(Exception exception) => exception switch
     {
         PostgresException { SqlState: PostgresErrorCodes.DiskFull } => true,

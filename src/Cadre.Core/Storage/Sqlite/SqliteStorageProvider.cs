@@ -163,6 +163,9 @@ internal sealed class SqliteStorageProvider(DatabaseTarget target) : StorageProv
         || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked }
         || IsOutOfSpace(exception!);
 
+    // One writer at a time: a commit's event ids are above every id committed before it.
+    public override bool EventsVisibleInIdOrder => true;
+
     public override bool IsOutOfSpace(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteFull }
         || exception?.InnerException is SqliteException { SqliteErrorCode: SqliteFull }
