@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Cadre.Runs;
 using Cadre.Server.Tests.Workflows;
@@ -35,167 +34,122 @@ public sealed class ScaleOutFaultTests
         await using var sink = await FakeHttpServer.StartAsync(_ => Task.Delay(Random.Shared.Next(2, 20)));
         await using var cluster = await PostgresCluster.StartAsync();
         var database = await cluster.CreateDatabaseAsync();
-        var adminKey = "cadre_test_admin_" + Guid.NewGuid().ToString("N");
-        var environment = ServerProcess.KillableEnvironment(adminKey, database);
-        // Every node must open what another sealed.
-        environment["CADRE_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var directories = Enumerable.Range(0, Nodes).Select(_ => TestDirectories.Create("node")).ToArray();
-        var nodes = directories.Select(d => ServerProcess.Start(d, environment)).ToArray();
-        var clients = new HttpClient[Nodes];
+        await using var nodes = await ServerNodes.StartAsync(Nodes, database, "scale");
+        var workspaceName = nodes.WorkspaceName;
+
+        var workflow = WorkflowApi.Body("scale");
+        workflow["steps"] = JsonNode.Parse(Api.Serialize(Enumerable.Range(1, Steps).Select(i => new
+        {
+            id = $"s{i}",
+            activity = new { uniqueIdentifier = i % 2 == 1 ? "http" : "sleep" },
+            dependsOn = i == 1 ? Array.Empty<string>() : [$"s{i - 1}"],
+            input = i % 2 == 1 ? (object)new { method = "POST", url = sink.Address + $"s{i}" } : new { duration = "30ms" },
+            // A lapsed lease counts as an attempt: unlimited, so only a real failure could end a run.
+            retryPolicy = new { maximumAttempts = 0, initialInterval = "50ms", maximumInterval = "500ms" },
+        })));
+        await (await nodes.Client(0).PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
+        var runIds = new string[runs];
+
+        // Starts runs [from, to), each through node i % 3, with an idempotency key so a start
+        // retried after a 503 (the database restarting) makes no second run.
+        async Task StartAsync(int from, int to) => await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+        {
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var start = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workspaces/{workspaceName}/workflows/scale/runs") { Content = Api.JsonContent(new { }) };
+                start.Headers.Add("Idempotency-Key", $"scale-{i}");
+                using var response = await nodes.Client(i % Nodes).SendAsync(start);
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    return false;
+                }
+
+                await response.ShouldBeAsync(HttpStatusCode.Created);
+                runIds[i] = (string)(await response.ReadObjectAsync())["id"]!;
+                return true;
+            }, $"run {i} started on node {i % Nodes}", seconds: 60);
+        });
+
+        async Task WhileAStepCallsTheSinkAsync(Func<Task> fault)
+        {
+            await Eventually.HoldsAsync(() => sink.InFlight > 0, "a step is calling the sink");
+            await fault();
+        }
+
+        await StartAsync(0, runs * 2 / 5);
+        var firstKillAt = DateTime.UtcNow;
+        await WhileAStepCallsTheSinkAsync(() => nodes.KillAndRestartAsync(2));
+        await StartAsync(runs * 2 / 5, runs * 3 / 5);
+        await WhileAStepCallsTheSinkAsync(cluster.RestartServerAsync);
+        var restartedAt = DateTime.UtcNow;
+        // Every node takes starts again without a restart of its own (503s while its pooled connections fail are retried).
+        await StartAsync(runs * 3 / 5, runs * 4 / 5);
+        await WhileAStepCallsTheSinkAsync(() => nodes.KillAndRestartAsync(2));
+        await StartAsync(runs * 4 / 5, runs);
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
         try
         {
-            await Task.WhenAll(nodes.Select(n => n.WaitUntilListeningAsync()));
-            using var admin = nodes[0].Client(adminKey);
-            var workspaceName = Api.UniqueName("scale");
-            await (await admin.PostJsonAsync("/api/v1/workspaces", new { name = workspaceName })).ShouldBeAsync(HttpStatusCode.Created);
-            var ownerKey = await admin.CreateKeyAsync(workspaceName, "owner");
-            for (var i = 0; i < Nodes; i++)
-            {
-                clients[i] = nodes[i].Client(ownerKey);
-            }
+            await Eventually.HoldsAsync(
+                async () => await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status NOT IN ('succeeded', 'failed', 'halted', 'compensated')") == 0,
+                "every run ended", seconds: 120, every: TimeSpan.FromMilliseconds(250));
+        }
+        catch (TimeoutException)
+        {
+            await using var stuck = new NpgsqlCommand(
+                "SELECT string_agg(r.id || ' ' || r.status || ': ' || s.step_id || ' ' || s.status, '; ') FROM runs AS r JOIN run_steps AS s ON s.run_id = r.id " +
+                "WHERE r.status NOT IN ('succeeded', 'failed', 'halted', 'compensated') AND s.status NOT IN ('succeeded', 'pending')", connection);
+            throw new TimeoutException($"Runs still open after 120 s: {await stuck.ExecuteScalarAsync()}");
+        }
 
-            var workflow = WorkflowApi.Body("scale");
-            workflow["steps"] = JsonNode.Parse(Api.Serialize(Enumerable.Range(1, Steps).Select(i => new
-            {
-                id = $"s{i}",
-                activity = new { uniqueIdentifier = i % 2 == 1 ? "http" : "sleep" },
-                dependsOn = i == 1 ? Array.Empty<string>() : [$"s{i - 1}"],
-                input = i % 2 == 1 ? (object)new { method = "POST", url = sink.Address + $"s{i}" } : new { duration = "30ms" },
-                // A lapsed lease counts as an attempt: unlimited, so only a real failure could end a run.
-                retryPolicy = new { maximumAttempts = 0, initialInterval = "50ms", maximumInterval = "500ms" },
-            })));
-            await (await clients[0].PostAsync($"/api/v1/workspaces/{workspaceName}/workflows", Api.JsonContent(workflow))).ShouldBeAsync(HttpStatusCode.Created);
-            var runIds = new string[runs];
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status = 'succeeded'")).ShouldBe(runs);
+        runIds.Distinct().Count().ShouldBe(runs);
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM run_steps WHERE status = 'succeeded'")).ShouldBe(runs * Steps);
+        // One completion per step and per sleep's timer, none twice, nothing left in the queue or leased.
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'step' AND status = 'succeeded'")).ShouldBe(runs * Steps);
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE status = 'succeeded' GROUP BY run_id, step_id, iteration, kind HAVING COUNT(*) > 1) AS twice")).ShouldBe(0);
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'timer' AND status = 'succeeded'")).ShouldBe(runs * Steps / 2);
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'leased')")).ShouldBe(0);
+        // The kills landed mid-attempt (else this proves little).
+        (await ServerNodes.ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status = 'abandoned'")).ShouldBeGreaterThan(0);
 
-            // Starts runs [from, to), each through node i % 3, with an idempotency key so a start
-            // retried after a 503 (the database restarting) makes no second run.
-            async Task StartAsync(int from, int to) => await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+        // Every http step reached the sink under the key of its one completed attempt, and only under that key.
+        var keysAtSink = sink.IdempotencyKeys();
+
+        var completed = new HashSet<string>(StringComparer.Ordinal);
+        await using (var tasks = new NpgsqlCommand("SELECT run_id, step_id, attempt, iteration FROM tasks WHERE kind = 'step' AND status = 'succeeded'", connection))
+        await using (var reader = await tasks.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
             {
-                await Eventually.HoldsAsync(async () =>
+                if (int.Parse(reader.GetString(1)[1..], CultureInfo.InvariantCulture) % 2 == 1)
                 {
-                    using var start = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workspaces/{workspaceName}/workflows/scale/runs") { Content = Api.JsonContent(new { }) };
-                    start.Headers.Add("Idempotency-Key", $"scale-{i}");
-                    using var response = await clients[i % Nodes].SendAsync(start);
-                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-                    {
-                        return false;
-                    }
-
-                    await response.ShouldBeAsync(HttpStatusCode.Created);
-                    runIds[i] = (string)(await response.ReadObjectAsync())["id"]!;
-                    return true;
-                }, $"run {i} started on node {i % Nodes}", seconds: 60);
-            });
-
-            async Task WhileAStepCallsTheSinkAsync(Func<Task> fault)
-            {
-                await Eventually.HoldsAsync(() => sink.InFlight > 0, "a step is calling the sink");
-                await fault();
-            }
-
-            async Task KillAndRestartAsync(int node)
-            {
-                await nodes[node].KillAsync();
-                await nodes[node].DisposeAsync();
-                nodes[node] = ServerProcess.Start(directories[node], environment);
-                await nodes[node].WaitUntilListeningAsync();
-                clients[node].Dispose();
-                clients[node] = nodes[node].Client(ownerKey);
-            }
-
-            await StartAsync(0, runs * 2 / 5);
-            var firstKillAt = DateTime.UtcNow;
-            await WhileAStepCallsTheSinkAsync(() => KillAndRestartAsync(2));
-            await StartAsync(runs * 2 / 5, runs * 3 / 5);
-            await WhileAStepCallsTheSinkAsync(cluster.RestartServerAsync);
-            var restartedAt = DateTime.UtcNow;
-            // Every node takes starts again without a restart of its own (503s while its pooled connections fail are retried).
-            await StartAsync(runs * 3 / 5, runs * 4 / 5);
-            await WhileAStepCallsTheSinkAsync(() => KillAndRestartAsync(2));
-            await StartAsync(runs * 4 / 5, runs);
-
-            await using var connection = new NpgsqlConnection(database);
-            await connection.OpenAsync();
-            try
-            {
-                await Eventually.HoldsAsync(
-                    async () => await ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status NOT IN ('succeeded', 'failed', 'halted', 'compensated')") == 0,
-                    "every run ended", seconds: 120, every: TimeSpan.FromMilliseconds(250));
-            }
-            catch (TimeoutException)
-            {
-                await using var stuck = new NpgsqlCommand(
-                    "SELECT string_agg(r.id || ' ' || r.status || ': ' || s.step_id || ' ' || s.status, '; ') FROM runs AS r JOIN run_steps AS s ON s.run_id = r.id " +
-                    "WHERE r.status NOT IN ('succeeded', 'failed', 'halted', 'compensated') AND s.status NOT IN ('succeeded', 'pending')", connection);
-                throw new TimeoutException($"Runs still open after 120 s: {await stuck.ExecuteScalarAsync()}");
-            }
-
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM runs WHERE status = 'succeeded'")).ShouldBe(runs);
-            runIds.Distinct().Count().ShouldBe(runs);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM run_steps WHERE status = 'succeeded'")).ShouldBe(runs * Steps);
-            // One completion per step and per sleep's timer, none twice, nothing left in the queue or leased.
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'step' AND status = 'succeeded'")).ShouldBe(runs * Steps);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE status = 'succeeded' GROUP BY run_id, step_id, iteration, kind HAVING COUNT(*) > 1) AS twice")).ShouldBe(0);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE kind = 'timer' AND status = 'succeeded'")).ShouldBe(runs * Steps / 2);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'leased')")).ShouldBe(0);
-            // The kills landed mid-attempt (else this proves little).
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM tasks WHERE status = 'abandoned'")).ShouldBeGreaterThan(0);
-
-            // Every http step reached the sink under the key of its one completed attempt, and only under that key.
-            var keysAtSink = sink.IdempotencyKeys();
-
-            var completed = new HashSet<string>(StringComparer.Ordinal);
-            await using (var tasks = new NpgsqlCommand("SELECT run_id, step_id, attempt, iteration FROM tasks WHERE kind = 'step' AND status = 'succeeded'", connection))
-            await using (var reader = await tasks.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    if (int.Parse(reader.GetString(1)[1..], CultureInfo.InvariantCulture) % 2 == 1)
-                    {
-                        completed.Add(ActivityContext.KeyFor(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
-                    }
+                    completed.Add(ActivityContext.KeyFor(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
                 }
             }
-
-            completed.Count.ShouldBe(runs * Steps / 2);
-            completed.Except(keysAtSink).ShouldBeEmpty("completed steps whose call never reached the sink");
-            keysAtSink.Except(completed).ShouldBeEmpty("calls under a key no completed attempt has (a second attempt's effect)");
-
-            // The nodes never restarted took work after PostgreSQL's restart, and answer as ready: the
-            // workers that ran steps before the first kill and again after the restart are theirs (the
-            // killed node's first process was gone by then, and a restarted node leases under a new name).
-            await using (var owners = new NpgsqlCommand(
-                "SELECT COUNT(DISTINCT lease_owner) FROM tasks WHERE status = 'succeeded' AND started_at > $2 " +
-                "AND lease_owner IN (SELECT lease_owner FROM tasks WHERE status = 'succeeded' AND started_at < $1)", connection))
-            {
-                owners.Parameters.Add(new NpgsqlParameter { Value = firstKillAt });
-                owners.Parameters.Add(new NpgsqlParameter { Value = restartedAt });
-                Convert.ToInt64(await owners.ExecuteScalarAsync(), CultureInfo.InvariantCulture).ShouldBe(Nodes - 1);
-            }
-
-            foreach (var node in nodes)
-            {
-                using var anonymous = node.Client();
-                await (await anonymous.GetAsync("/readyz")).ShouldBeAsync(HttpStatusCode.OK);
-            }
         }
-        finally
+
+        completed.Count.ShouldBe(runs * Steps / 2);
+        completed.Except(keysAtSink).ShouldBeEmpty("completed steps whose call never reached the sink");
+        keysAtSink.Except(completed).ShouldBeEmpty("calls under a key no completed attempt has (a second attempt's effect)");
+
+        // The nodes never restarted took work after PostgreSQL's restart, and answer as ready: the
+        // workers that ran steps before the first kill and again after the restart are theirs (the
+        // killed node's first process was gone by then, and a restarted node leases under a new name).
+        await using (var owners = new NpgsqlCommand(
+            "SELECT COUNT(DISTINCT lease_owner) FROM tasks WHERE status = 'succeeded' AND started_at > $2 " +
+            "AND lease_owner IN (SELECT lease_owner FROM tasks WHERE status = 'succeeded' AND started_at < $1)", connection))
         {
-            foreach (var client in clients)
-            {
-                client?.Dispose();
-            }
-
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
+            owners.Parameters.Add(new NpgsqlParameter { Value = firstKillAt });
+            owners.Parameters.Add(new NpgsqlParameter { Value = restartedAt });
+            Convert.ToInt64(await owners.ExecuteScalarAsync(), CultureInfo.InvariantCulture).ShouldBe(Nodes - 1);
         }
-    }
 
-    private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+        foreach (var node in nodes.Nodes)
+        {
+            using var anonymous = node.Client();
+            await (await anonymous.GetAsync("/readyz")).ShouldBeAsync(HttpStatusCode.OK);
+        }
     }
 }
